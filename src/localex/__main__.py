@@ -1,0 +1,3 @@
+from localex.cli import main
+
+main()

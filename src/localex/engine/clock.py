@@ -1,0 +1,39 @@
+"""Clocks. The engine reads time only through a Clock, so tests and replays can control it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now_ms(self) -> int: ...
+
+
+class SystemClock:
+    """Wall-clock time in milliseconds since the epoch."""
+
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000
+
+
+class ManualClock:
+    """A clock that only moves when told to: set() jumps, advance() moves forward."""
+
+    def __init__(self, start_ms: int = 1_767_225_600_000) -> None:  # 2026-01-01T00:00:00Z
+        self._now = int(start_ms)
+        self._lock = threading.Lock()
+
+    def now_ms(self) -> int:
+        return self._now
+
+    def set(self, ms: int) -> None:
+        with self._lock:
+            self._now = int(ms)
+
+    def advance(self, ms: int) -> None:
+        if ms < 0:
+            raise ValueError("a clock only advances forward")
+        with self._lock:
+            self._now += int(ms)

@@ -1,0 +1,229 @@
+"""The Engine: one clock, one seeded random source, one store, and the trading books over them.
+
+Every public method is one transaction: it happens entirely or not at all.
+"""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+from typing import Iterable
+
+from localex.engine import accounts
+from localex.engine.clock import Clock, SystemClock
+from localex.engine.errors import Conflict, UnknownInstrument, UnknownUser
+from localex.engine.ids import Ids
+from localex.engine.model import (
+    DEFAULT_PERMISSIONS,
+    ApiKey,
+    Balance,
+    Fill,
+    Instrument,
+    KeyKind,
+    MarkPrice,
+    OrderType,
+    Permission,
+    Side,
+    SpotOrder,
+    TimeInForce,
+    User,
+)
+from localex.engine.spot import SPOT, SPOT_ACCOUNT, FeeToken, SpotBook
+
+FEE_TOKENS = {"bitget": FeeToken(asset="BGB", discount=Decimal("0.2"), quote="USDT")}
+
+
+class Engine:
+    def __init__(self, store, clock: Clock | None = None, seed: int = 0) -> None:
+        self.store = store
+        self.clock: Clock = clock or SystemClock()
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.ids = Ids(self.rng)
+        self.spot = SpotBook(self.ids, self.clock, FEE_TOKENS)
+
+    def now_ms(self) -> int:
+        return self.clock.now_ms()
+
+    def tx(self):
+        return self.store.transaction()
+
+    def reset(self, seed: int | None = None) -> None:
+        """Forget everything; the random source starts again from the seed."""
+        self.store.reset()
+        if seed is not None:
+            self.seed = seed
+        self.rng.seed(self.seed)
+
+    # users and keys ------------------------------------------------------------------------
+    def create_user(self, venue: str, name: str | None = None, uid: str | None = None,
+                    fee_deduction: bool = False) -> User:
+        with self.tx() as uow:
+            if uid is None:
+                uid = self.ids.uid(venue)
+                while uow.get_user(uid) is not None:
+                    uid = self.ids.uid(venue)
+            elif uow.get_user(uid) is not None:
+                raise Conflict(f"user {uid} exists", uid=uid)
+            name = name or f"user-{uid}"
+            if uow.find_user(venue, name) is not None:
+                raise Conflict(f"user name {name} exists", name=name)
+            user = User(uid=uid, venue=venue, name=name, created_ms=self.now_ms(),
+                        fee_deduction=fee_deduction)
+            uow.insert_user(user)
+            return user
+
+    def get_user(self, uid: str) -> User:
+        with self.tx() as uow:
+            user = uow.get_user(uid)
+        if user is None:
+            raise UnknownUser(uid, uid=uid)
+        return user
+
+    def find_user(self, venue: str, name: str) -> User | None:
+        with self.tx() as uow:
+            return uow.find_user(venue, name)
+
+    def list_users(self, venue: str | None = None) -> list[User]:
+        with self.tx() as uow:
+            return uow.list_users(venue)
+
+    def set_fee_deduction(self, uid: str, enabled: bool) -> User:
+        with self.tx() as uow:
+            user = uow.get_user(uid)
+            if user is None:
+                raise UnknownUser(uid, uid=uid)
+            user.fee_deduction = enabled
+            uow.update_user(user)
+            return user
+
+    def create_api_key(self, uid: str, *, permissions: Iterable[Permission] | None = None,
+                       ip_whitelist: Iterable[str] = (), kind: KeyKind = KeyKind.HMAC,
+                       passphrase: str | None = None, public_key: str | None = None,
+                       key: str | None = None, secret: str | None = None, label: str = "") -> ApiKey:
+        """An HMAC key gets a fresh secret (or the one given); an RSA key stores the PEM public key."""
+        with self.tx() as uow:
+            user = uow.get_user(uid)
+            if user is None:
+                raise UnknownUser(uid, uid=uid)
+            if kind == KeyKind.RSA:
+                if not public_key:
+                    raise ValueError("an RSA key needs its public key")
+                secret = public_key
+            api_key = ApiKey(
+                key=key or self.ids.api_key(user.venue), uid=uid, venue=user.venue,
+                secret=secret or self.ids.hex(64), passphrase=passphrase or self.ids.token(12),
+                kind=kind,
+                permissions=frozenset(permissions) if permissions is not None else DEFAULT_PERMISSIONS,
+                ip_whitelist=tuple(ip_whitelist), created_ms=self.now_ms(), label=label,
+            )
+            if uow.get_key(api_key.key) is not None:
+                raise Conflict(f"api key {api_key.key} exists", key=api_key.key)
+            uow.insert_key(api_key)
+            return api_key
+
+    def get_api_key(self, key: str) -> ApiKey | None:
+        with self.tx() as uow:
+            return uow.get_key(key)
+
+    def list_api_keys(self, uid: str) -> list[ApiKey]:
+        with self.tx() as uow:
+            return uow.list_keys(uid)
+
+    # balances ----------------------------------------------------------------------------
+    def fund(self, uid: str, asset: str, amount: Decimal, account: str = SPOT_ACCOUNT) -> Balance:
+        """Credit (or, negative, debit) a user's available balance."""
+        with self.tx() as uow:
+            if uow.get_user(uid) is None:
+                raise UnknownUser(uid, uid=uid)
+            return accounts.move(uow, uid, account, asset, available=Decimal(amount), now_ms=self.now_ms())
+
+    def balances(self, uid: str, account: str | None = None) -> list[Balance]:
+        with self.tx() as uow:
+            return uow.list_balances(uid, account)
+
+    def balance(self, uid: str, asset: str, account: str = SPOT_ACCOUNT) -> Balance:
+        with self.tx() as uow:
+            return uow.get_balance(uid, account, asset)
+
+    # instruments and market --------------------------------------------------------------
+    def add_instrument(self, inst: Instrument) -> Instrument:
+        with self.tx() as uow:
+            uow.put_instrument(inst)
+        return inst
+
+    def instrument(self, venue: str, market: str, symbol: str) -> Instrument | None:
+        with self.tx() as uow:
+            return uow.get_instrument(venue, market, symbol)
+
+    def instruments(self, venue: str | None = None, market: str | None = None) -> list[Instrument]:
+        with self.tx() as uow:
+            return uow.list_instruments(venue, market)
+
+    def mark(self, inst: Instrument) -> Decimal | None:
+        with self.tx() as uow:
+            row = uow.get_mark(inst.key)
+        return row.price if row else None
+
+    def marks(self) -> dict[str, Decimal]:
+        with self.tx() as uow:
+            return {m.instrument: m.price for m in uow.list_marks()}
+
+    def set_mark(self, venue: str, market: str, symbol: str, price: Decimal) -> list[Fill]:
+        """Move the mark price, and fill everything it reaches, in the same transaction."""
+        price = Decimal(price)
+        if price <= 0:
+            raise ValueError("a price must be positive")
+        with self.tx() as uow:
+            inst = uow.get_instrument(venue, market, symbol)
+            if inst is None:
+                raise UnknownInstrument(symbol, symbol=symbol)
+            uow.set_mark(MarkPrice(instrument=inst.key, price=price, updated_ms=self.now_ms()))
+            if market == SPOT:
+                return self.spot.match(uow, inst, price)
+            return []
+
+    # spot --------------------------------------------------------------------------------
+    def place_spot_order(self, uid: str, symbol: str, side: Side, order_type: OrderType,
+                         size: Decimal, price: Decimal | None = None,
+                         force: TimeInForce = TimeInForce.GTC, client_oid: str | None = None,
+                         enter_point: str = "API") -> SpotOrder:
+        with self.tx() as uow:
+            user = uow.get_user(uid)
+            if user is None:
+                raise UnknownUser(uid, uid=uid)
+            return self.spot.place(uow, user, symbol, side, order_type, force, price, size,
+                                   client_oid, enter_point)
+
+    def cancel_spot_order(self, uid: str, symbol: str | None = None, order_id: int | None = None,
+                          client_oid: str | None = None) -> SpotOrder:
+        with self.tx() as uow:
+            user = uow.get_user(uid)
+            if user is None:
+                raise UnknownUser(uid, uid=uid)
+            return self.spot.cancel(uow, user, symbol, order_id, client_oid)
+
+    def spot_order(self, uid: str, order_id: int | None = None,
+                   client_oid: str | None = None) -> SpotOrder | None:
+        with self.tx() as uow:
+            user = uow.get_user(uid)
+            if user is None:
+                raise UnknownUser(uid, uid=uid)
+            return self.spot.find(uow, user, order_id, client_oid)
+
+    def spot_orders(self, uid: str, **filters) -> list[SpotOrder]:
+        """Newest first; filters as SqlUnitOfWork.list_spot_orders."""
+        with self.tx() as uow:
+            return uow.list_spot_orders(uid, **filters)
+
+    def spot_fills(self, uid: str, **filters) -> list[Fill]:
+        with self.tx() as uow:
+            return uow.list_fills(uid, **filters)
+
+    def fees_collected(self, asset: str) -> Decimal:
+        with self.tx() as uow:
+            return uow.fees_collected(asset)
+
+    def total_balance(self, asset: str) -> Decimal:
+        with self.tx() as uow:
+            return uow.sum_balances(asset)

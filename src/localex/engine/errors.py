@@ -1,0 +1,76 @@
+"""Domain errors. The engine raises these; each venue maps them to its own wire codes."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every rule the engine refuses to break."""
+
+    def __init__(self, message: str = "", **details: object) -> None:
+        super().__init__(message or self.__class__.__name__)
+        self.message = message or self.__class__.__name__
+        self.details = details
+
+
+class NotFound(DomainError):
+    pass
+
+
+class UnknownUser(NotFound):
+    pass
+
+
+class UnknownInstrument(NotFound):
+    pass
+
+
+class OrderNotFound(NotFound):
+    pass
+
+
+class InvalidOrder(DomainError):
+    pass
+
+
+class PricePrecision(InvalidOrder):
+    """details: value, scale"""
+
+
+class SizePrecision(InvalidOrder):
+    """details: value, scale"""
+
+
+class BelowMinimumNotional(InvalidOrder):
+    """details: minimum, quote"""
+
+
+class BelowMinimumSize(InvalidOrder):
+    """details: minimum"""
+
+
+class NonPositive(InvalidOrder):
+    """details: field"""
+
+
+class DuplicateClientOid(InvalidOrder):
+    pass
+
+
+class InstrumentNotTrading(InvalidOrder):
+    pass
+
+
+class OrderNotCancellable(DomainError):
+    """The order is already filled or cancelled."""
+
+
+class InsufficientBalance(DomainError):
+    pass
+
+
+class NoMarkPrice(DomainError):
+    """A market order needs a price and the instrument has none yet."""
+
+
+class Conflict(DomainError):
+    """A unique thing already exists (user, key)."""

@@ -1,0 +1,270 @@
+"""Spot trading: placing, cancelling and filling orders against the mark price.
+
+Fill model (the foundation's; market simulation extends it):
+- a market order fills whole, at once, at the mark price, as taker;
+- a limit order that is marketable when placed fills whole at the mark price as taker
+  (post_only is cancelled instead); otherwise gtc and post_only rest, ioc and fok cancel;
+- a resting limit order fills whole, at its own price, as maker, when the mark price reaches it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+
+from localex.engine import accounts
+from localex.engine.errors import (
+    BelowMinimumNotional,
+    BelowMinimumSize,
+    DuplicateClientOid,
+    InstrumentNotTrading,
+    InsufficientBalance,
+    NoMarkPrice,
+    NonPositive,
+    OrderNotCancellable,
+    OrderNotFound,
+    PricePrecision,
+    SizePrecision,
+    UnknownInstrument,
+)
+from localex.engine.model import (
+    ZERO,
+    CancelReason,
+    Fill,
+    Instrument,
+    Liquidity,
+    OrderStatus,
+    OrderType,
+    Side,
+    SpotOrder,
+    TimeInForce,
+    User,
+)
+
+SPOT = "spot"
+SPOT_ACCOUNT = "spot"
+
+
+@dataclass(frozen=True)
+class FeeToken:
+    """A venue's own coin that pays trading fees at a discount when the user opts in (BGB)."""
+
+    asset: str
+    discount: Decimal  # 0.2 = fees are 20% cheaper paid this way
+    quote: str  # priced through the spot instrument asset+quote
+
+
+def scale_of(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def validate_order(inst: Instrument, side: Side, order_type: OrderType, price: Decimal | None,
+                   size: Decimal, mark: Decimal | None) -> None:
+    if inst.status != "online":
+        raise InstrumentNotTrading(f"{inst.symbol} is not trading", symbol=inst.symbol)
+    if size <= 0:
+        raise NonPositive("size must be positive", field="size")
+    if order_type == OrderType.LIMIT:
+        if price is None or price <= 0:
+            raise NonPositive("price must be positive", field="price")
+        if scale_of(price) > inst.price_scale:
+            raise PricePrecision("price scale", value=price, scale=inst.price_scale)
+    market_buy = order_type == OrderType.MARKET and side == Side.BUY
+    size_scale = inst.quote_scale if market_buy else inst.size_scale
+    if scale_of(size) > size_scale:
+        raise SizePrecision("size scale", value=size, scale=size_scale)
+    if not market_buy and size < inst.min_size:
+        raise BelowMinimumSize("size below minimum", minimum=inst.min_size)
+    if order_type == OrderType.MARKET and mark is None:
+        raise NoMarkPrice(f"{inst.symbol} has no price yet", symbol=inst.symbol)
+    if market_buy:
+        notional = size
+    elif order_type == OrderType.LIMIT:
+        notional = price * size  # type: ignore[operator]
+    else:
+        notional = mark * size  # type: ignore[operator]
+    if notional < inst.min_notional:
+        raise BelowMinimumNotional("notional below minimum", minimum=inst.min_notional, quote=inst.quote)
+
+
+class SpotBook:
+    """Spot rules over one unit of work. Stateless: every call gets the uow it works in."""
+
+    def __init__(self, ids, clock, fee_tokens: dict[str, FeeToken]) -> None:
+        self.ids = ids
+        self.clock = clock
+        self.fee_tokens = fee_tokens
+
+    # placing -----------------------------------------------------------------------------
+    def place(self, uow, user: User, symbol: str, side: Side, order_type: OrderType,
+              force: TimeInForce, price: Decimal | None, size: Decimal, client_oid: str | None,
+              enter_point: str = "API") -> SpotOrder:
+        inst = uow.get_instrument(user.venue, SPOT, symbol)
+        if inst is None:
+            raise UnknownInstrument(symbol, symbol=symbol)
+        mark_row = uow.get_mark(inst.key)
+        mark = mark_row.price if mark_row else None
+        if order_type == OrderType.MARKET:
+            price = None
+        validate_order(inst, side, order_type, price, size, mark)
+        if client_oid and uow.get_spot_order_by_client_oid(user.uid, client_oid) is not None:
+            raise DuplicateClientOid(client_oid, client_oid=client_oid)
+        now = self.clock.now_ms()
+        order_id = self.ids.next_id(uow, user.venue, now)
+        if side == Side.BUY:
+            frozen_asset = inst.quote
+            frozen_amount = size if order_type == OrderType.MARKET else price * size  # type: ignore[operator]
+        else:
+            frozen_asset, frozen_amount = inst.base, size
+        try:
+            accounts.freeze(uow, user.uid, SPOT_ACCOUNT, frozen_asset, frozen_amount, now)
+        except InsufficientBalance:
+            raise InsufficientBalance("insufficient balance", asset=frozen_asset) from None
+        order = SpotOrder(
+            order_id=order_id, uid=user.uid, venue=user.venue, symbol=inst.symbol,
+            client_oid=client_oid or str(self.ids.next_id(uow, user.venue, now)),
+            side=side, order_type=order_type, force=force, price=price, size=size,
+            status=OrderStatus.LIVE, filled_size=ZERO, filled_quote=ZERO, fee=ZERO, fee_asset="",
+            fee_value=ZERO, frozen_asset=frozen_asset, frozen_amount=frozen_amount,
+            enter_point=enter_point, cancel_reason=CancelReason.NONE, created_ms=now, updated_ms=now,
+        )
+        uow.insert_spot_order(order)
+        self._on_placed(uow, user, inst, order, mark)
+        return order
+
+    def _on_placed(self, uow, user: User, inst: Instrument, order: SpotOrder, mark: Decimal | None) -> None:
+        if order.order_type == OrderType.MARKET:
+            assert mark is not None
+            if order.side == Side.BUY:
+                base = (order.size / mark).quantize(Decimal(1).scaleb(-inst.size_scale), ROUND_DOWN)
+            else:
+                base = order.size
+            if base <= 0:
+                self._cancel(uow, order, CancelReason.IOC)
+                return
+            self._fill(uow, user, inst, order, mark, base, Liquidity.TAKER)
+            return
+        marketable = mark is not None and (
+            (order.side == Side.BUY and mark <= order.price)  # type: ignore[operator]
+            or (order.side == Side.SELL and mark >= order.price)  # type: ignore[operator]
+        )
+        if marketable and order.force == TimeInForce.POST_ONLY:
+            self._cancel(uow, order, CancelReason.POST_ONLY)
+        elif marketable:
+            self._fill(uow, user, inst, order, mark, order.size, Liquidity.TAKER)  # type: ignore[arg-type]
+        elif order.force == TimeInForce.IOC:
+            self._cancel(uow, order, CancelReason.IOC)
+        elif order.force == TimeInForce.FOK:
+            self._cancel(uow, order, CancelReason.FOK)
+        else:
+            uow.update_spot_order(order)
+
+    # filling -----------------------------------------------------------------------------
+    def _fee(self, uow, user: User, inst: Instrument, side: Side, base: Decimal, quote: Decimal,
+             rate: Decimal, now: int) -> tuple[Decimal, str, Decimal]:
+        """(fee charged, its asset, the fee valued in the coin received)."""
+        received = inst.base if side == Side.BUY else inst.quote
+        fee_value = (base if side == Side.BUY else quote) * rate
+        token = self.fee_tokens.get(user.venue)
+        if user.fee_deduction and token is not None and fee_value > 0:
+            token_mark = uow.get_mark(f"{user.venue}:{SPOT}:{token.asset}{token.quote}")
+            quote_mark = Decimal(1) if inst.quote == token.quote else None
+            if token_mark is not None and quote_mark is not None and token_mark.price > 0:
+                in_quote = quote * rate
+                amount = (in_quote * (1 - token.discount) / token_mark.price).quantize(
+                    Decimal("1e-8"), ROUND_DOWN)
+                bal = uow.get_balance(user.uid, SPOT_ACCOUNT, token.asset)
+                if amount > 0 and bal.available >= amount:
+                    accounts.move(uow, user.uid, SPOT_ACCOUNT, token.asset, available=-amount, now_ms=now)
+                    return amount, token.asset, fee_value
+        return fee_value, received, fee_value
+
+    def _fill(self, uow, user: User, inst: Instrument, order: SpotOrder, price: Decimal,
+              base: Decimal, liquidity: Liquidity) -> Fill:
+        now = self.clock.now_ms()
+        quote = price * base
+        rate = inst.maker_fee if liquidity == Liquidity.MAKER else inst.taker_fee
+        fee, fee_asset, fee_value = self._fee(uow, user, inst, order.side, base, quote, rate, now)
+        if order.side == Side.BUY:
+            base_fee = fee if fee_asset == inst.base else ZERO
+            accounts.move(uow, user.uid, SPOT_ACCOUNT, inst.quote, frozen=-quote, now_ms=now)
+            accounts.move(uow, user.uid, SPOT_ACCOUNT, inst.base, available=base - base_fee, now_ms=now)
+        else:
+            quote_fee = fee if fee_asset == inst.quote else ZERO
+            accounts.move(uow, user.uid, SPOT_ACCOUNT, inst.base, frozen=-base, now_ms=now)
+            accounts.move(uow, user.uid, SPOT_ACCOUNT, inst.quote, available=quote - quote_fee, now_ms=now)
+        order.frozen_amount -= quote if order.side == Side.BUY else base
+        order.filled_size += base
+        order.filled_quote += quote
+        if order.fee_asset and order.fee_asset != fee_asset:
+            # fees of one order in two coins: keep the total valued in the coin received
+            order.fee_asset = inst.base if order.side == Side.BUY else inst.quote
+            order.fee += fee_value
+        else:
+            order.fee += fee
+            order.fee_asset = fee_asset
+        order.fee_value += fee_value
+        complete = order.order_type == OrderType.MARKET or order.filled_size >= order.size
+        order.status = OrderStatus.FILLED if complete else OrderStatus.PARTIALLY_FILLED
+        if complete and order.frozen_amount > 0:
+            accounts.release(uow, user.uid, SPOT_ACCOUNT, order.frozen_asset, order.frozen_amount, now)
+            order.frozen_amount = ZERO
+        order.updated_ms = now
+        uow.update_spot_order(order)
+        fill = Fill(
+            trade_id=self.ids.next_id(uow, user.venue, now), order_id=order.order_id, uid=user.uid,
+            venue=user.venue, symbol=inst.symbol, side=order.side, order_type=order.order_type,
+            price=price, size=base, quote=quote, fee=fee, fee_asset=fee_asset, fee_value=fee_value,
+            liquidity=liquidity, created_ms=now,
+        )
+        uow.insert_fill(fill)
+        return fill
+
+    # cancelling --------------------------------------------------------------------------
+    def _cancel(self, uow, order: SpotOrder, reason: CancelReason) -> SpotOrder:
+        now = self.clock.now_ms()
+        if order.frozen_amount > 0:
+            accounts.release(uow, order.uid, SPOT_ACCOUNT, order.frozen_asset, order.frozen_amount, now)
+        order.frozen_amount = ZERO
+        order.status = OrderStatus.CANCELLED
+        order.cancel_reason = reason
+        order.updated_ms = now
+        uow.update_spot_order(order)
+        return order
+
+    def cancel(self, uow, user: User, symbol: str | None, order_id: int | None,
+               client_oid: str | None) -> SpotOrder:
+        order = self.find(uow, user, order_id, client_oid)
+        if order is None or (symbol is not None and order.symbol != symbol):
+            raise OrderNotFound("order not found")
+        if not order.status.is_open:
+            raise OrderNotCancellable("order is finished", status=order.status.value)
+        return self._cancel(uow, order, CancelReason.USER)
+
+    def find(self, uow, user: User, order_id: int | None, client_oid: str | None) -> SpotOrder | None:
+        if order_id is not None:
+            order = uow.get_spot_order(user.uid, order_id)
+            if order is not None and client_oid and order.client_oid != client_oid:
+                return None
+            return order
+        if client_oid:
+            return uow.get_spot_order_by_client_oid(user.uid, client_oid)
+        return None
+
+    # matching on a price move ------------------------------------------------------------
+    def match(self, uow, inst: Instrument, mark: Decimal) -> list[Fill]:
+        """Fill every resting order the mark price reaches, best price first, then oldest."""
+        crossing = [
+            o for o in uow.resting_spot_orders(inst.venue, inst.symbol)
+            if (o.side == Side.BUY and o.price >= mark) or (o.side == Side.SELL and o.price <= mark)
+        ]
+        crossing.sort(key=lambda o: (-o.price if o.side == Side.BUY else o.price, o.order_id))
+        fills = []
+        users: dict[str, User] = {}
+        for order in crossing:
+            user = users.get(order.uid) or uow.get_user(order.uid)
+            users[order.uid] = user
+            fills.append(self._fill(uow, user, inst, order, order.price, order.size - order.filled_size,
+                                    Liquidity.MAKER))
+        return fills

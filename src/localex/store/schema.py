@@ -1,0 +1,164 @@
+"""The relational schema, shared by every backend. Migrations under migrations/ create it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class Money(TypeDecorator):
+    """Exact decimals. Stored as text, so no backend ever rounds through a float."""
+
+    impl = String(64)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return format(Decimal(value), "f")
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return Decimal(value)
+
+
+metadata = MetaData()
+
+sequences = Table(
+    "sequences",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("uid", String(32), primary_key=True),
+    Column("venue", String(16), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("fee_deduction", Boolean, nullable=False, default=False),
+    UniqueConstraint("venue", "name", name="uq_users_venue_name"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("uid", String(32), nullable=False, index=True),
+    Column("venue", String(16), nullable=False),
+    Column("secret", Text, nullable=False),
+    Column("passphrase", String(128), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("permissions", String(256), nullable=False),
+    Column("ip_whitelist", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("label", String(128), nullable=False, default=""),
+)
+
+instruments = Table(
+    "instruments",
+    metadata,
+    Column("venue", String(16), primary_key=True),
+    Column("market", String(32), primary_key=True),
+    Column("symbol", String(64), primary_key=True),
+    Column("base", String(32), nullable=False),
+    Column("quote", String(32), nullable=False),
+    Column("price_scale", Integer, nullable=False),
+    Column("size_scale", Integer, nullable=False),
+    Column("quote_scale", Integer, nullable=False),
+    Column("min_size", Money, nullable=False),
+    Column("max_size", Money, nullable=False),
+    Column("min_notional", Money, nullable=False),
+    Column("maker_fee", Money, nullable=False),
+    Column("taker_fee", Money, nullable=False),
+    Column("status", String(16), nullable=False),
+)
+
+mark_prices = Table(
+    "mark_prices",
+    metadata,
+    Column("instrument", String(128), primary_key=True),
+    Column("price", Money, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
+balances = Table(
+    "balances",
+    metadata,
+    Column("uid", String(32), primary_key=True),
+    Column("account", String(32), primary_key=True),
+    Column("asset", String(32), primary_key=True),
+    Column("available", Money, nullable=False),
+    Column("frozen", Money, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
+spot_orders = Table(
+    "spot_orders",
+    metadata,
+    Column("order_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("uid", String(32), nullable=False),
+    Column("venue", String(16), nullable=False),
+    Column("symbol", String(64), nullable=False),
+    Column("client_oid", String(64), nullable=False),
+    Column("side", String(8), nullable=False),
+    Column("order_type", String(16), nullable=False),
+    Column("force", String(16), nullable=False),
+    Column("price", Money, nullable=True),
+    Column("size", Money, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("filled_size", Money, nullable=False),
+    Column("filled_quote", Money, nullable=False),
+    Column("fee", Money, nullable=False),
+    Column("fee_asset", String(32), nullable=False),
+    Column("fee_value", Money, nullable=False),
+    Column("frozen_asset", String(32), nullable=False),
+    Column("frozen_amount", Money, nullable=False),
+    Column("enter_point", String(16), nullable=False),
+    Column("cancel_reason", String(16), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    UniqueConstraint("uid", "client_oid", name="uq_spot_orders_client_oid"),
+    Index("ix_spot_orders_uid_order", "uid", "order_id"),
+    Index("ix_spot_orders_book", "venue", "symbol", "status"),
+)
+
+spot_fills = Table(
+    "spot_fills",
+    metadata,
+    Column("trade_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("order_id", BigInteger, nullable=False, index=True),
+    Column("uid", String(32), nullable=False),
+    Column("venue", String(16), nullable=False),
+    Column("symbol", String(64), nullable=False),
+    Column("side", String(8), nullable=False),
+    Column("order_type", String(16), nullable=False),
+    Column("price", Money, nullable=False),
+    Column("size", Money, nullable=False),
+    Column("quote", Money, nullable=False),
+    Column("fee", Money, nullable=False),
+    Column("fee_asset", String(32), nullable=False),
+    Column("fee_value", Money, nullable=False),
+    Column("liquidity", String(8), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Index("ix_spot_fills_uid_trade", "uid", "trade_id"),
+)
+
+# Every table a reset empties, children before parents.
+ALL_TABLES = [spot_fills, spot_orders, balances, mark_prices, instruments, api_keys, users, sequences]

@@ -1,0 +1,378 @@
+"""SQL backend over SQLAlchemy Core. SQLite is the embedded default; the schema is portable."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import threading
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any, Iterator
+
+from sqlalchemy import and_, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+from localex.engine.model import (
+    ZERO,
+    ApiKey,
+    Balance,
+    CancelReason,
+    Fill,
+    Instrument,
+    KeyKind,
+    Liquidity,
+    MarkPrice,
+    OrderStatus,
+    OrderType,
+    Permission,
+    Side,
+    SpotOrder,
+    TimeInForce,
+    User,
+)
+from localex.store import schema as s
+
+
+def _to_row(obj: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, enum.Enum):
+            value = value.value
+        elif isinstance(value, (frozenset, set)):
+            value = ",".join(sorted(v.value if isinstance(v, enum.Enum) else v for v in value))
+        elif isinstance(value, tuple):
+            value = ",".join(value)
+        row[f.name] = value
+    return row
+
+
+def _split(text: str) -> list[str]:
+    return [part for part in text.split(",") if part]
+
+
+def _user(row) -> User:
+    return User(uid=row.uid, venue=row.venue, name=row.name, created_ms=row.created_ms,
+                fee_deduction=bool(row.fee_deduction))
+
+
+def _key(row) -> ApiKey:
+    return ApiKey(
+        key=row.key, uid=row.uid, venue=row.venue, secret=row.secret, passphrase=row.passphrase,
+        kind=KeyKind(row.kind), permissions=frozenset(Permission(p) for p in _split(row.permissions)),
+        ip_whitelist=tuple(_split(row.ip_whitelist)), created_ms=row.created_ms, label=row.label,
+    )
+
+
+def _instrument(row) -> Instrument:
+    return Instrument(**row._mapping)
+
+
+def _balance(row) -> Balance:
+    return Balance(**row._mapping)
+
+
+def _spot_order(row) -> SpotOrder:
+    m = dict(row._mapping)
+    m["side"] = Side(m["side"])
+    m["order_type"] = OrderType(m["order_type"])
+    m["force"] = TimeInForce(m["force"])
+    m["status"] = OrderStatus(m["status"])
+    m["cancel_reason"] = CancelReason(m["cancel_reason"])
+    return SpotOrder(**m)
+
+
+def _fill(row) -> Fill:
+    m = dict(row._mapping)
+    m["side"] = Side(m["side"])
+    m["order_type"] = OrderType(m["order_type"])
+    m["liquidity"] = Liquidity(m["liquidity"])
+    return Fill(**m)
+
+
+class SqlUnitOfWork:
+    """Every read and write of one transaction. Commit happens when the block exits cleanly."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # sequences ---------------------------------------------------------------------------
+    def next_sequence(self, name: str, floor: int) -> int:
+        """max(last + 1, floor), stored; monotonic within the store."""
+        current = self.conn.execute(
+            select(s.sequences.c.value).where(s.sequences.c.name == name)
+        ).scalar_one_or_none()
+        if current is None:
+            value = floor
+            self.conn.execute(insert(s.sequences).values(name=name, value=value))
+        else:
+            value = max(current + 1, floor)
+            self.conn.execute(update(s.sequences).where(s.sequences.c.name == name).values(value=value))
+        return value
+
+    # users and keys ------------------------------------------------------------------------
+    def insert_user(self, user: User) -> None:
+        self.conn.execute(insert(s.users).values(**_to_row(user)))
+
+    def update_user(self, user: User) -> None:
+        self.conn.execute(update(s.users).where(s.users.c.uid == user.uid).values(**_to_row(user)))
+
+    def get_user(self, uid: str) -> User | None:
+        row = self.conn.execute(select(s.users).where(s.users.c.uid == uid)).first()
+        return _user(row) if row else None
+
+    def find_user(self, venue: str, name: str) -> User | None:
+        row = self.conn.execute(
+            select(s.users).where(and_(s.users.c.venue == venue, s.users.c.name == name))
+        ).first()
+        return _user(row) if row else None
+
+    def list_users(self, venue: str | None = None) -> list[User]:
+        q = select(s.users).order_by(s.users.c.created_ms, s.users.c.uid)
+        if venue:
+            q = q.where(s.users.c.venue == venue)
+        return [_user(r) for r in self.conn.execute(q)]
+
+    def insert_key(self, key: ApiKey) -> None:
+        self.conn.execute(insert(s.api_keys).values(**_to_row(key)))
+
+    def get_key(self, key: str) -> ApiKey | None:
+        row = self.conn.execute(select(s.api_keys).where(s.api_keys.c.key == key)).first()
+        return _key(row) if row else None
+
+    def list_keys(self, uid: str) -> list[ApiKey]:
+        q = select(s.api_keys).where(s.api_keys.c.uid == uid).order_by(s.api_keys.c.created_ms)
+        return [_key(r) for r in self.conn.execute(q)]
+
+    # instruments and prices ---------------------------------------------------------------
+    def put_instrument(self, inst: Instrument) -> None:
+        t = s.instruments
+        key = and_(t.c.venue == inst.venue, t.c.market == inst.market, t.c.symbol == inst.symbol)
+        row = _to_row(inst)
+        if self.conn.execute(select(t.c.symbol).where(key)).first():
+            self.conn.execute(update(t).where(key).values(**row))
+        else:
+            self.conn.execute(insert(t).values(**row))
+
+    def get_instrument(self, venue: str, market: str, symbol: str) -> Instrument | None:
+        t = s.instruments
+        row = self.conn.execute(
+            select(t).where(and_(t.c.venue == venue, t.c.market == market, t.c.symbol == symbol))
+        ).first()
+        return _instrument(row) if row else None
+
+    def list_instruments(self, venue: str | None = None, market: str | None = None) -> list[Instrument]:
+        t = s.instruments
+        q = select(t).order_by(t.c.venue, t.c.market, t.c.symbol)
+        if venue:
+            q = q.where(t.c.venue == venue)
+        if market:
+            q = q.where(t.c.market == market)
+        return [_instrument(r) for r in self.conn.execute(q)]
+
+    def set_mark(self, mark: MarkPrice) -> None:
+        t = s.mark_prices
+        row = _to_row(mark)
+        if self.conn.execute(select(t.c.instrument).where(t.c.instrument == mark.instrument)).first():
+            self.conn.execute(update(t).where(t.c.instrument == mark.instrument).values(**row))
+        else:
+            self.conn.execute(insert(t).values(**row))
+
+    def get_mark(self, instrument: str) -> MarkPrice | None:
+        t = s.mark_prices
+        row = self.conn.execute(select(t).where(t.c.instrument == instrument)).first()
+        return MarkPrice(**row._mapping) if row else None
+
+    def list_marks(self) -> list[MarkPrice]:
+        t = s.mark_prices
+        return [MarkPrice(**r._mapping) for r in self.conn.execute(select(t).order_by(t.c.instrument))]
+
+    # balances ----------------------------------------------------------------------------
+    def get_balance(self, uid: str, account: str, asset: str) -> Balance:
+        t = s.balances
+        row = self.conn.execute(
+            select(t).where(and_(t.c.uid == uid, t.c.account == account, t.c.asset == asset))
+        ).first()
+        return _balance(row) if row else Balance(uid=uid, account=account, asset=asset)
+
+    def put_balance(self, bal: Balance) -> None:
+        t = s.balances
+        key = and_(t.c.uid == bal.uid, t.c.account == bal.account, t.c.asset == bal.asset)
+        row = _to_row(bal)
+        if self.conn.execute(update(t).where(key).values(**row)).rowcount == 0:
+            self.conn.execute(insert(t).values(**row))
+
+    def list_balances(self, uid: str, account: str | None = None) -> list[Balance]:
+        t = s.balances
+        q = select(t).where(t.c.uid == uid).order_by(t.c.account, t.c.asset)
+        if account:
+            q = q.where(t.c.account == account)
+        return [_balance(r) for r in self.conn.execute(q)]
+
+    def sum_balances(self, asset: str) -> Decimal:
+        t = s.balances
+        total = ZERO
+        for r in self.conn.execute(select(t.c.available, t.c.frozen).where(t.c.asset == asset)):
+            total += r.available + r.frozen
+        return total
+
+    # spot orders and fills ----------------------------------------------------------------
+    def insert_spot_order(self, order: SpotOrder) -> None:
+        self.conn.execute(insert(s.spot_orders).values(**_to_row(order)))
+
+    def update_spot_order(self, order: SpotOrder) -> None:
+        t = s.spot_orders
+        self.conn.execute(update(t).where(t.c.order_id == order.order_id).values(**_to_row(order)))
+
+    def get_spot_order(self, uid: str, order_id: int) -> SpotOrder | None:
+        t = s.spot_orders
+        row = self.conn.execute(select(t).where(and_(t.c.uid == uid, t.c.order_id == order_id))).first()
+        return _spot_order(row) if row else None
+
+    def get_spot_order_by_client_oid(self, uid: str, client_oid: str) -> SpotOrder | None:
+        t = s.spot_orders
+        row = self.conn.execute(
+            select(t).where(and_(t.c.uid == uid, t.c.client_oid == client_oid))
+        ).first()
+        return _spot_order(row) if row else None
+
+    def list_spot_orders(
+        self,
+        uid: str,
+        *,
+        open_only: bool | None = None,
+        symbol: str | None = None,
+        order_id: int | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        id_less_than: int | None = None,
+        limit: int = 100,
+    ) -> list[SpotOrder]:
+        """Newest first. open_only True: live and partially filled; False: finished; None: all."""
+        t = s.spot_orders
+        cond = [t.c.uid == uid]
+        open_states = [OrderStatus.LIVE.value, OrderStatus.PARTIALLY_FILLED.value]
+        if open_only is True:
+            cond.append(t.c.status.in_(open_states))
+        elif open_only is False:
+            cond.append(t.c.status.not_in(open_states))
+        if symbol:
+            cond.append(t.c.symbol == symbol)
+        if order_id is not None:
+            cond.append(t.c.order_id == order_id)
+        if start_ms is not None:
+            cond.append(t.c.created_ms >= start_ms)
+        if end_ms is not None:
+            cond.append(t.c.created_ms <= end_ms)
+        if id_less_than is not None:
+            cond.append(t.c.order_id < id_less_than)
+        q = select(t).where(and_(*cond)).order_by(t.c.order_id.desc()).limit(limit)
+        return [_spot_order(r) for r in self.conn.execute(q)]
+
+    def resting_spot_orders(self, venue: str, symbol: str) -> list[SpotOrder]:
+        """Open limit orders of one instrument, oldest first."""
+        t = s.spot_orders
+        q = (
+            select(t)
+            .where(
+                and_(
+                    t.c.venue == venue,
+                    t.c.symbol == symbol,
+                    t.c.status.in_([OrderStatus.LIVE.value, OrderStatus.PARTIALLY_FILLED.value]),
+                )
+            )
+            .order_by(t.c.order_id)
+        )
+        return [_spot_order(r) for r in self.conn.execute(q)]
+
+    def insert_fill(self, fill: Fill) -> None:
+        self.conn.execute(insert(s.spot_fills).values(**_to_row(fill)))
+
+    def list_fills(
+        self,
+        uid: str,
+        *,
+        symbol: str | None = None,
+        order_id: int | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        id_less_than: int | None = None,
+        limit: int = 100,
+    ) -> list[Fill]:
+        t = s.spot_fills
+        cond = [t.c.uid == uid]
+        if symbol:
+            cond.append(t.c.symbol == symbol)
+        if order_id is not None:
+            cond.append(t.c.order_id == order_id)
+        if start_ms is not None:
+            cond.append(t.c.created_ms >= start_ms)
+        if end_ms is not None:
+            cond.append(t.c.created_ms <= end_ms)
+        if id_less_than is not None:
+            cond.append(t.c.trade_id < id_less_than)
+        q = select(t).where(and_(*cond)).order_by(t.c.trade_id.desc()).limit(limit)
+        return [_fill(r) for r in self.conn.execute(q)]
+
+    def fees_collected(self, asset: str) -> Decimal:
+        t = s.spot_fills
+        total = ZERO
+        for r in self.conn.execute(select(t.c.fee).where(t.c.fee_asset == asset)):
+            total += r.fee
+        return total
+
+    def count(self, table: str) -> int:
+        return self.conn.execute(select(func.count()).select_from(s.metadata.tables[table])).scalar_one()
+
+
+class SqlStore:
+    """A database plus the lock that serialises writers within this process."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine
+        if url == "sqlite://":
+            self.engine = create_engine(
+                url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
+        elif url.startswith("sqlite"):
+            self.engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            self._sqlite_explicit_transactions(file_backed=url != "sqlite://")
+        self.lock = threading.RLock()
+        from localex.store.migrate import upgrade
+
+        upgrade(self.engine)
+
+    def _sqlite_explicit_transactions(self, file_backed: bool) -> None:
+        # pysqlite's own transaction handling begins lazily and never around SELECTs; take
+        # control so that every unit of work is one real transaction (a write lock up front).
+        begin = "BEGIN IMMEDIATE" if file_backed else "BEGIN"
+
+        @event.listens_for(self.engine, "connect")
+        def _connect(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None
+            if file_backed:
+                dbapi_conn.execute("PRAGMA journal_mode=WAL")
+                dbapi_conn.execute("PRAGMA synchronous=NORMAL")
+            dbapi_conn.execute("PRAGMA foreign_keys=ON")
+
+        @event.listens_for(self.engine, "begin")
+        def _begin(conn):
+            conn.exec_driver_sql(begin)
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlUnitOfWork]:
+        with self.lock, self.engine.begin() as conn:
+            yield SqlUnitOfWork(conn)
+
+    def reset(self) -> None:
+        with self.transaction() as uow:
+            for table in s.ALL_TABLES:
+                uow.conn.execute(delete(table))
+
+    def close(self) -> None:
+        self.engine.dispose()
