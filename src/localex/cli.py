@@ -1,0 +1,87 @@
+"""Command line: `localex serve`."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import secrets
+import sys
+
+import click
+
+import localex
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_app(db: str | None, seed: int, rate_limits: bool = True, admin_token: str | None = None,
+              demo: bool = True):
+    """The engine, the app and the demo accounts, as `serve` runs them."""
+    from localex.demo import start_world
+    from localex.engine import Engine
+    from localex.server.app import LocalexApp
+    from localex.store import open_store
+
+    engine = Engine(open_store(db), seed=seed)
+    accounts = start_world(engine) if demo else []
+    app = LocalexApp(engine, rate_limits=rate_limits, admin_token=admin_token)
+    return app, accounts
+
+
+@click.group()
+@click.version_option(localex.__version__, prog_name="localex")
+def main() -> None:
+    """localex: a local, stateful, wire-faithful crypto-exchange API emulator."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8700, show_default=True, type=int, help="Port to listen on.")
+@click.option("--db", default="localex.db", show_default=True,
+              help='SQLite file, ":memory:", or an SQLAlchemy database URL.')
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random source.")
+@click.option("--write-credentials", "credentials_file", type=click.Path(dir_okay=False),
+              help="Write the demo accounts' credentials to this JSON file.")
+@click.option("--no-demo", is_flag=True, help="Start empty: no instruments, prices or demo account.")
+@click.option("--no-rate-limits", is_flag=True, help="Switch the venues' rate limits off.")
+@click.option("--admin-token", envvar="LOCALEX_ADMIN_TOKEN",
+              help="Token the control plane requires (generated when listening beyond loopback).")
+@click.option("--log-level", default="warning", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+def serve(host, port, db, seed, credentials_file, no_demo, no_rate_limits, admin_token, log_level):
+    """Run the emulator: every venue and the control plane on one port."""
+    import uvicorn
+
+    from localex.demo import credentials
+
+    if admin_token is None and not _is_loopback(host):
+        admin_token = secrets.token_urlsafe(24)
+    app, accounts = build_app(db, seed, rate_limits=not no_rate_limits, admin_token=admin_token,
+                              demo=not no_demo)
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    out = sys.stdout
+    out.write(f"localex {localex.__version__} on {base}  (db: {db}, seed: {seed})\n")
+    out.write(f"  Bitget V2:      {base}/api/v2/...\n")
+    out.write(f"  control plane:  {base}/localex/health\n")
+    if admin_token:
+        out.write(f"  admin token:    {admin_token}  (header 'Authorization: Bearer <token>')\n")
+    for acc in accounts:
+        out.write(f"\n  {acc.venue} account '{acc.name}' (uid {acc.uid})\n")
+        out.write(f"    apiKey      {acc.api_key}\n    secretKey   {acc.secret_key}\n")
+        if acc.passphrase is not None:
+            out.write(f"    passphrase  {acc.passphrase}\n")
+    if credentials_file:
+        with open(credentials_file, "w") as fh:
+            json.dump(credentials(accounts), fh, indent=2)
+            fh.write("\n")
+        out.write(f"\n  credentials written to {credentials_file}\n")
+    out.flush()
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False,
+                lifespan="on")

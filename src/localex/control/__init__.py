@@ -1,0 +1,233 @@
+"""The control plane under /localex/: the emulator's own JSON API (not a venue's).
+
+Errors answer {"error": {"code": ..., "message": ...}} with a 4xx status.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hmac
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable
+
+import orjson
+
+import localex
+from localex.engine.clock import ManualClock
+from localex.engine.errors import Conflict, DomainError, NotFound
+from localex.engine.model import KeyKind, Permission
+from localex.server.http import Request, Response
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def to_json(obj: Any) -> Any:
+    """Engine values as JSON: Decimals as strings, enums by value, dataclasses as objects."""
+    if dataclasses.is_dataclass(obj):
+        out = {}
+        for f in dataclasses.fields(obj):
+            name = "".join(w if i == 0 else w.capitalize() for i, w in enumerate(f.name.split("_")))
+            out[name] = to_json(getattr(obj, f.name))
+        return out
+    if isinstance(obj, Decimal):
+        return format(obj, "f")
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, (list, tuple)):
+        return [to_json(x) for x in obj]
+    if isinstance(obj, (set, frozenset)):
+        return sorted(to_json(x) for x in obj)
+    if isinstance(obj, dict):
+        return {k: to_json(v) for k, v in obj.items()}
+    return obj
+
+
+def _body(request: Request) -> dict:
+    if not request.body.strip():
+        return {}
+    try:
+        body = orjson.loads(request.body)
+    except orjson.JSONDecodeError:
+        raise ControlError(400, "bad_json", "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ControlError(400, "bad_json", "the body must be a JSON object")
+    return body
+
+
+def _need(body: dict, name: str) -> Any:
+    value = body.get(name)
+    if value is None or value == "":
+        raise ControlError(400, "missing_field", f"'{name}' is required")
+    return value
+
+
+def _decimal(body: dict, name: str) -> Decimal:
+    try:
+        value = Decimal(str(_need(body, name)))
+    except InvalidOperation:
+        raise ControlError(400, "bad_field", f"'{name}' must be a decimal number") from None
+    if not value.is_finite():
+        raise ControlError(400, "bad_field", f"'{name}' must be a decimal number")
+    return value
+
+
+class ControlPlane:
+    def __init__(self, app, admin_token: str | None = None) -> None:
+        self.app = app
+        self.engine = app.engine
+        self.admin_token = admin_token
+        self.routes: dict[tuple[str, str], Callable[[Request], Any]] = {
+            ("GET", "/localex/health"): self.health,
+            ("POST", "/localex/reset"): self.reset,
+            ("GET", "/localex/users"): self.list_users,
+            ("POST", "/localex/users"): self.create_user,
+            ("POST", "/localex/keys"): self.create_key,
+            ("POST", "/localex/balances"): self.fund,
+            ("GET", "/localex/accounts"): self.account,
+            ("GET", "/localex/instruments"): self.instruments,
+            ("GET", "/localex/prices"): self.prices,
+            ("POST", "/localex/prices"): self.set_price,
+            ("GET", "/localex/orders"): self.orders,
+            ("GET", "/localex/clock"): self.clock,
+            ("POST", "/localex/clock"): self.move_clock,
+        }
+
+    def handle(self, request: Request) -> Response:
+        try:
+            self._authorize(request)
+            handler = self.routes.get((request.method, request.path.rstrip("/")))
+            if handler is None:
+                raise ControlError(404, "not_found", f"no control endpoint {request.method} {request.path}")
+            return Response.json(200, handler(request))
+        except ControlError as err:
+            return Response.json(err.status, {"error": {"code": err.code, "message": err.message}})
+        except NotFound as err:
+            return Response.json(404, {"error": {"code": "not_found", "message": err.message}})
+        except Conflict as err:
+            return Response.json(409, {"error": {"code": "conflict", "message": err.message}})
+        except (DomainError, ValueError) as err:
+            return Response.json(400, {"error": {"code": "rejected", "message": str(err)}})
+
+    def internal_error(self) -> Response:
+        return Response.json(500, {"error": {"code": "internal", "message": "internal error"}})
+
+    def _authorize(self, request: Request) -> None:
+        if self.admin_token is None or request.path == "/localex/health":
+            return
+        given = request.headers.get("x-localex-token", "")
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            given = auth[7:].strip()
+        if not hmac.compare_digest(given.encode(), self.admin_token.encode()):
+            raise ControlError(401, "unauthorized", "a valid admin token is required")
+
+    # endpoints ---------------------------------------------------------------------------
+    def health(self, request: Request) -> dict:
+        return {"status": "ok", "version": localex.__version__,
+                "venues": [v.name for v in self.app.venues], "now": self.engine.now_ms()}
+
+    def reset(self, request: Request) -> dict:
+        body = _body(request)
+        seed = body.get("seed")
+        if seed is not None and not isinstance(seed, int):
+            raise ControlError(400, "bad_field", "'seed' must be an integer")
+        self.engine.reset(seed)
+        self.app.limiter.reset()
+        return {"status": "reset", "seed": self.engine.seed}
+
+    def list_users(self, request: Request) -> list:
+        return to_json(self.engine.list_users(request.query.get("venue")))
+
+    def create_user(self, request: Request) -> dict:
+        body = _body(request)
+        venue = _need(body, "venue")
+        if venue not in {v.name for v in self.app.venues}:
+            raise ControlError(400, "bad_field", f"unknown venue '{venue}'")
+        user = self.engine.create_user(venue, name=body.get("name"), uid=body.get("uid"),
+                                       fee_deduction=bool(body.get("feeDeduction", False)))
+        return to_json(user)
+
+    def create_key(self, request: Request) -> dict:
+        body = _body(request)
+        try:
+            permissions = body.get("permissions")
+            perms = [Permission(p) for p in permissions] if permissions is not None else None
+            kind = KeyKind(body.get("kind", "hmac"))
+        except ValueError as err:
+            raise ControlError(400, "bad_field", str(err)) from None
+        key = self.engine.create_api_key(
+            _need(body, "uid"), permissions=perms, ip_whitelist=body.get("ipWhitelist") or (),
+            kind=kind, passphrase=body.get("passphrase"), public_key=body.get("publicKey"),
+            label=body.get("label", ""),
+        )
+        out = {"apiKey": key.key, "secretKey": key.secret if kind == KeyKind.HMAC else None,
+               "passphrase": key.passphrase, "uid": key.uid, "venue": key.venue, "kind": key.kind.value,
+               "permissions": sorted(p.value for p in key.permissions),
+               "ipWhitelist": list(key.ip_whitelist)}
+        return out
+
+    def fund(self, request: Request) -> dict:
+        body = _body(request)
+        bal = self.engine.fund(_need(body, "uid"), str(_need(body, "asset")).upper(),
+                               _decimal(body, "amount"), body.get("account", "spot"))
+        return to_json(bal)
+
+    def account(self, request: Request) -> dict:
+        uid = request.query.get("uid")
+        if not uid:
+            raise ControlError(400, "missing_field", "'uid' is required")
+        user = self.engine.get_user(uid)
+        return {**to_json(user), "balances": to_json(self.engine.balances(uid))}
+
+    def instruments(self, request: Request) -> list:
+        return to_json(self.engine.instruments(request.query.get("venue")))
+
+    def prices(self, request: Request) -> dict:
+        return to_json(self.engine.marks())
+
+    def set_price(self, request: Request) -> dict:
+        body = _body(request)
+        venue, symbol = _need(body, "venue"), str(_need(body, "symbol")).upper()
+        market = body.get("market", "spot")
+        price = _decimal(body, "price")
+        fills = self.engine.set_mark(venue, market, symbol, price)
+        return {"venue": venue, "market": market, "symbol": symbol, "price": format(price, "f"),
+                "fills": to_json(fills)}
+
+    def orders(self, request: Request) -> list:
+        q = request.query
+        uid = q.get("uid")
+        if not uid:
+            raise ControlError(400, "missing_field", "'uid' is required")
+        self.engine.get_user(uid)
+        status = q.get("status", "all")
+        if status not in ("all", "open", "closed"):
+            raise ControlError(400, "bad_field", "'status' is one of all, open, closed")
+        open_only = {"all": None, "open": True, "closed": False}[status]
+        return to_json(self.engine.spot_orders(uid, open_only=open_only, symbol=q.get("symbol"),
+                                               limit=1000))
+
+    def clock(self, request: Request) -> dict:
+        return {"now": self.engine.now_ms(), "manual": isinstance(self.engine.clock, ManualClock)}
+
+    def move_clock(self, request: Request) -> dict:
+        clock = self.engine.clock
+        if not isinstance(clock, ManualClock):
+            raise ControlError(409, "system_clock", "the clock is the system clock; start with a manual clock")
+        body = _body(request)
+        if "set" in body:
+            if not isinstance(body["set"], int):
+                raise ControlError(400, "bad_field", "'set' must be integer milliseconds")
+            clock.set(body["set"])
+        elif "advance" in body:
+            if not isinstance(body["advance"], int) or body["advance"] < 0:
+                raise ControlError(400, "bad_field", "'advance' must be non-negative integer milliseconds")
+            clock.advance(body["advance"])
+        else:
+            raise ControlError(400, "missing_field", "'set' or 'advance' is required")
+        return {"now": clock.now_ms(), "manual": True}

@@ -1,0 +1,80 @@
+"""The demo world `localex serve` starts with: instruments, prices and a funded demo account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal as D
+
+from localex.engine.model import Instrument
+from localex.engine.spot import SPOT
+
+
+def bitget_spot(symbol: str, base: str, price_scale: int, size_scale: int,
+                min_notional: str = "1") -> Instrument:
+    return Instrument(
+        venue="bitget", market=SPOT, symbol=symbol, base=base, quote="USDT",
+        price_scale=price_scale, size_scale=size_scale, quote_scale=6,
+        min_size=D("0"), max_size=D("10000000000"), min_notional=D(min_notional),
+        maker_fee=D("0.001"), taker_fee=D("0.001"),
+    )
+
+
+BITGET_SPOT = [
+    (bitget_spot("BTCUSDT", "BTC", 2, 6), D("95000.00")),
+    (bitget_spot("ETHUSDT", "ETH", 2, 4), D("3200.00")),
+    (bitget_spot("BGBUSDT", "BGB", 4, 2), D("5.0000")),
+]
+
+DEMO_FUNDS = {"USDT": D("100000"), "BTC": D("1"), "ETH": D("10"), "BGB": D("100")}
+
+
+@dataclass
+class Account:
+    venue: str
+    name: str
+    uid: str
+    api_key: str
+    secret_key: str
+    passphrase: str | None
+
+    def as_json(self) -> dict:
+        out = {"name": self.name, "uid": self.uid, "apiKey": self.api_key, "secretKey": self.secret_key}
+        if self.passphrase is not None:
+            out["passphrase"] = self.passphrase
+        return out
+
+
+def install_market(engine) -> None:
+    """Instruments and opening prices; prices already set (a reopened database) are kept."""
+    marks = engine.marks()
+    for inst, price in BITGET_SPOT:
+        engine.add_instrument(inst)
+        if inst.key not in marks:
+            engine.set_mark(inst.venue, inst.market, inst.symbol, price)
+
+
+def demo_account(engine, venue: str = "bitget", name: str = "demo") -> Account:
+    """The funded demo user, created once; on a reopened database its first key is reused."""
+    user = engine.find_user(venue, name)
+    if user is None:
+        user = engine.create_user(venue, name=name)
+        for asset, amount in DEMO_FUNDS.items():
+            engine.fund(user.uid, asset, amount)
+        key = engine.create_api_key(user.uid, label="demo")
+    else:
+        key = engine.list_api_keys(user.uid)[0]
+    return Account(venue=venue, name=name, uid=user.uid, api_key=key.key, secret_key=key.secret,
+                   passphrase=key.passphrase)
+
+
+def start_world(engine) -> list[Account]:
+    install_market(engine)
+    return [demo_account(engine)]
+
+
+def credentials(accounts: list[Account]) -> dict:
+    """{"bitget": [{name, uid, apiKey, secretKey, passphrase}, ...], ...}"""
+    out: dict[str, list] = {}
+    for acc in accounts:
+        out.setdefault(acc.venue, []).append(acc.as_json())
+    return out

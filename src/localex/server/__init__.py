@@ -1,0 +1,1 @@
+"""The ASGI server: one app serving every venue and the control plane."""

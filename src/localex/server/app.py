@@ -1,0 +1,88 @@
+"""The ASGI application: one app, every venue, the control plane.
+
+The work is synchronous and quick (one engine transaction per request), so it runs on the event
+loop itself: no thread hand-off, and requests are applied one at a time, in arrival order.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from localex.control import ControlPlane
+from localex.engine.clock import Clock
+from localex.server.http import Request, Response
+from localex.server.ratelimit import MemoryRateLimiter, NoRateLimiter
+from localex.venues.bitget import BitgetVenue
+
+log = logging.getLogger("localex.server")
+
+NOT_FOUND_HTML = (b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n"
+                  b"<center><h1>404 Not Found</h1></center>\r\n<hr><center>openresty</center>\r\n"
+                  b"</body>\r\n</html>\r\n")
+
+
+class LocalexApp:
+    def __init__(self, engine, *, rate_limits: bool = True, admin_token: str | None = None,
+                 wall_clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.limiter = MemoryRateLimiter() if rate_limits else NoRateLimiter()
+        self.venues = [BitgetVenue(engine, self.limiter, wall_clock)]
+        self.control = ControlPlane(self, admin_token=admin_token)
+
+    def venue(self, name: str):
+        for venue in self.venues:
+            if venue.name == name:
+                return venue
+        raise KeyError(name)
+
+    def handle(self, request: Request) -> Response:
+        """Answer one request. Never raises: an unexpected failure is the venue's own 5xx."""
+        owner = None
+        try:
+            if request.path == "/localex" or request.path.startswith("/localex/"):
+                owner = self.control
+                return self.control.handle(request)
+            for venue in self.venues:
+                if venue.owns(request.path):
+                    owner = venue
+                    return venue.handle(request)
+            return Response(404, NOT_FOUND_HTML, content_type=b"text/html")
+        except Exception:
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            if owner is not None:
+                return owner.internal_error()
+            return Response.json(500, {"error": {"code": "internal", "message": "internal error"}})
+
+    async def __call__(self, scope, receive, send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if kind != "http":
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        raw_path = scope.get("raw_path")
+        client = scope.get("client")
+        request = Request(
+            method=scope["method"],
+            path=scope["path"],
+            raw_query=scope["query_string"].decode("latin-1"),
+            headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
+            body=b"".join(chunks),
+            client_ip=client[0] if client else None,
+            raw_path=raw_path.decode("latin-1") if raw_path else "",
+        )
+        response = self.handle(request)
+        headers = [(b"content-type", response.content_type), *response.headers]
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": response.body})

@@ -1,0 +1,50 @@
+"""Minimal HTTP request/response values shared by the venues and the control plane."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from urllib.parse import parse_qsl
+
+import orjson
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    raw_query: str  # exactly as received, still percent-encoded
+    headers: dict[str, str]  # names lower-cased
+    body: bytes = b""
+    client_ip: str | None = None
+    raw_path: str = ""  # the path as sent, still percent-encoded (what clients sign)
+
+    def __post_init__(self) -> None:
+        if not self.raw_path:
+            self.raw_path = self.path
+
+    @cached_property
+    def query(self) -> dict[str, str]:
+        """Decoded query parameters; a repeated name keeps its first value."""
+        params: dict[str, str] = {}
+        for name, value in parse_qsl(self.raw_query, keep_blank_values=True):
+            params.setdefault(name, value)
+        return params
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    content_type: bytes = b"application/json"
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+    @classmethod
+    def json(cls, status: int, payload: object) -> "Response":
+        return cls(status, orjson.dumps(payload))
+
+    def json_body(self) -> object:
+        return orjson.loads(self.body)

@@ -1,0 +1,43 @@
+"""Bitget's number formats. Every number in `data` is a string; the padding depends on the
+endpoint family (see docs/fidelity.md)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+_Q16 = Decimal("1e-16")
+_Q8 = Decimal("1e-8")
+
+
+def plain(value: Decimal | int) -> str:
+    """Trimmed: "66000", "0.00009", "0"."""
+    if isinstance(value, int):
+        return str(value)
+    if value == 0:
+        return "0"
+    text = format(value.normalize(), "f")
+    return text
+
+
+def dp16(value: Decimal) -> str:
+    """Order read-backs: exactly 16 decimals, "66000.0000000000000000"."""
+    return format(value.quantize(_Q16), "f")
+
+
+def dp16_or_zero(value: Decimal | None) -> str:
+    """A zero or missing price reads "0" where volumes read 16 decimals."""
+    if value is None or value == 0:
+        return "0"
+    return dp16(value)
+
+
+def dp8(value: Decimal) -> str:
+    """Account assets: exactly 8 decimals."""
+    return format(value.quantize(_Q8), "f")
+
+
+def json_number(value: Decimal) -> str:
+    """A decimal as a JSON number literal (inside feeDetail)."""
+    if value == 0:
+        return "0"
+    return format(value.normalize(), "f")

@@ -1,0 +1,80 @@
+"""The Bitget venue: route lookup, signature check, rate limit, parameters, handler, envelope."""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+
+from localex.engine.clock import Clock, SystemClock
+from localex.engine.errors import DomainError
+from localex.server.http import Request, Response
+from localex.server.ratelimit import RateLimiter
+from localex.venues.bitget import envelope
+from localex.venues.bitget.auth import authenticate
+from localex.venues.bitget.errors import PERMISSION_NAMES, BitgetError, from_domain
+from localex.venues.bitget.params import Params
+from localex.venues.bitget.routes import ROUTES, Call
+
+# endpoint modules register their routes on import
+from localex.venues.bitget import (  # noqa: F401,E402  isort: skip
+    common, contract_market, margin_common, spot_account, spot_market, spot_trade,
+)
+
+log = logging.getLogger("localex.bitget")
+
+RATE_WINDOW_MS = 1000
+
+
+def _params(request: Request) -> Params:
+    if request.method == "GET":
+        return Params(request.query)
+    if not request.body.strip():
+        return Params({})
+    try:
+        body = orjson.loads(request.body)
+    except orjson.JSONDecodeError:
+        raise BitgetError("40017", msg="Parameter verification failed") from None
+    if not isinstance(body, dict):
+        raise BitgetError("40017", msg="Parameter verification failed")
+    return Params(body)
+
+
+class BitgetVenue:
+    name = "bitget"
+    hosts = ("api.bitget.com",)
+
+    def __init__(self, engine, limiter: RateLimiter, wall_clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.limiter = limiter
+        self.wall_clock = wall_clock or SystemClock()
+
+    def owns(self, path: str) -> bool:
+        return path.startswith("/api/")
+
+    def handle(self, request: Request) -> Response:
+        now = self.engine.now_ms()
+        try:
+            route = ROUTES.get((request.method, request.path))
+            if route is None:
+                raise BitgetError("40404")
+            wall = self.wall_clock.now_ms()
+            key = None
+            if route.signed:
+                key = authenticate(request, self.engine.get_api_key, wall)
+                if not key.allows(route.permission):
+                    raise BitgetError("40014", PERMISSION_NAMES[route.permission])
+                who = key.uid
+            else:
+                who = request.client_ip or "-"
+            if not self.limiter.hit(f"bitget|{route.path}|{who}", route.limit, RATE_WINDOW_MS, wall):
+                raise BitgetError("429", status=429)
+            call = Call(self.engine, request, _params(request), key, now, wall)
+            return envelope.success(route.handler(call), now)
+        except BitgetError as err:
+            return envelope.failure(err, now)
+        except DomainError as err:
+            return envelope.failure(from_domain(err), now)
+
+    def internal_error(self) -> Response:
+        return envelope.failure(BitgetError("40725", status=500), self.engine.now_ms())

@@ -1,0 +1,104 @@
+"""Shared fixtures: one engine and one real HTTP server per session, fresh state per test."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+import pytest
+import uvicorn
+
+from localex.client import BitgetClient
+from localex.demo import install_market
+from localex.engine import Engine
+from localex.engine.clock import ManualClock
+from localex.server.app import LocalexApp
+from localex.store import open_store
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerThread:
+    """A real uvicorn server on a free loopback port, in a background thread."""
+
+    def __init__(self, app) -> None:
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
+                                                    log_level="error", lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "ServerThread":
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    return Engine(open_store(":memory:"), clock=ManualClock(), seed=7)
+
+
+@pytest.fixture(scope="session")
+def app(engine) -> LocalexApp:
+    return LocalexApp(engine, rate_limits=True)
+
+
+@pytest.fixture(scope="session")
+def server(app):
+    srv = ServerThread(app).start()
+    yield srv
+    srv.stop()
+
+
+@dataclass
+class Trader:
+    uid: str
+    api_key: str
+    secret_key: str
+    passphrase: str
+
+
+@dataclass
+class World:
+    engine: Engine
+    app: LocalexApp
+    url: str
+
+    def trader(self, name: str = "alice", funds: dict | None = None, **key_options) -> Trader:
+        from decimal import Decimal
+
+        user = self.engine.create_user("bitget", name=name)
+        for asset, amount in (funds if funds is not None else {"USDT": "10000", "BTC": "1"}).items():
+            self.engine.fund(user.uid, asset, Decimal(amount))
+        key = self.engine.create_api_key(user.uid, **key_options)
+        return Trader(user.uid, key.key, key.secret, key.passphrase)
+
+    def client(self, trader: Trader) -> BitgetClient:
+        return BitgetClient(self.url, trader.api_key, trader.secret_key, trader.passphrase)
+
+
+@pytest.fixture
+def world(engine, app, server) -> World:
+    """Fresh state: the demo market (BTCUSDT 95000, ETHUSDT 3200, BGBUSDT 5), no users."""
+    engine.reset()
+    app.limiter.reset()
+    install_market(engine)
+    return World(engine, app, server.url)
