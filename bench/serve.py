@@ -20,8 +20,8 @@ HOST = "127.0.0.1"
 # A Bitget-shaped orderInfo answer, the size of localex's (same fields, same 16-decimal padding).
 BARE_BODY = (
     b'{"code":"00000","msg":"success","requestTime":1700000000000,"data":[{"userId":"1234567890",'
-    b'"symbol":"BTCUSDT","orderId":"1234567890123456789","clientOid":"12345678-1234-1234-1234-'
-    b'123456789012","price":"90000.0000000000000000","size":"0.0010000000000000",'
+    b'"symbol":"BTCUSDT","orderId":"1234567890123456789","clientOid":"1234567890123456789",'
+    b'"price":"90000.0000000000000000","size":"0.0010000000000000",'
     b'"orderType":"limit","side":"buy","status":"live","priceAvg":"0","baseVolume":'
     b'"0.0000000000000000","quoteVolume":"0.0000000000000000","enterPointSource":"API",'
     b'"feeDetail":"","orderSource":"normal","cancelReason":"","cTime":"1700000000000",'
@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, 0))
+    sock.listen(2048)  # connections queue from here on, before uvicorn accepts them
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, host=HOST, port=port, workers=1, loop=args.loop, http=args.http,
                             access_log=False, log_level="warning", lifespan="on")

@@ -66,6 +66,13 @@ def _need(body: dict, name: str) -> Any:
     return value
 
 
+def _text(body: dict, name: str, required: bool = False) -> str | None:
+    value = _need(body, name) if required else body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ControlError(400, "bad_field", f"'{name}' must be a string")
+    return value
+
+
 def _decimal(body: dict, name: str) -> Decimal:
     try:
         value = Decimal(str(_need(body, name)))
@@ -110,14 +117,14 @@ class ControlPlane:
             return Response.json(404, {"error": {"code": "not_found", "message": err.message}})
         except Conflict as err:
             return Response.json(409, {"error": {"code": "conflict", "message": err.message}})
-        except (DomainError, ValueError) as err:
+        except (DomainError, ValueError, ArithmeticError) as err:
             return Response.json(400, {"error": {"code": "rejected", "message": str(err)}})
 
     def internal_error(self) -> Response:
         return Response.json(500, {"error": {"code": "internal", "message": "internal error"}})
 
     def _authorize(self, request: Request) -> None:
-        if self.admin_token is None or request.path == "/localex/health":
+        if self.admin_token is None or request.path.rstrip("/") == "/localex/health":
             return
         given = request.headers.get("x-localex-token", "")
         auth = request.headers.get("authorization", "")
@@ -148,7 +155,7 @@ class ControlPlane:
         venue = _need(body, "venue")
         if venue not in {v.name for v in self.app.venues}:
             raise ControlError(400, "bad_field", f"unknown venue '{venue}'")
-        user = self.engine.create_user(venue, name=body.get("name"), uid=body.get("uid"),
+        user = self.engine.create_user(venue, name=_text(body, "name"), uid=_text(body, "uid"),
                                        fee_deduction=bool(body.get("feeDeduction", False)))
         return to_json(user)
 
@@ -158,11 +165,14 @@ class ControlPlane:
             permissions = body.get("permissions")
             perms = [Permission(p) for p in permissions] if permissions is not None else None
             kind = KeyKind(body.get("kind", "hmac"))
-        except ValueError as err:
+        except (TypeError, ValueError) as err:
             raise ControlError(400, "bad_field", str(err)) from None
+        ips = body.get("ipWhitelist") or []
+        if not isinstance(ips, list) or not all(isinstance(ip, str) for ip in ips):
+            raise ControlError(400, "bad_field", "'ipWhitelist' must be a list of addresses")
         key = self.engine.create_api_key(
-            _need(body, "uid"), permissions=perms, ip_whitelist=body.get("ipWhitelist") or (),
-            kind=kind, passphrase=body.get("passphrase"), public_key=body.get("publicKey"),
+            _text(body, "uid", required=True), permissions=perms, ip_whitelist=ips,
+            kind=kind, passphrase=_text(body, "passphrase"), public_key=_text(body, "publicKey"),
             label=body.get("label", ""),
         )
         out = {"apiKey": key.key, "secretKey": key.secret if kind == KeyKind.HMAC else None,
@@ -173,7 +183,7 @@ class ControlPlane:
 
     def fund(self, request: Request) -> dict:
         body = _body(request)
-        bal = self.engine.fund(_need(body, "uid"), str(_need(body, "asset")).upper(),
+        bal = self.engine.fund(_text(body, "uid", required=True), str(_need(body, "asset")).upper(),
                                _decimal(body, "amount"), body.get("account", "spot"))
         return to_json(bal)
 

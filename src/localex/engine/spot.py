@@ -175,8 +175,12 @@ class SpotBook:
                 amount = (in_quote * (1 - token.discount) / token_mark.price).quantize(
                     Decimal("1e-8"), ROUND_DOWN)
                 bal = uow.get_balance(user.uid, SPOT_ACCOUNT, token.asset)
-                if amount > 0 and bal.available >= amount:
-                    accounts.move(uow, user.uid, SPOT_ACCOUNT, token.asset, available=-amount, now_ms=now)
+                # buying the fee token itself: the fee comes off the coins received (_fill), once
+                from_received = token.asset == received
+                if amount > 0 and (from_received or bal.available >= amount):
+                    if not from_received:
+                        accounts.move(uow, user.uid, SPOT_ACCOUNT, token.asset, available=-amount,
+                                      now_ms=now)
                     return amount, token.asset, fee_value
         return fee_value, received, fee_value
 

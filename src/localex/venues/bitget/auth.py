@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from localex.engine.model import ApiKey, KeyKind
 from localex.server.http import Request
 from localex.venues.bitget.errors import BitgetError
+from localex.venues.bitget.params import is_long
 
 TIMESTAMP_WINDOW_MS = 30_000
 
@@ -76,7 +77,7 @@ def signature_matches(key: ApiKey, sign: str, timestamp: str, request: Request) 
     for query in query_forms(request.raw_query):
         message = prehash(timestamp, request.method, request.raw_path, query, request.body)
         if key.kind == KeyKind.HMAC:
-            if hmac.compare_digest(sign_hmac(key.secret, message), sign):
+            if hmac.compare_digest(sign_hmac(key.secret, message).encode(), sign.encode()):
                 return True
         elif _rsa_ok(key.secret, raw_sig, message):
             return True
@@ -98,7 +99,7 @@ def authenticate(request: Request, lookup, wall_ms: int) -> ApiKey:
     passphrase = h.get("access-passphrase")
     if not passphrase:
         raise BitgetError("40011")
-    if not timestamp.isdigit():
+    if not is_long(timestamp):
         raise BitgetError("40005")
     if abs(wall_ms - int(timestamp)) > TIMESTAMP_WINDOW_MS:
         raise BitgetError("40008")

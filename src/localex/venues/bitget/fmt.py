@@ -3,10 +3,11 @@ endpoint family (see docs/fidelity.md)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Context, Decimal
 
 _Q16 = Decimal("1e-16")
 _Q8 = Decimal("1e-8")
+_WIDE = Context(prec=2000)  # formatting never rounds, however many digits a value has
 
 
 def plain(value: Decimal | int) -> str:
@@ -15,13 +16,13 @@ def plain(value: Decimal | int) -> str:
         return str(value)
     if value == 0:
         return "0"
-    text = format(value.normalize(), "f")
+    text = format(value.normalize(_WIDE), "f")
     return text
 
 
 def dp16(value: Decimal) -> str:
     """Order read-backs: exactly 16 decimals, "66000.0000000000000000"."""
-    return format(value.quantize(_Q16), "f")
+    return format(value.quantize(_Q16, context=_WIDE), "f")
 
 
 def dp16_or_zero(value: Decimal | None) -> str:
@@ -32,12 +33,12 @@ def dp16_or_zero(value: Decimal | None) -> str:
 
 
 def dp8(value: Decimal) -> str:
-    """Account assets: exactly 8 decimals."""
-    return format(value.quantize(_Q8), "f")
+    """Account assets: exactly 8 decimals, rounded down (never show more than is there)."""
+    return format(value.quantize(_Q8, rounding=ROUND_DOWN, context=_WIDE), "f")
 
 
 def json_number(value: Decimal) -> str:
     """A decimal as a JSON number literal (inside feeDetail)."""
     if value == 0:
         return "0"
-    return format(value.normalize(), "f")
+    return format(value.normalize(_WIDE), "f")

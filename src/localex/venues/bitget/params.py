@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Mapping, TypeVar
 
@@ -10,6 +11,15 @@ from localex.venues.bitget.errors import BitgetError
 T = TypeVar("T")
 
 RECEIVE_WINDOW_MAX_MS = 60_000
+LONG_MAX = 2**63 - 1  # the venue parses ids, times and counts as Java longs
+DECIMAL_MAX_EXPONENT = 1000  # beyond this, arithmetic on the value would overflow
+# a decimal as Java's BigDecimal reads it: ASCII digits, no spaces or underscores
+DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+
+
+def is_long(value: str) -> bool:
+    """Non-negative ASCII digits that fit a Java long."""
+    return value.isascii() and value.isdigit() and len(value) <= 19 and int(value) <= LONG_MAX
 
 
 class Params:
@@ -44,11 +54,13 @@ class Params:
         value = self.text(name, required)
         if value is None:
             return None
+        if not DECIMAL.fullmatch(value):
+            raise BitgetError("40020", name)
         try:
             result = Decimal(value)
         except InvalidOperation:
             raise BitgetError("40020", name) from None
-        if not result.is_finite():
+        if not result.is_finite() or abs(result.adjusted()) > DECIMAL_MAX_EXPONENT:
             raise BitgetError("40020", name)
         return result
 
@@ -56,23 +68,25 @@ class Params:
         value = self.text(name)
         if value is None:
             return None
-        if not value.isdigit():
+        if not is_long(value):
             raise BitgetError("40020", name)
         return int(value)
 
-    def limit(self, default: int, maximum: int) -> int:
+    def limit(self, default: int, maximum: int, clamp: bool = True) -> int:
+        """Page size. Zero is refused (40053); above the maximum it is clamped, as ccxt's
+        pagination (which asks for 1000 rows) shows the venue does, unless clamp is False."""
         value = self.integer("limit")
         if value is None:
             return default
-        if not 0 < value <= maximum:
+        if value == 0 or (value > maximum and not clamp):
             raise BitgetError("40053", "limit", f"(0, {maximum}]")
-        return value
+        return min(value, maximum)
 
     def order_id(self, name: str = "orderId") -> int | None:
         value = self.text(name)
         if value is None:
             return None
-        if not value.isdigit() or len(value) > 19:
+        if not is_long(value):
             raise BitgetError("40402")
         return int(value)
 

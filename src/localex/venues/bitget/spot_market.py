@@ -29,12 +29,12 @@ def coins(call: Call) -> list:
         for coin in (inst.base, inst.quote):
             if coin not in names:
                 names.append(coin)
-    if wanted is not None:
-        if wanted.upper() not in names:
-            raise BitgetError("40034", wanted)
-        names = [wanted.upper()]
+    if wanted is not None and wanted.upper() not in names:
+        raise BitgetError("40034", wanted)
     rows = []
-    for index, coin in enumerate(names, start=1):
+    for index, coin in enumerate(names, start=1):  # a coin keeps its coinId when asked for alone
+        if wanted is not None and coin != wanted.upper():
+            continue
         rows.append({
             "coinId": str(index),
             "coin": coin,

@@ -23,6 +23,8 @@ ORDER_TYPES = {"limit": OrderType.LIMIT, "market": OrderType.MARKET}
 FORCES = {"gtc": TimeInForce.GTC, "post_only": TimeInForce.POST_ONLY, "fok": TimeInForce.FOK,
           "ioc": TimeInForce.IOC}
 TPSL_TYPES = {"normal": "normal", "tpsl": "tpsl"}
+TPSL_PARAMS = ("triggerPrice", "presetTakeProfitPrice", "executeTakeProfitPrice",
+               "presetStopLossPrice", "executeStopLossPrice")
 CANCEL_REASONS = {
     CancelReason.NONE: "",
     CancelReason.USER: "normal_cancel",
@@ -150,6 +152,16 @@ def fill_row(fill: Fill) -> dict:
 
 # ---- endpoints -----------------------------------------------------------------------------
 
+def _refuse_tpsl(p) -> None:
+    """Spot TP/SL orders and attached TP/SL are not emulated yet: refuse them rather than place
+    an order without the protection the caller asked for."""
+    if p.enum("tpslType", TPSL_TYPES, default="normal") == "tpsl":
+        raise BitgetError("40020", "tpslType")
+    for name in TPSL_PARAMS:
+        if p.text(name) is not None:
+            raise BitgetError("40020", name)
+
+
 def _client_oid(call: Call) -> str | None:
     value = call.params.text("clientOid")
     if value is not None and len(value) > CLIENT_OID_MAX:
@@ -170,7 +182,7 @@ def place_order(call: Call) -> dict:
     else:  # force and price mean nothing to a market order
         force, price = TimeInForce.GTC, None
     size = p.decimal("size", required=True)
-    p.enum("tpslType", TPSL_TYPES, default="normal")
+    _refuse_tpsl(p)
     order = call.engine.place_spot_order(call.uid, symbol, side, order_type, size, price, force,
                                          _client_oid(call))
     return {"orderId": str(order.order_id), "clientOid": order.client_oid}
@@ -180,7 +192,7 @@ def place_order(call: Call) -> dict:
 def cancel_order(call: Call) -> dict:
     p = call.params
     symbol = p.symbol(required=True)
-    p.enum("tpslType", TPSL_TYPES, default="normal")
+    _refuse_tpsl(p)
     order_id, client_oid = p.order_id(), p.text("clientOid")
     if order_id is None and client_oid is None:
         raise BitgetError("40924")

@@ -1,0 +1,595 @@
+"""Throughput and latency of localex against a bare ASGI app, side by side in one run.
+
+    .venv/bin/python bench/run.py            # 5 rounds x 5 s per target
+    .venv/bin/python bench/run.py --quick    # smoke run: 1 round x 1 s per target
+
+Each target is served by uvicorn in its own process (bench/serve.py, identical settings); this
+process drives the load over keep-alive loopback connections, target after target in rounds, and
+reports the median per target and the ratio to the bare app. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import math
+import os
+import platform
+import select
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from localex import __version__ as LOCALEX_VERSION
+from localex.client import BitgetClient
+
+HOST = "127.0.0.1"
+BENCH_DIR = Path(__file__).resolve().parent
+SERVE = BENCH_DIR / "serve.py"
+DEFAULT_OUT = BENCH_DIR / "results" / "latest.json"
+
+ORDER_INFO_PATH = "/api/v2/spot/trade/orderInfo"
+TIME_PATH = "/api/v2/public/time"
+OK_PREFIX = b'{"code":"00000"'  # every successful Bitget envelope starts so (orjson keeps key order)
+
+SERVER_START_TIMEOUT_S = 60.0
+MAX_REQUESTS_PER_CONNECTION = 5_000_000  # per window; the window's deadline ends a loop first
+MAX_CHUNKS = 10_000  # per response
+WINDOW_GRACE_S = 15.0  # a window that runs this much past its end is aborted
+
+
+# ---- targets ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    description: str
+    server: str  # which server process answers
+    path: str
+    signed: bool
+
+
+TARGETS = [
+    Target("bare", "bare ASGI app, fixed orderInfo-shaped answer, signed request", "bare",
+           ORDER_INFO_PATH, True),
+    Target("orderinfo-mem", "localex orderInfo, SQLite in memory", "localex-mem",
+           ORDER_INFO_PATH, True),
+    Target("orderinfo-file", "localex orderInfo, SQLite file (WAL)", "localex-file",
+           ORDER_INFO_PATH, True),
+    Target("time", "localex public/time: unsigned, no DB", "localex-mem", TIME_PATH, False),
+]
+TARGET_KEYS = [t.key for t in TARGETS]
+BASELINE = "bare"
+
+
+# ---- server processes ------------------------------------------------------------------------
+
+def _die_with_parent() -> None:
+    """In the child: be sent SIGTERM when the benchmark process dies (Linux; best effort)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far, from /proc (None where there is no /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> tuple[int, int] | None:
+    """(busy, total) CPU time of the whole machine in clock ticks, from /proc/stat."""
+    try:
+        with open("/proc/stat") as fh:
+            ticks = [int(v) for v in fh.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
+class ServerProcess:
+    def __init__(self, name: str, args: list[str]) -> None:
+        self.name = name
+        self.args = args
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+        self.credentials: dict = {}
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self) -> "ServerProcess":
+        preexec = _die_with_parent if sys.platform.startswith("linux") else None
+        self.proc = subprocess.Popen([sys.executable, str(SERVE), *self.args], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, preexec_fn=preexec)
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], SERVER_START_TIMEOUT_S)
+        line = self.proc.stdout.readline() if ready else b""
+        if not line:
+            self.stop()
+            raise RuntimeError(f"server {self.name} did not start (exit code {self.proc.returncode})")
+        hello = json.loads(line)
+        self.port, self.credentials = hello["port"], hello["credentials"]
+        # The socket listens already; the first answer says uvicorn is serving.
+        with httpx.Client(timeout=SERVER_START_TIMEOUT_S) as http:
+            http.get(self.url + TIME_PATH)
+        return self
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+# ---- requests --------------------------------------------------------------------------------
+
+def signed_request_builder(port: int, path: str, query: str, signer: BitgetClient):
+    """A function making one freshly signed GET, every header a Bitget client sends."""
+    head = f"GET {path}?{query} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+    tail = ("Content-Type: application/json\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate\r\n"
+            "User-Agent: localex-bench\r\n\r\n")
+    key = f"ACCESS-KEY: {signer.api_key}\r\nACCESS-PASSPHRASE: {signer.passphrase}\r\n"
+    sign = signer.sign
+
+    def build() -> bytes:
+        timestamp = str(int(time.time() * 1000))
+        signature = sign(timestamp, "GET", path, query, "")
+        return (f"{head}{key}ACCESS-TIMESTAMP: {timestamp}\r\nACCESS-SIGN: {signature}\r\n{tail}"
+                .encode())
+
+    return build
+
+
+def unsigned_request_builder(port: int, path: str):
+    data = (f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nAccept: */*\r\n"
+            "Accept-Encoding: gzip, deflate\r\nUser-Agent: localex-bench\r\n\r\n").encode()
+    return lambda: data
+
+
+class ProtocolError(ValueError):
+    pass
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """One HTTP/1.1 response: (status, body). Content-Length and chunked bodies."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    lower = head.lower()
+    at = lower.find(b"\r\ncontent-length:")
+    if at >= 0:
+        end = head.index(b"\r\n", at + 2)
+        return status, await reader.readexactly(int(head[at + 17:end]))
+    if b"\r\ntransfer-encoding: chunked\r\n" not in lower:
+        raise ProtocolError("a response with neither content-length nor chunked encoding")
+    parts = []
+    for _ in range(MAX_CHUNKS):
+        size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0], 16)
+        if size == 0:
+            for _ in range(MAX_CHUNKS):  # trailers, then the empty line
+                if await reader.readuntil(b"\r\n") == b"\r\n":
+                    return status, b"".join(parts)
+            break
+        parts.append((await reader.readexactly(size + 2))[:-2])
+    raise ProtocolError("too many chunks")
+
+
+# ---- one measurement window --------------------------------------------------------------------
+
+@dataclass
+class Window:
+    latencies_ns: list[int] = field(default_factory=list)
+    errors: int = 0
+    first_error: str = ""
+    body_bytes: int = 0
+    server_cpu_s: float | None = None
+    client_cpu_s: float = 0.0
+    machine_busy_cores: float | None = None
+    seconds: float = 0.0
+
+
+async def _connection(port: int, build, t_start: float, t_end: float, out: Window) -> None:
+    reader, writer = await asyncio.open_connection(HOST, port)
+    clock = time.perf_counter
+    clock_ns = time.perf_counter_ns
+    try:
+        for _ in range(MAX_REQUESTS_PER_CONNECTION):
+            if clock() >= t_end:
+                break
+            data = build()
+            sent = clock_ns()
+            writer.write(data)
+            status, body = await read_response(reader)
+            took = clock_ns() - sent
+            now = clock()
+            if now < t_start:
+                continue  # warm-up
+            if now >= t_end:
+                break
+            out.latencies_ns.append(took)
+            if status != 200 or not body.startswith(OK_PREFIX):
+                out.errors += 1
+                if not out.first_error:
+                    out.first_error = f"HTTP {status} {body[:200]!r}"
+            elif not out.body_bytes:
+                out.body_bytes = len(body)
+    finally:
+        writer.close()
+
+
+async def _meter(pid: int, t_start: float, t_end: float, out: Window) -> None:
+    """Server and client CPU time over exactly the measured part of the window."""
+    await asyncio.sleep(max(0.0, t_start - time.perf_counter()))
+    m0, s0, c0, w0 = machine_cpu(), cpu_seconds(pid), time.process_time(), time.perf_counter()
+    await asyncio.sleep(max(0.0, t_end - time.perf_counter()))
+    m1, s1, c1, w1 = machine_cpu(), cpu_seconds(pid), time.process_time(), time.perf_counter()
+    out.server_cpu_s = None if s0 is None or s1 is None else s1 - s0
+    if m0 is not None and m1 is not None and m1[1] > m0[1]:
+        out.machine_busy_cores = (m1[0] - m0[0]) / (m1[1] - m0[1]) * (os.cpu_count() or 1)
+    out.client_cpu_s = c1 - c0
+    out.seconds = w1 - w0
+
+
+async def _window(port: int, pid: int, build, concurrency: int, warmup: float, duration: float) -> Window:
+    out = Window()
+    t_start = time.perf_counter() + warmup
+    t_end = t_start + duration
+    tasks = [asyncio.ensure_future(_meter(pid, t_start, t_end, out))]
+    tasks += [asyncio.ensure_future(_connection(port, build, t_start, t_end, out)) for _ in range(concurrency)]
+    try:
+        done, pending = await asyncio.wait(tasks, timeout=warmup + duration + WINDOW_GRACE_S,
+                                           return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()  # the first failure, if any
+        if pending:
+            raise asyncio.TimeoutError(f"a window ran {WINDOW_GRACE_S:g} s past its end")
+    finally:  # on a failure or an interrupt, end every connection before leaving
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return out
+
+
+def _event_loop_factory():
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop
+
+
+def measure(port: int, pid: int, build, concurrency: int, warmup: float, duration: float) -> dict:
+    with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
+        w = runner.run(_window(port, pid, build, concurrency, warmup, duration))
+    lat = sorted(w.latencies_ns)
+    n = len(lat)
+    seconds = w.seconds or duration
+
+    def pct(q: float) -> float | None:  # nearest rank
+        return lat[min(n - 1, max(0, math.ceil(q * n) - 1))] / 1e6 if n else None
+
+    return {
+        "requests": n,
+        "seconds": round(seconds, 4),
+        "rps": n / seconds,
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "mean_ms": (sum(lat) / n / 1e6) if n else None,
+        "max_ms": lat[-1] / 1e6 if n else None,
+        "errors": w.errors,
+        "first_error": w.first_error,
+        "body_bytes": w.body_bytes,
+        "server_cpu_util": None if w.server_cpu_s is None else w.server_cpu_s / seconds,
+        "server_cpu_us_per_req": (w.server_cpu_s / n * 1e6) if (w.server_cpu_s is not None and n) else None,
+        "client_cpu_util": w.client_cpu_s / seconds,
+        # everything else the machine did meanwhile, in CPUs (other processes, kernel)
+        "other_cpu": (None if w.machine_busy_cores is None or w.server_cpu_s is None else
+                      max(0.0, w.machine_busy_cores - (w.server_cpu_s + w.client_cpu_s) / seconds)),
+    }
+
+
+# ---- set-up ----------------------------------------------------------------------------------
+
+def place_order(server: ServerProcess) -> str:
+    """One resting limit order of the demo account; checks that orderInfo finds it."""
+    c = server.credentials
+    client = BitgetClient(server.url, c["apiKey"], c["secretKey"], c["passphrase"])
+    try:
+        ref = client.place_spot_order("BTCUSDT", "buy", "limit", size="0.001", price="90000")
+        order = client.spot_order(order_id=ref.order_id)
+        if order is None or order.order_id != ref.order_id:
+            raise RuntimeError(f"orderInfo on {server.name} does not find order {ref.order_id}")
+        return ref.order_id
+    finally:
+        client.close()
+
+
+def pick_server_impl() -> tuple[str, str]:
+    """The loop and HTTP implementation both servers use (what uvicorn's "auto" picks)."""
+    try:
+        import uvloop  # noqa: F401
+
+        loop = "uvloop"
+    except ImportError:
+        loop = "asyncio"
+    try:
+        import httptools  # noqa: F401
+
+        http = "httptools"
+    except ImportError:
+        http = "h11"
+    return loop, http
+
+
+def git_state() -> dict | None:
+    """The commit measured, and whether the work tree differed from it."""
+    try:
+        def git(*args: str) -> str:
+            return subprocess.run(["git", *args], cwd=BENCH_DIR, capture_output=True, text=True,
+                                  timeout=10, check=True).stdout.strip()
+
+        return {"commit": git("rev-parse", "HEAD"),
+                "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+# ---- summary and report ------------------------------------------------------------------------
+
+def _median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def summarise(rounds: list[dict]) -> dict:
+    keys = ["rps", "p50_ms", "p99_ms", "mean_ms", "server_cpu_us_per_req", "server_cpu_util",
+            "client_cpu_util", "other_cpu"]
+    out = {k: _median(r[k] for r in rounds) for k in keys}
+    out["errors"] = sum(r["errors"] for r in rounds)
+    out["requests"] = sum(r["requests"] for r in rounds)
+    out["body_bytes"] = max(r["body_bytes"] for r in rounds)
+    return out
+
+
+def ratios(results: dict, key: str) -> dict:
+    """Per round, target / baseline (the rounds pair them in time); then median, min and max."""
+    out = {}
+    for metric, name in (("rps", "throughput"), ("server_cpu_us_per_req", "server_cpu_per_request")):
+        per_round = []
+        for mine, base in zip(results[key]["rounds"], results[BASELINE]["rounds"]):
+            if mine[metric] and base[metric]:
+                per_round.append(mine[metric] / base[metric])
+        if per_round:
+            out[name] = {"median": statistics.median(per_round), "min": min(per_round),
+                         "max": max(per_round), "per_round": per_round}
+    return out
+
+
+def _fmt(value, spec: str, scale: float = 1.0) -> str:
+    return "-" if value is None else format(value * scale, spec)
+
+
+def print_report(doc: dict) -> None:
+    out = sys.stdout
+    s = doc["settings"]
+    out.write(f"\nlocalex {doc['environment']['localex']}, uvicorn {doc['environment']['uvicorn']} "
+              f"({s['server_loop']}/{s['server_http']}), {s['rounds']} round(s) x {s['duration_s']:g} s, "
+              f"concurrency {s['concurrency']}, median of rounds\n\n")
+    header = (f"{'target':<15} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'srv us/req':>11} "
+              f"{'srv CPU':>8} {'load CPU':>9} {'other':>6} {'body B':>7} {'errors':>7}  what\n")
+    out.write(header)
+    out.write("-" * (len(header) + 30) + "\n")
+    for key, t in doc["targets"].items():
+        m = t["summary"]
+        out.write(f"{key:<15} {_fmt(m['rps'], ',.0f'):>9} {_fmt(m['p50_ms'], '.2f'):>8} "
+                  f"{_fmt(m['p99_ms'], '.2f'):>8} {_fmt(m['server_cpu_us_per_req'], '.0f'):>11} "
+                  f"{_fmt(m['server_cpu_util'], '.0%'):>8} {_fmt(m['client_cpu_util'], '.0%'):>9} "
+                  f"{_fmt(m['other_cpu'], '.0%'):>6} "
+                  f"{m['body_bytes']:>7} {m['errors']:>7}  {t['description']}\n")
+    out.write("\n")
+    for key, r in doc["ratios"].items():
+        label = {"orderinfo-mem": "orderInfo (SQLite in memory)", "orderinfo-file": "orderInfo (SQLite file)",
+                 "time": "public/time"}.get(key, key)
+        tp = r.get("throughput")
+        cpu = r.get("server_cpu_per_request")
+        line = f"{label}: "
+        line += f"{tp['median']:.2f}x of bare ASGI throughput" if tp else "no throughput ratio"
+        if tp and len(tp["per_round"]) > 1:
+            line += f" (rounds {tp['min']:.2f}-{tp['max']:.2f})"
+        if cpu:
+            line += f"; {cpu['median']:.1f}x its server CPU per request"
+        out.write(line + "\n")
+    for warning in doc["warnings"]:
+        out.write(f"warning: {warning}\n")
+    out.flush()
+
+
+# ---- main --------------------------------------------------------------------------------------
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="localex vs a bare ASGI app under the same uvicorn settings.")
+    p.add_argument("--quick", action="store_true", help="smoke run: 1 round of 1 s per target")
+    p.add_argument("--rounds", type=int, default=5, help="rounds; each measures every target once (5)")
+    p.add_argument("--duration", type=float, default=5.0, help="measured seconds per target and round (5)")
+    p.add_argument("--warmup", type=float, default=1.0,
+                   help="unmeasured seconds before each window, on the same connections (1)")
+    p.add_argument("--concurrency", type=int, default=32, help="keep-alive connections, one request in "
+                   "flight on each (32)")
+    p.add_argument("--targets", default=",".join(TARGET_KEYS),
+                   help=f"comma-separated subset of {','.join(TARGET_KEYS)} (bare is always included)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default {DEFAULT_OUT})")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.rounds, args.duration, args.warmup = 1, 1.0, 0.3
+    if not 1 <= args.rounds <= 100 or not 0.1 <= args.duration <= 600 or not 0 <= args.warmup <= 60:
+        p.error("rounds must be 1-100, duration 0.1-600 s, warmup 0-60 s")
+    if not 1 <= args.concurrency <= 1024:
+        p.error("concurrency must be 1-1024")
+    wanted = [k.strip() for k in args.targets.split(",") if k.strip()]
+    unknown = sorted(set(wanted) - set(TARGET_KEYS))
+    if unknown:
+        p.error(f"unknown target(s): {', '.join(unknown)}")
+    args.targets = [t for t in TARGETS if t.key in wanted or t.key == BASELINE]
+    return args
+
+
+def run(args: argparse.Namespace) -> dict:
+    import uvicorn
+
+    loop, http = pick_server_impl()
+    impl = ["--loop", loop, "--http", http]
+    started = dt.datetime.now(dt.timezone.utc)
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
+    needed = {t.server for t in args.targets} | {"localex-mem"}  # the bare target signs for localex-mem
+
+    with tempfile.TemporaryDirectory(prefix="localex-bench-") as tmp:
+        specs = {
+            "bare": ["bare"],
+            "localex-mem": ["localex", "--db", ":memory:"],
+            "localex-file": ["localex", "--db", str(Path(tmp) / "bench.db")],
+        }
+        servers: dict[str, ServerProcess] = {}
+        try:
+            for name in specs:
+                if name in needed:
+                    servers[name] = ServerProcess(name, specs[name] + impl).start()
+            order_ids = {name: place_order(s) for name, s in servers.items() if name.startswith("localex")}
+
+            builders = {}
+            signers = []
+            for t in args.targets:
+                server = servers[t.server]
+                if not t.signed:
+                    builders[t.key] = unsigned_request_builder(server.port, t.path)
+                    continue
+                # the bare app receives exactly what localex-mem receives: its key, its order
+                account = "localex-mem" if t.server == "bare" else t.server
+                c = servers[account].credentials
+                signer = BitgetClient(servers[account].url, c["apiKey"], c["secretKey"], c["passphrase"])
+                signers.append(signer)
+                builders[t.key] = signed_request_builder(server.port, t.path,
+                                                         f"orderId={order_ids[account]}", signer)
+
+            per_target: dict[str, list[dict]] = {t.key: [] for t in args.targets}
+            for rnd in range(args.rounds):
+                shift = rnd % len(args.targets)  # rotate, so no target always comes first
+                for t in args.targets[shift:] + args.targets[:shift]:
+                    server = servers[t.server]
+                    result = measure(server.port, server.pid, builders[t.key], args.concurrency,
+                                     args.warmup, args.duration)
+                    result["round"] = rnd + 1
+                    per_target[t.key].append(result)
+                    sys.stderr.write(f"  round {rnd + 1}/{args.rounds}  {t.key:<15} "
+                                     f"{result['rps']:>9,.0f} req/s  p50 {_fmt(result['p50_ms'], '.2f')} ms  "
+                                     f"p99 {_fmt(result['p99_ms'], '.2f')} ms  errors {result['errors']}\n")
+                    sys.stderr.flush()
+            for signer in signers:
+                signer.close()
+        finally:
+            for server in servers.values():
+                server.stop()
+
+    targets = {}
+    for t in args.targets:
+        targets[t.key] = {
+            "description": t.description,
+            "server": t.server,
+            "path": t.path,
+            "signed": t.signed,
+            "db": {"localex-mem": ":memory:", "localex-file": "file (WAL)"}.get(t.server),
+            "summary": summarise(per_target[t.key]),
+            "rounds": per_target[t.key],
+        }
+    doc = {
+        "schema": 1,
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "settings": {
+            "rounds": args.rounds, "duration_s": args.duration, "warmup_s": args.warmup,
+            "concurrency": args.concurrency, "host": HOST, "workers": 1, "server_loop": loop,
+            "server_http": http, "access_log": False, "log_level": "warning", "rate_limits": False,
+            "client": "asyncio streams, HTTP/1.1 keep-alive, one request in flight per connection",
+        },
+        "environment": {
+            "localex": LOCALEX_VERSION, "uvicorn": uvicorn.__version__, "python": platform.python_version(),
+            "git": git_state(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "loadavg_before": load_before,
+            "loadavg_after": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        },
+        "targets": targets,
+        "ratios": {key: ratios(targets, key) for key in targets if key != BASELINE},
+        "warnings": [],
+    }
+    base = targets[BASELINE]["summary"]
+    if base["server_cpu_util"] is not None and base["server_cpu_util"] < 0.85:
+        doc["warnings"].append(
+            f"the bare server was busy only {base['server_cpu_util']:.0%} of the time (load generator "
+            f"{base['client_cpu_util']:.0%}, other work on this machine {_fmt(base['other_cpu'], '.0%')} "
+            f"of a CPU, {os.cpu_count()} CPUs): something besides the server limited its throughput, so "
+            "the throughput ratios understate the gap; the server-CPU-per-request ratios do not depend "
+            "on it")
+    for key, t in targets.items():
+        if t["summary"]["errors"]:
+            first = next(r["first_error"] for r in t["rounds"] if r["first_error"])
+            doc["warnings"].append(f"{key}: {t['summary']['errors']} failed requests, first: {first}")
+        if not t["summary"]["requests"]:
+            doc["warnings"].append(f"{key}: no request completed")
+    return doc
+
+
+def _interrupt_on_sigterm(signum, frame) -> None:
+    # Handled as Ctrl-C: the servers are stopped and the temporary database removed.
+    signal.raise_signal(signal.SIGINT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    try:
+        doc = run(args)
+    except KeyboardInterrupt:
+        sys.stderr.write("bench: interrupted\n")
+        return 130
+    except (RuntimeError, OSError, EOFError, ValueError, asyncio.TimeoutError, asyncio.LimitOverrunError,
+            httpx.HTTPError) as err:  # a server that failed, died or answered garbage
+        sys.stderr.write(f"bench: {type(err).__name__}: {err}\n")
+        return 2
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(doc, indent=2) + "\n")
+    print_report(doc)
+    sys.stdout.write(f"\nresults written to {args.out}\n")
+    failed = any(t["summary"]["errors"] or not t["summary"]["requests"] for t in doc["targets"].values())
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""`localex serve` as a newcomer runs it: a real subprocess, a real port, a SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from decimal import Decimal as D
+from pathlib import Path
+
+import httpx
+import pytest
+
+from localex.cli import _is_loopback, build_app
+from localex.client import BitgetClient
+from localex.demo import DEMO_FUNDS
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Served:
+    """One `localex serve` subprocess; always terminated by stop()."""
+
+    def __init__(self, workdir: Path, name: str, *args: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.out_path = workdir / f"{name}.out"
+        self.err_path = workdir / f"{name}.err"
+        env = {k: v for k, v in os.environ.items() if k != "LOCALEX_ADMIN_TOKEN"}
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "localex", "serve", "--port", str(self.port), *args],
+                stdout=out, stderr=err, cwd=workdir, env=env,
+            )
+
+    def wait_healthy(self, timeout: float = 20) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"localex exited with {self.proc.returncode}:\n{self.output}\n"
+                                     f"{self.err_path.read_text()}")
+            try:
+                response = httpx.get(self.url + "/localex/health", timeout=1)
+                if response.status_code == 200:
+                    return response.json()
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"localex did not answer in {timeout}s:\n{self.output}")
+
+    @property
+    def output(self) -> str:
+        return self.out_path.read_text()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+@pytest.fixture
+def serve(tmp_path):
+    started: list[Served] = []
+
+    def start(name: str, *args: str) -> Served:
+        served = Served(tmp_path, name, *args)
+        started.append(served)
+        served.wait_healthy()
+        return served
+
+    yield start
+    for served in started:
+        served.stop()
+
+
+def printed_account(output: str) -> dict:
+    found = {name: re.search(rf"^\s+{name}\s+(\S+)\s*$", output, re.M) for name in
+             ("apiKey", "secretKey", "passphrase")}
+    assert all(found.values()), output
+    uid = re.search(r"account 'demo' \(uid (\d+)\)", output)
+    assert uid, output
+    return {"uid": uid.group(1), **{k: m.group(1) for k, m in found.items()}}
+
+
+def test_serve_first_minute_and_restart(serve, tmp_path):
+    db, creds_file = str(tmp_path / "x.db"), tmp_path / "creds.json"
+    first = serve("first", "--db", db, "--write-credentials", str(creds_file))
+    health = httpx.get(first.url + "/localex/health").json()
+    assert health["status"] == "ok" and "bitget" in health["venues"]
+
+    out = first.output
+    assert f"on {first.url}" in out and f"{first.url}/api/v2/" in out
+    assert "admin token" not in out  # loopback needs none
+    printed = printed_account(out)
+    creds = json.loads(creds_file.read_text())
+    assert list(creds) == ["bitget"] and len(creds["bitget"]) == 1
+    (account,) = creds["bitget"]
+    assert set(account) == {"name", "uid", "apiKey", "secretKey", "passphrase"}
+    assert all(isinstance(v, str) and v for v in account.values())
+    assert account["name"] == "demo"
+    assert {k: account[k] for k in printed} == printed
+    assert f"credentials written to {creds_file}" in out
+
+    # the first minute: the printed credentials trade at once
+    client = BitgetClient(first.url, account["apiKey"], account["secretKey"], account["passphrase"])
+    try:
+        assert {s.symbol for s in client.spot_symbols()} >= {"BTCUSDT", "ETHUSDT", "BGBUSDT"}
+        ref = client.place_spot_order("BTCUSDT", "buy", "limit", size="0.001", price="90000",
+                                      client_oid="first-minute")
+        order = client.spot_order(order_id=ref.order_id)
+        assert order.status == "live" and order.client_oid == "first-minute"
+        assert order.price == D("90000") and order.size == D("0.001")
+        market = client.place_spot_order("BTCUSDT", "sell", "market", size="0.01")
+        assert client.spot_order(order_id=market.order_id).status == "filled"
+        assets = {a.coin: a for a in client.assets()}
+        assert assets["USDT"].frozen == D("90")
+    finally:
+        client.close()
+    first.stop()
+    assert first.proc.returncode is not None
+
+    # a restart on the same database: same credentials, same state, no second funding
+    creds_again = tmp_path / "creds2.json"
+    second = serve("second", "--db", db, "--write-credentials", str(creds_again))
+    assert printed_account(second.output) == printed
+    assert json.loads(creds_again.read_text()) == creds
+    client = BitgetClient(second.url, account["apiKey"], account["secretKey"], account["passphrase"])
+    try:
+        order = client.spot_order(order_id=ref.order_id)
+        assert order.status == "live" and order.client_oid == "first-minute"
+        assert client.spot_order(order_id=market.order_id).status == "filled"
+        after = {a.coin: a for a in client.assets()}
+        assert after["USDT"].available == assets["USDT"].available
+        assert after["USDT"].frozen == D("90")
+        assert after["BTC"].available == assets["BTC"].available < DEMO_FUNDS["BTC"]
+        assert len(client.unfilled_orders("BTCUSDT")) == 1
+    finally:
+        client.close()
+    users = httpx.get(second.url + "/localex/users").json()
+    assert [u["name"] for u in users] == ["demo"]
+
+
+def test_serve_no_demo_starts_empty(serve, tmp_path):
+    served = serve("empty", "--db", str(tmp_path / "empty.db"), "--no-demo")
+    assert httpx.get(served.url + "/localex/users").json() == []
+    assert httpx.get(served.url + "/localex/instruments").json() == []
+    assert httpx.get(served.url + "/localex/prices").json() == {}
+    assert "apiKey" not in served.output
+
+
+def test_same_seed_same_demo_credentials(tmp_path):
+    accounts = []
+    for name, seed in (("a", 11), ("b", 11), ("c", 12)):
+        app, (account,) = build_app(str(tmp_path / f"{name}.db"), seed=seed)
+        app.engine.store.close()
+        accounts.append(account)
+    a, b, c = accounts
+    assert a == b
+    assert (c.uid, c.api_key, c.secret_key) != (a.uid, a.api_key, a.secret_key)
+
+
+def test_loopback_detection():
+    assert _is_loopback("127.0.0.1") and _is_loopback("localhost") and _is_loopback("::1")
+    assert not _is_loopback("0.0.0.0") and not _is_loopback("192.168.1.2")
+    assert not _is_loopback("example.com")

@@ -1,0 +1,179 @@
+"""The SQL store: transactions, migrations, persistence across reopen, reset."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from localex.demo import install_market
+from localex.engine import Engine
+from localex.engine.clock import ManualClock
+from localex.engine.model import Balance, KeyKind, OrderStatus, OrderType, Permission, Side, User
+from localex.store import open_store
+from localex.store.schema import metadata
+
+
+def counts(store) -> dict[str, int]:
+    with store.transaction() as uow:
+        return {name: uow.count(name) for name in metadata.tables}
+
+
+def populate(engine: Engine) -> dict:
+    """A user with two keys, balances, a resting order and a filled one."""
+    install_market(engine)
+    user = engine.create_user("bitget", name="alice", fee_deduction=True)
+    key = engine.create_api_key(user.uid, label="main")
+    ro = engine.create_api_key(user.uid, permissions=[Permission.READ], ip_whitelist=["10.0.0.1", "::1"])
+    engine.fund(user.uid, "USDT", D("10000.123456789"))
+    engine.fund(user.uid, "BTC", D("1"))
+    resting = engine.place_spot_order(user.uid, "BTCUSDT", Side.BUY, OrderType.LIMIT, D("0.01"),
+                                      D("90000.5"), client_oid="rest-1")
+    filled = engine.place_spot_order(user.uid, "BTCUSDT", Side.SELL, OrderType.MARKET, D("0.001"))
+    engine.set_mark("bitget", "spot", "ETHUSDT", D("3333.33"))
+    return {"user": user, "key": key, "ro": ro, "resting": resting, "filled": filled,
+            "balances": engine.balances(user.uid), "fills": engine.spot_fills(user.uid),
+            "marks": engine.marks()}
+
+
+# transactions ------------------------------------------------------------------------------
+def test_an_exception_rolls_the_whole_transaction_back():
+    store = open_store(":memory:")
+    with store.transaction() as uow:
+        uow.insert_user(User(uid="1000000001", venue="bitget", name="kept", created_ms=1))
+    with pytest.raises(RuntimeError):
+        with store.transaction() as uow:
+            uow.insert_user(User(uid="1000000002", venue="bitget", name="lost", created_ms=2))
+            uow.put_balance(Balance(uid="1000000002", account="spot", asset="USDT", available=D(5)))
+            uow.next_sequence("bitget.id", 123)
+            assert uow.get_user("1000000002") is not None  # visible inside the transaction
+            raise RuntimeError("boom")
+    with store.transaction() as uow:
+        assert uow.get_user("1000000002") is None
+        assert uow.get_user("1000000001") is not None
+        assert uow.list_balances("1000000002") == []
+        assert uow.next_sequence("bitget.id", 0) == 0  # the sequence was never created
+    assert counts(store)["users"] == 1
+
+
+def test_a_failing_engine_call_leaves_no_trace():
+    engine = Engine(open_store(":memory:"), clock=ManualClock(), seed=1)
+    install_market(engine)
+    uid = engine.create_user("bitget", name="alice").uid
+    engine.fund(uid, "USDT", D("100"))
+    before = counts(engine.store)
+    with pytest.raises(Exception):
+        engine.place_spot_order(uid, "BTCUSDT", Side.BUY, OrderType.LIMIT, D("1"), D("90000"))
+    assert counts(engine.store) == before
+    assert engine.balance(uid, "USDT").available == D("100")
+
+
+def test_a_file_store_rolls_back_too(tmp_path):
+    store = open_store(str(tmp_path / "tx.db"))
+    with pytest.raises(RuntimeError):
+        with store.transaction() as uow:
+            uow.insert_user(User(uid="1000000002", venue="bitget", name="lost", created_ms=2))
+            raise RuntimeError("boom")
+    store.close()
+    store = open_store(str(tmp_path / "tx.db"))
+    assert counts(store)["users"] == 0
+    store.close()
+
+
+# migrations --------------------------------------------------------------------------------
+def _schema_diff(store) -> list:
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return compare_metadata(context, metadata)
+
+
+def test_migrations_match_the_schema_in_memory():
+    assert _schema_diff(open_store(":memory:")) == []
+
+
+def test_migrations_match_the_schema_on_file(tmp_path):
+    store = open_store(str(tmp_path / "m.db"))
+    try:
+        assert _schema_diff(store) == []
+    finally:
+        store.close()
+
+
+def test_migrations_reach_head():
+    store = open_store(":memory:")
+    with store.engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        tables = set(conn.dialect.get_table_names(conn))
+    assert tables == set(metadata.tables) | {"alembic_version"}
+
+
+# persistence -------------------------------------------------------------------------------
+def test_a_file_store_keeps_everything_across_reopen(tmp_path):
+    path = str(tmp_path / "x.db")
+    clock = ManualClock()
+    engine = Engine(open_store(path), clock=clock, seed=3)
+    saved = populate(engine)
+    engine.store.close()
+
+    for _ in range(2):  # reopening migrates again, which must change nothing
+        engine = Engine(open_store(path), clock=clock, seed=3)
+        user = saved["user"]
+        assert engine.get_user(user.uid) == user and engine.get_user(user.uid).fee_deduction
+        assert engine.find_user("bitget", "alice") == user
+        assert engine.get_api_key(saved["key"].key) == saved["key"]
+        ro = engine.get_api_key(saved["ro"].key)
+        assert ro == saved["ro"]
+        assert ro.permissions == frozenset({Permission.READ}) and ro.ip_whitelist == ("10.0.0.1", "::1")
+        assert ro.kind == KeyKind.HMAC
+        assert engine.balances(user.uid) == saved["balances"]
+        assert engine.balance(user.uid, "USDT").frozen == D("900.005")
+        assert engine.spot_order(user.uid, order_id=saved["resting"].order_id) == saved["resting"]
+        assert engine.spot_order(user.uid, client_oid="rest-1").status == OrderStatus.LIVE
+        filled = engine.spot_order(user.uid, order_id=saved["filled"].order_id)
+        assert filled == saved["filled"] and filled.status == OrderStatus.FILLED
+        assert engine.spot_fills(user.uid) == saved["fills"]
+        assert engine.marks() == saved["marks"]
+        assert len(engine.instruments("bitget")) == 3
+        with engine.store.engine.connect() as conn:
+            assert conn.execute(text("select version_num from alembic_version")).scalars().all() == ["0001"]
+        engine.store.close()
+
+    # ids keep increasing after a reopen, whatever the random source says
+    engine = Engine(open_store(path), clock=clock, seed=3)
+    later = engine.place_spot_order(saved["user"].uid, "BTCUSDT", Side.BUY, OrderType.LIMIT, D("0.01"),
+                                    D("90000"))
+    assert later.order_id > max(saved["resting"].order_id, saved["filled"].order_id,
+                                *(f.trade_id for f in saved["fills"]))
+    # and a resting order still fills after the reopen
+    fills = engine.set_mark("bitget", "spot", "BTCUSDT", D("89000"))
+    assert {f.order_id for f in fills} == {saved["resting"].order_id, later.order_id}
+    engine.store.close()
+
+
+def test_money_round_trips_exactly(tmp_path):
+    path = str(tmp_path / "money.db")
+    engine = Engine(open_store(path), clock=ManualClock(), seed=1)
+    uid = engine.create_user("bitget", name="m").uid
+    amount = D("12345678901234.123456789012")
+    engine.fund(uid, "X", amount)
+    engine.store.close()
+    engine = Engine(open_store(path), clock=ManualClock(), seed=1)
+    assert engine.balance(uid, "X").available == amount
+    engine.store.close()
+
+
+# reset -------------------------------------------------------------------------------------
+def test_reset_empties_every_table():
+    engine = Engine(open_store(":memory:"), clock=ManualClock(), seed=1)
+    populate(engine)
+    before = counts(engine.store)
+    assert all(n > 0 for n in before.values()), before
+    engine.reset()
+    assert counts(engine.store) == {name: 0 for name in metadata.tables}
+    with engine.store.engine.connect() as conn:  # the schema stays migrated
+        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+    populate(engine)  # and usable
+    assert counts(engine.store)["spot_orders"] == before["spot_orders"]
