@@ -41,16 +41,19 @@ class Engine:
         self.rng = random.Random(seed)
         self.ids = Ids(self.rng)
         self.spot = SpotBook(self.ids, self.clock, FEE_TOKENS)
+        # API keys never change once created, and every signed request looks one up
+        self._keys: dict[str, ApiKey] = {}
 
     def now_ms(self) -> int:
         return self.clock.now_ms()
 
-    def tx(self):
-        return self.store.transaction()
+    def tx(self, read_only: bool = False):
+        return self.store.transaction(read_only)
 
     def reset(self, seed: int | None = None) -> None:
         """Forget everything; the random source starts again from the seed."""
         self.store.reset()
+        self._keys.clear()
         if seed is not None:
             self.seed = seed
         self.rng.seed(self.seed)
@@ -74,18 +77,18 @@ class Engine:
             return user
 
     def get_user(self, uid: str) -> User:
-        with self.tx() as uow:
+        with self.tx(read_only=True) as uow:
             user = uow.get_user(uid)
         if user is None:
             raise UnknownUser(uid, uid=uid)
         return user
 
     def find_user(self, venue: str, name: str) -> User | None:
-        with self.tx() as uow:
+        with self.tx(read_only=True) as uow:
             return uow.find_user(venue, name)
 
     def list_users(self, venue: str | None = None) -> list[User]:
-        with self.tx() as uow:
+        with self.tx(read_only=True) as uow:
             return uow.list_users(venue)
 
     def set_fee_deduction(self, uid: str, enabled: bool) -> User:
@@ -123,11 +126,17 @@ class Engine:
             return api_key
 
     def get_api_key(self, key: str) -> ApiKey | None:
-        with self.tx() as uow:
-            return uow.get_key(key)
+        cached = self._keys.get(key)
+        if cached is not None:
+            return cached
+        with self.tx(read_only=True) as uow:
+            found = uow.get_key(key)
+        if found is not None:
+            self._keys[key] = found
+        return found
 
     def list_api_keys(self, uid: str) -> list[ApiKey]:
-        with self.tx() as uow:
+        with self.tx(read_only=True) as uow:
             return uow.list_keys(uid)
 
     # balances ----------------------------------------------------------------------------
@@ -139,11 +148,11 @@ class Engine:
             return accounts.move(uow, uid, account, asset, available=Decimal(amount), now_ms=self.now_ms())
 
     def balances(self, uid: str, account: str | None = None) -> list[Balance]:
-        with self.tx() as uow:
+        with self.tx(read_only=True) as uow:
             return uow.list_balances(uid, account)
 
     def balance(self, uid: str, asset: str, account: str = SPOT_ACCOUNT) -> Balance:
-        with self.tx() as uow:
+        with self.tx(read_only=True) as uow:
             return uow.get_balance(uid, account, asset)
 
     # instruments and market --------------------------------------------------------------
@@ -153,20 +162,20 @@ class Engine:
         return inst
 
     def instrument(self, venue: str, market: str, symbol: str) -> Instrument | None:
-        with self.tx() as uow:
+        with self.tx(read_only=True) as uow:
             return uow.get_instrument(venue, market, symbol)
 
     def instruments(self, venue: str | None = None, market: str | None = None) -> list[Instrument]:
-        with self.tx() as uow:
+        with self.tx(read_only=True) as uow:
             return uow.list_instruments(venue, market)
 
     def mark(self, inst: Instrument) -> Decimal | None:
-        with self.tx() as uow:
+        with self.tx(read_only=True) as uow:
             row = uow.get_mark(inst.key)
         return row.price if row else None
 
     def marks(self) -> dict[str, Decimal]:
-        with self.tx() as uow:
+        with self.tx(read_only=True) as uow:
             return {m.instrument: m.price for m in uow.list_marks()}
 
     def set_mark(self, venue: str, market: str, symbol: str, price: Decimal) -> list[Fill]:
@@ -205,25 +214,23 @@ class Engine:
 
     def spot_order(self, uid: str, order_id: int | None = None,
                    client_oid: str | None = None) -> SpotOrder | None:
-        with self.tx() as uow:
-            user = uow.get_user(uid)
-            if user is None:
-                raise UnknownUser(uid, uid=uid)
-            return self.spot.find(uow, user, order_id, client_oid)
+        """A user's order by id or client id (None if it is not theirs or does not exist)."""
+        with self.tx(read_only=True) as uow:
+            return self.spot.find(uow, uid, order_id, client_oid)
 
     def spot_orders(self, uid: str, **filters) -> list[SpotOrder]:
         """Newest first; filters as SqlUnitOfWork.list_spot_orders."""
-        with self.tx() as uow:
+        with self.tx(read_only=True) as uow:
             return uow.list_spot_orders(uid, **filters)
 
     def spot_fills(self, uid: str, **filters) -> list[Fill]:
-        with self.tx() as uow:
+        with self.tx(read_only=True) as uow:
             return uow.list_fills(uid, **filters)
 
     def fees_collected(self, asset: str) -> Decimal:
-        with self.tx() as uow:
+        with self.tx(read_only=True) as uow:
             return uow.fees_collected(asset)
 
     def total_balance(self, asset: str) -> Decimal:
-        with self.tx() as uow:
+        with self.tx(read_only=True) as uow:
             return uow.sum_balances(asset)

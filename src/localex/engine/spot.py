@@ -239,21 +239,21 @@ class SpotBook:
 
     def cancel(self, uow, user: User, symbol: str | None, order_id: int | None,
                client_oid: str | None) -> SpotOrder:
-        order = self.find(uow, user, order_id, client_oid)
+        order = self.find(uow, user.uid, order_id, client_oid)
         if order is None or (symbol is not None and order.symbol != symbol):
             raise OrderNotFound("order not found")
         if not order.status.is_open:
             raise OrderNotCancellable("order is finished", status=order.status.value)
         return self._cancel(uow, order, CancelReason.USER)
 
-    def find(self, uow, user: User, order_id: int | None, client_oid: str | None) -> SpotOrder | None:
+    def find(self, uow, uid: str, order_id: int | None, client_oid: str | None) -> SpotOrder | None:
         if order_id is not None:
-            order = uow.get_spot_order(user.uid, order_id)
+            order = uow.get_spot_order(uid, order_id)
             if order is not None and client_oid and order.client_oid != client_oid:
                 return None
             return order
         if client_oid:
-            return uow.get_spot_order_by_client_oid(user.uid, client_oid)
+            return uow.get_spot_order_by_client_oid(uid, client_oid)
         return None
 
     # matching on a price move ------------------------------------------------------------

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Iterator
 
-from sqlalchemy import and_, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import and_, bindparam, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
@@ -91,6 +91,23 @@ def _fill(row) -> Fill:
     return Fill(**m)
 
 
+# Statements on the hot read path are built once: building a statement per call costs more than
+# running it.
+_USER = select(s.users).where(s.users.c.uid == bindparam("uid"))
+_KEY = select(s.api_keys).where(s.api_keys.c.key == bindparam("key"))
+_SPOT_ORDER = select(s.spot_orders).where(
+    and_(s.spot_orders.c.uid == bindparam("uid"), s.spot_orders.c.order_id == bindparam("order_id")))
+_SPOT_ORDER_BY_CLIENT_OID = select(s.spot_orders).where(
+    and_(s.spot_orders.c.uid == bindparam("uid"), s.spot_orders.c.client_oid == bindparam("client_oid")))
+_MARK = select(s.mark_prices).where(s.mark_prices.c.instrument == bindparam("instrument"))
+_INSTRUMENT = select(s.instruments).where(
+    and_(s.instruments.c.venue == bindparam("venue"), s.instruments.c.market == bindparam("market"),
+         s.instruments.c.symbol == bindparam("symbol")))
+_BALANCE = select(s.balances).where(
+    and_(s.balances.c.uid == bindparam("uid"), s.balances.c.account == bindparam("account"),
+         s.balances.c.asset == bindparam("asset")))
+
+
 class SqlUnitOfWork:
     """Every read and write of one transaction. Commit happens when the block exits cleanly."""
 
@@ -119,7 +136,7 @@ class SqlUnitOfWork:
         self.conn.execute(update(s.users).where(s.users.c.uid == user.uid).values(**_to_row(user)))
 
     def get_user(self, uid: str) -> User | None:
-        row = self.conn.execute(select(s.users).where(s.users.c.uid == uid)).first()
+        row = self.conn.execute(_USER, {"uid": uid}).first()
         return _user(row) if row else None
 
     def find_user(self, venue: str, name: str) -> User | None:
@@ -138,7 +155,7 @@ class SqlUnitOfWork:
         self.conn.execute(insert(s.api_keys).values(**_to_row(key)))
 
     def get_key(self, key: str) -> ApiKey | None:
-        row = self.conn.execute(select(s.api_keys).where(s.api_keys.c.key == key)).first()
+        row = self.conn.execute(_KEY, {"key": key}).first()
         return _key(row) if row else None
 
     def list_keys(self, uid: str) -> list[ApiKey]:
@@ -156,10 +173,7 @@ class SqlUnitOfWork:
             self.conn.execute(insert(t).values(**row))
 
     def get_instrument(self, venue: str, market: str, symbol: str) -> Instrument | None:
-        t = s.instruments
-        row = self.conn.execute(
-            select(t).where(and_(t.c.venue == venue, t.c.market == market, t.c.symbol == symbol))
-        ).first()
+        row = self.conn.execute(_INSTRUMENT, {"venue": venue, "market": market, "symbol": symbol}).first()
         return _instrument(row) if row else None
 
     def list_instruments(self, venue: str | None = None, market: str | None = None) -> list[Instrument]:
@@ -180,8 +194,7 @@ class SqlUnitOfWork:
             self.conn.execute(insert(t).values(**row))
 
     def get_mark(self, instrument: str) -> MarkPrice | None:
-        t = s.mark_prices
-        row = self.conn.execute(select(t).where(t.c.instrument == instrument)).first()
+        row = self.conn.execute(_MARK, {"instrument": instrument}).first()
         return MarkPrice(**row._mapping) if row else None
 
     def list_marks(self) -> list[MarkPrice]:
@@ -190,10 +203,7 @@ class SqlUnitOfWork:
 
     # balances ----------------------------------------------------------------------------
     def get_balance(self, uid: str, account: str, asset: str) -> Balance:
-        t = s.balances
-        row = self.conn.execute(
-            select(t).where(and_(t.c.uid == uid, t.c.account == account, t.c.asset == asset))
-        ).first()
+        row = self.conn.execute(_BALANCE, {"uid": uid, "account": account, "asset": asset}).first()
         return _balance(row) if row else Balance(uid=uid, account=account, asset=asset)
 
     def put_balance(self, bal: Balance) -> None:
@@ -226,15 +236,11 @@ class SqlUnitOfWork:
         self.conn.execute(update(t).where(t.c.order_id == order.order_id).values(**_to_row(order)))
 
     def get_spot_order(self, uid: str, order_id: int) -> SpotOrder | None:
-        t = s.spot_orders
-        row = self.conn.execute(select(t).where(and_(t.c.uid == uid, t.c.order_id == order_id))).first()
+        row = self.conn.execute(_SPOT_ORDER, {"uid": uid, "order_id": order_id}).first()
         return _spot_order(row) if row else None
 
     def get_spot_order_by_client_oid(self, uid: str, client_oid: str) -> SpotOrder | None:
-        t = s.spot_orders
-        row = self.conn.execute(
-            select(t).where(and_(t.c.uid == uid, t.c.client_oid == client_oid))
-        ).first()
+        row = self.conn.execute(_SPOT_ORDER_BY_CLIENT_OID, {"uid": uid, "client_oid": client_oid}).first()
         return _spot_order(row) if row else None
 
     def list_spot_orders(
@@ -362,12 +368,16 @@ class SqlStore:
 
         @event.listens_for(self.engine, "begin")
         def _begin(conn):
-            conn.exec_driver_sql(begin)
+            # a read-only unit of work takes no write lock
+            conn.exec_driver_sql("BEGIN" if conn.info.get("read_only") else begin)
 
     @contextmanager
-    def transaction(self) -> Iterator[SqlUnitOfWork]:
-        with self.lock, self.engine.begin() as conn:
-            yield SqlUnitOfWork(conn)
+    def transaction(self, read_only: bool = False) -> Iterator[SqlUnitOfWork]:
+        """One unit of work. read_only=True promises no writes (a shared read lock suffices)."""
+        with self.lock, self.engine.connect() as conn:
+            conn.info["read_only"] = read_only
+            with conn.begin():
+                yield SqlUnitOfWork(conn)
 
     def reset(self) -> None:
         with self.transaction() as uow:
