@@ -7,14 +7,13 @@ and must leave the engine's state exactly as it was.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import time
 from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
+from wire_signing import hmac_signature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -40,8 +39,7 @@ def compact(payload: object) -> bytes:
     return json.dumps(payload, separators=(",", ":")).encode()
 
 
-def hmac_sign(secret: str, message: bytes) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
+hmac_sign = hmac_signature
 
 
 def rsa_sign(private_key, message: bytes) -> str:

@@ -8,9 +8,6 @@ Checked byte for byte where fidelity matters: HTTP status, `code`, `msg`, `data`
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import re
 import time
@@ -19,6 +16,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from wire_signing import signed_headers
 
 from localex.engine.model import OrderStatus, OrderType, Permission, Side, TimeInForce
 from localex.engine.spot import SPOT_ACCOUNT
@@ -68,11 +66,8 @@ class Wire:
         self.http = http
 
     def headers(self, trader, method: str, path: str, query: str, body: bytes) -> dict:
-        ts = str(wall_ms())
-        message = (ts + method + path + ("?" + query if query else "")).encode() + body
-        sign = base64.b64encode(hmac.new(trader.secret_key.encode(), message, hashlib.sha256).digest())
-        return {"ACCESS-KEY": trader.api_key, "ACCESS-SIGN": sign.decode(), "ACCESS-TIMESTAMP": ts,
-                "ACCESS-PASSPHRASE": trader.passphrase, "Content-Type": "application/json"}
+        return signed_headers(trader.api_key, trader.secret_key, trader.passphrase, method, path,
+                              query, body, str(wall_ms()))
 
     def get(self, trader, path: str, params: dict | str | None = None, *,
             reset: bool = True) -> httpx.Response:
