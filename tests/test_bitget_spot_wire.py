@@ -846,25 +846,16 @@ def test_a_resting_order_filled_by_a_price_move_is_maker(world, wire, alice):
               "The order does not exist")
 
 
-def make_partially_filled(world, uid: str, order_id: int) -> None:
-    """The fill model fills whole; a partial state is written the way a partial fill would leave it."""
-    with world.engine.tx() as uow:
-        order = uow.get_spot_order(uid, order_id)
-        order.filled_size, order.filled_quote = D("0.01"), D("900")
-        order.fee, order.fee_asset, order.fee_value = D("0.00001"), "BTC", D("0.00001")
-        order.frozen_amount -= D("900")
-        order.status = OrderStatus.PARTIALLY_FILLED
-        uow.update_spot_order(order)
-        for asset, available, frozen in (("USDT", D(0), D("-900")), ("BTC", D("0.00999"), D(0))):
-            bal = uow.get_balance(uid, SPOT_ACCOUNT, asset)
-            bal.available += available
-            bal.frozen += frozen
-            uow.put_balance(bal)
+def make_partially_filled(world, http, uid: str, order_id: str) -> None:
+    """Half of the order fills at its price, through the control plane's manual fill."""
+    resp = http.post("/localex/orders/fill", json={"uid": uid, "orderId": order_id, "size": "0.01"})
+    assert resp.status_code == 200, resp.text
+    assert (resp.json()["size"], resp.json()["price"], resp.json()["liquidity"]) == ("0.01", "90000", "maker")
 
 
-def test_a_partially_filled_order_reads_back_and_cancels(world, wire, alice):
+def test_a_partially_filled_order_reads_back_and_cancels(world, wire, http, alice):
     data = place(world, wire, alice, limit_buy(size="0.02"))
-    make_partially_filled(world, alice.uid, int(data["orderId"]))
+    make_partially_filled(world, http, alice.uid, data["orderId"])
     row = one_order(world, wire, alice, data["orderId"])
     assert (row["status"], row["size"], row["priceAvg"], row["baseVolume"], row["quoteVolume"]) == (
         "partially_filled", "0.0200000000000000", "90000.0000000000000000", "0.0100000000000000",

@@ -181,6 +181,25 @@ def test_orders_with_status_filter(http, world):
     error(http.get("/localex/orders", params={"uid": "0000000000"}), 404, "not_found")
 
 
+def test_manual_fill_of_a_resting_order(http, world):
+    uid = new_user(http)
+    ok(http.post("/localex/balances", json={"uid": uid, "asset": "USDT", "amount": "10000"}))
+    order = world.engine.place_spot_order(uid, "BTCUSDT", Side.BUY, OrderType.LIMIT, D("0.02"), D("90000"))
+    fill = ok(http.post("/localex/orders/fill", json={"uid": uid, "orderId": str(order.order_id),
+                                                      "size": "0.005"}))
+    assert (fill["orderId"], fill["size"], fill["price"], fill["liquidity"]) == (
+        order.order_id, "0.005", "90000", "maker")
+    assert world.engine.spot_order(uid, order.order_id).status.value == "partially_filled"
+    error(http.post("/localex/orders/fill", json={"uid": uid, "orderId": str(order.order_id),
+                                                  "size": "1"}), 400, "rejected")
+    error(http.post("/localex/orders/fill", json={"uid": uid, "orderId": "x1"}), 400, "bad_field")
+    error(http.post("/localex/orders/fill", json={"uid": uid, "orderId": "1"}), 404, "not_found")
+    error(http.post("/localex/orders/fill", json={"orderId": "1"}), 400, "missing_field")
+    rest = ok(http.post("/localex/orders/fill", json={"uid": uid, "orderId": str(order.order_id)}))
+    assert rest["size"] == "0.015"
+    assert world.engine.spot_order(uid, order.order_id).status.value == "filled"
+
+
 def test_clock(http, world):
     clock = world.engine.clock
     assert isinstance(clock, ManualClock)

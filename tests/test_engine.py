@@ -18,6 +18,7 @@ from localex.engine.errors import (
     DomainError,
     DuplicateClientOid,
     InsufficientBalance,
+    InvalidOrder,
     NonPositive,
     OrderNotCancellable,
     OrderNotFound,
@@ -571,3 +572,23 @@ def test_conservation_over_a_random_session(seed):
     for asset, total in expected.items():
         assert engine.total_balance(asset) + engine.fees_collected(asset) == total, asset
     assert sum(engine.fees_collected(a) for a in ("BTC", "ETH", "USDT")) > 0
+
+
+def test_a_manual_fill_leaves_the_order_partially_filled_then_completes_it(engine):
+    alice = trader(engine)
+    order = engine.place_spot_order(alice, "BTCUSDT", Side.BUY, OrderType.LIMIT, D("0.03"), D("90000"))
+    fill = engine.fill_spot_order(alice, order.order_id, D("0.01"))
+    assert (fill.price, fill.size, fill.liquidity) == (D("90000"), D("0.01"), Liquidity.MAKER)
+    partial = engine.spot_order(alice, order.order_id)
+    assert (partial.status, partial.filled_size, partial.frozen_amount) == (
+        OrderStatus.PARTIALLY_FILLED, D("0.01"), D("1800"))
+    assert engine.balance(alice, "USDT").frozen == D("1800")
+    with pytest.raises(InvalidOrder):
+        engine.fill_spot_order(alice, order.order_id, D("0.03"))
+    engine.fill_spot_order(alice, order.order_id)
+    done = engine.spot_order(alice, order.order_id)
+    assert (done.status, done.filled_size, done.frozen_amount) == (OrderStatus.FILLED, D("0.03"), D("0"))
+    with pytest.raises(OrderNotCancellable):
+        engine.fill_spot_order(alice, order.order_id)
+    with pytest.raises(OrderNotFound):
+        engine.fill_spot_order("0000000000", order.order_id)

@@ -100,6 +100,7 @@ class ControlPlane:
             ("GET", "/localex/prices"): self.prices,
             ("POST", "/localex/prices"): self.set_price,
             ("GET", "/localex/orders"): self.orders,
+            ("POST", "/localex/orders/fill"): self.fill_order,
             ("GET", "/localex/clock"): self.clock,
             ("POST", "/localex/clock"): self.move_clock,
         }
@@ -221,6 +222,16 @@ class ControlPlane:
         open_only = {"all": None, "open": True, "closed": False}[status]
         return to_json(self.engine.spot_orders(uid, open_only=open_only, symbol=q.get("symbol"),
                                                limit=1000))
+
+    def fill_order(self, request: Request) -> dict:
+        """Fill part ("size") or all of a resting limit order at its price, as maker."""
+        body = _body(request)
+        order_id = _need(body, "orderId")
+        if not str(order_id).isdigit():
+            raise ControlError(400, "bad_field", "'orderId' must be a numeric order id")
+        size = _decimal(body, "size") if body.get("size") not in (None, "") else None
+        fill = self.engine.fill_spot_order(_text(body, "uid", required=True), int(order_id), size)
+        return to_json(fill)
 
     def clock(self, request: Request) -> dict:
         return {"now": self.engine.now_ms(), "manual": isinstance(self.engine.clock, ManualClock)}

@@ -212,6 +212,11 @@ class Engine:
                 raise UnknownUser(uid, uid=uid)
             return self.spot.cancel(uow, user, symbol, order_id, client_oid)
 
+    def fill_spot_order(self, uid: str, order_id: int, size: Decimal | None = None) -> Fill:
+        """Fill part or all of a resting limit order at its price, as maker (a manual fill)."""
+        with self.tx() as uow:
+            return self.spot.fill_manually(uow, uid, order_id, size)
+
     def spot_order(self, uid: str, order_id: int | None = None,
                    client_oid: str | None = None) -> SpotOrder | None:
         """A user's order by id or client id (None if it is not theirs or does not exist)."""

@@ -19,6 +19,7 @@ from localex.engine.errors import (
     DuplicateClientOid,
     InstrumentNotTrading,
     InsufficientBalance,
+    InvalidOrder,
     NoMarkPrice,
     NonPositive,
     OrderNotCancellable,
@@ -255,6 +256,26 @@ class SpotBook:
         if client_oid:
             return uow.get_spot_order_by_client_oid(uid, client_oid)
         return None
+
+    def fill_manually(self, uow, uid: str, order_id: int, size: Decimal | None) -> Fill:
+        """Fill part (or, size None, the rest) of a resting limit order at its own price, as
+        maker: how a test makes an order partially filled on purpose."""
+        order = uow.get_spot_order(uid, order_id)
+        if order is None:
+            raise OrderNotFound("order not found")
+        if not order.status.is_open or order.order_type != OrderType.LIMIT:
+            raise OrderNotCancellable("only a resting limit order can be filled",
+                                      status=order.status.value)
+        remaining = order.size - order.filled_size
+        size = remaining if size is None else size
+        if size <= 0:
+            raise NonPositive("size must be positive", field="size")
+        if size > remaining:
+            raise InvalidOrder("size exceeds what remains of the order", remaining=remaining)
+        inst = uow.get_instrument(order.venue, SPOT, order.symbol)
+        if scale_of(size) > inst.size_scale:
+            raise SizePrecision("size scale", value=size, scale=inst.size_scale)
+        return self._fill(uow, uow.get_user(uid), inst, order, order.price, size, Liquidity.MAKER)
 
     # matching on a price move ------------------------------------------------------------
     def match(self, uow, inst: Instrument, mark: Decimal) -> list[Fill]:
