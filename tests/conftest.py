@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
 import pytest
 
 from localex.client import BitgetClient
@@ -30,6 +31,13 @@ def server(app):
     srv = ServerThread(app).start()
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="session")
+def http(server):
+    """A plain HTTP client on the session server (tests sign requests themselves)."""
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        yield client
 
 
 @dataclass

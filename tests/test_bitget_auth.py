@@ -92,12 +92,6 @@ class Wire:
         return self.send(trader, "POST", PLACE, body=compact(order or TAKING_BUY), **kw)
 
 
-@pytest.fixture(scope="module")
-def http(server):
-    with httpx.Client(base_url=server.url, timeout=10) as client:
-        yield client
-
-
 @pytest.fixture
 def wire(world, http):
     return Wire(world, http)

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from wire_signing import signed_headers
 
-from localex.engine.model import OrderStatus, OrderType, Permission, Side, TimeInForce
+from localex.engine.model import OrderType, Permission, Side, TimeInForce
 from localex.engine.spot import SPOT_ACCOUNT
 from localex.server.app import NOT_FOUND_HTML
 
@@ -82,12 +82,6 @@ class Wire:
             self.world.app.limiter.reset()
         raw = body if isinstance(body, bytes) else compact(body)
         return self.http.post(path, content=raw, headers=self.headers(trader, "POST", path, "", raw))
-
-
-@pytest.fixture(scope="module")
-def http(server):
-    with httpx.Client(base_url=server.url, timeout=10) as client:
-        yield client
 
 
 @pytest.fixture
