@@ -154,8 +154,11 @@ def test_set_price_runs_matching(http, world):
 
 
 def test_instruments(http):
-    symbols = {i["symbol"] for i in ok(http.get("/localex/instruments", params={"venue": "bitget"}))}
-    assert symbols == {"BTCUSDT", "ETHUSDT", "BGBUSDT"}
+    rows = ok(http.get("/localex/instruments", params={"venue": "bitget"}))
+    assert {(i["market"], i["symbol"]) for i in rows} == {
+        ("spot", "BTCUSDT"), ("spot", "ETHUSDT"), ("spot", "BGBUSDT"),
+        ("usdt-futures", "BTCUSDT"), ("usdt-futures", "ETHUSDT"), ("coin-futures", "BTCUSD"),
+        ("usdc-futures", "BTCPERP")}
 
 
 def test_orders_with_status_filter(http, world):

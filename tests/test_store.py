@@ -9,10 +9,21 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from localex.demo import install_market
+from localex.demo import BITGET_FUTURES, BITGET_SPOT, install_market
 from localex.engine import Engine
 from localex.engine.clock import ManualClock
-from localex.engine.model import Balance, KeyKind, OrderStatus, OrderType, Permission, Side, User
+from localex.engine.model import (
+    Balance,
+    KeyKind,
+    OrderStatus,
+    OrderType,
+    Permission,
+    PositionMode,
+    PositionSide,
+    Side,
+    TradeSide,
+    User,
+)
 from localex.store import open_store
 from localex.store.schema import metadata
 
@@ -34,6 +45,11 @@ def populate(engine: Engine) -> dict:
                                       D("90000.5"), client_oid="rest-1")
     filled = engine.place_spot_order(user.uid, "BTCUSDT", Side.SELL, OrderType.MARKET, D("0.001"))
     engine.set_mark("bitget", "spot", "ETHUSDT", D("3333.33"))
+    engine.fund(user.uid, "USDT", D("1000"), account="usdt-futures")
+    engine.set_position_mode(user.uid, "usdt-futures", PositionMode.HEDGE)
+    engine.set_leverage(user.uid, "bitget", "usdt-futures", "BTCUSDT", 10)
+    engine.place_futures_order(user.uid, "usdt-futures", "BTCUSDT", pos_side=PositionSide.LONG,
+                               trade_side=TradeSide.OPEN, order_type=OrderType.MARKET, size=D("0.01"))
     return {"user": user, "key": key, "ro": ro, "resting": resting, "filled": filled,
             "balances": engine.balances(user.uid), "fills": engine.spot_fills(user.uid),
             "marks": engine.marks()}
@@ -103,9 +119,15 @@ def test_migrations_match_the_schema_on_file(tmp_path):
 
 
 def test_migrations_reach_head():
+    from alembic.script import ScriptDirectory
+
+    from localex.store.migrate import alembic_config
+
     store = open_store(":memory:")
+    head = ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
+    assert head == "0002"
     with store.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == head
         tables = set(conn.dialect.get_table_names(conn))
     assert tables == set(metadata.tables) | {"alembic_version"}
 
@@ -136,9 +158,9 @@ def test_a_file_store_keeps_everything_across_reopen(tmp_path):
         assert filled == saved["filled"] and filled.status == OrderStatus.FILLED
         assert engine.spot_fills(user.uid) == saved["fills"]
         assert engine.marks() == saved["marks"]
-        assert len(engine.instruments("bitget")) == 3
+        assert len(engine.instruments("bitget")) == len(BITGET_SPOT) + len(BITGET_FUTURES)
         with engine.store.engine.connect() as conn:
-            assert conn.execute(text("select version_num from alembic_version")).scalars().all() == ["0001"]
+            assert conn.execute(text("select version_num from alembic_version")).scalars().all() == ["0002"]
         engine.store.close()
 
     # ids keep increasing after a reopen, whatever the random source says
@@ -174,6 +196,32 @@ def test_reset_empties_every_table():
     engine.reset()
     assert counts(engine.store) == {name: 0 for name in metadata.tables}
     with engine.store.engine.connect() as conn:  # the schema stays migrated
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == "0002"
     populate(engine)  # and usable
     assert counts(engine.store)["spot_orders"] == before["spot_orders"]
+
+
+def test_a_0001_store_with_data_upgrades_to_head(tmp_path):
+    """A database written before futures existed keeps its rows; spot instruments get the
+    contract columns' defaults."""
+    from sqlalchemy import create_engine, text
+
+    from localex.store.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = create_engine(url)
+    upgrade(old, "0001")
+    with old.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO instruments (venue, market, symbol, base, quote, price_scale, size_scale, "
+            "quote_scale, min_size, max_size, min_notional, maker_fee, taker_fee, status) VALUES "
+            "('bitget', 'spot', 'BTCUSDT', 'BTC', 'USDT', 2, 6, 6, '0', '100', '1', '0.001', '0.001', 'online')"))
+    old.dispose()
+    store = open_store(str(tmp_path / "old.db"))
+    try:
+        with store.transaction() as uow:
+            inst = uow.get_instrument("bitget", "spot", "BTCUSDT")
+        assert (inst.kind, inst.settle, inst.contract_size, inst.inverse) == ("spot", "", 1, False)
+        assert _schema_diff(store) == []
+    finally:
+        store.close()

@@ -25,7 +25,30 @@ BITGET_SPOT = [
     (bitget_spot("BGBUSDT", "BGB", 4, 2), D("5.0000")),
 ]
 
+def bitget_contract(market: str, symbol: str, base: str, quote: str, settle: str, price_scale: int,
+                    size_scale: int, step: str, max_leverage: int = 125, inverse: bool = False) -> Instrument:
+    return Instrument(
+        venue="bitget", market=market, symbol=symbol, base=base, quote=quote,
+        price_scale=price_scale, size_scale=size_scale, quote_scale=price_scale,
+        min_size=D(step), max_size=D("1200"), min_notional=D("5"),
+        maker_fee=D("0.0002"), taker_fee=D("0.0006"), kind="perpetual", settle=settle,
+        contract_size=D(step), min_leverage=1, max_leverage=max_leverage,
+        maintenance_margin_rate=D("0.004"), inverse=inverse, funding_interval_h=8,
+    )
+
+
+BITGET_FUTURES = [
+    (bitget_contract("usdt-futures", "BTCUSDT", "BTC", "USDT", "USDT", 1, 4, "0.0001"), D("95000.0")),
+    (bitget_contract("usdt-futures", "ETHUSDT", "ETH", "USDT", "USDT", 2, 2, "0.01"), D("3200.00")),
+    (bitget_contract("coin-futures", "BTCUSD", "BTC", "USD", "BTC", 1, 3, "0.001", inverse=True),
+     D("95000.0")),
+    (bitget_contract("usdc-futures", "BTCPERP", "BTC", "USDC", "USDC", 1, 4, "0.0001"), D("95000.0")),
+]
+
 DEMO_FUNDS = {"USDT": D("100000"), "BTC": D("1"), "ETH": D("10"), "BGB": D("100")}
+# futures accounts: market -> (coin, amount)
+DEMO_FUTURES_FUNDS = {"usdt-futures": ("USDT", D("100000")), "coin-futures": ("BTC", D("1")),
+                      "usdc-futures": ("USDC", D("100000"))}
 
 
 @dataclass
@@ -47,7 +70,7 @@ class Account:
 def install_market(engine) -> None:
     """Instruments and opening prices; prices already set (a reopened database) are kept."""
     marks = engine.marks()
-    for inst, price in BITGET_SPOT:
+    for inst, price in BITGET_SPOT + BITGET_FUTURES:
         engine.add_instrument(inst)
         if inst.key not in marks:
             engine.set_mark(inst.venue, inst.market, inst.symbol, price)
@@ -60,6 +83,8 @@ def demo_account(engine, venue: str = "bitget", name: str = "demo") -> Account:
         user = engine.create_user(venue, name=name)
         for asset, amount in DEMO_FUNDS.items():
             engine.fund(user.uid, asset, amount)
+        for market, (asset, amount) in DEMO_FUTURES_FUNDS.items():
+            engine.fund(user.uid, asset, amount, account=market)
         key = engine.create_api_key(user.uid, label="demo")
     else:
         key = engine.list_api_keys(user.uid)[0]

@@ -11,10 +11,19 @@ from typing import Iterable
 
 from localex.engine import accounts
 from localex.engine.clock import Clock, SystemClock
-from localex.engine.errors import Conflict, UnknownInstrument, UnknownUser
+from localex.engine.errors import Conflict, NoPosition, UnknownInstrument, UnknownUser
+from localex.engine.futures import UNCHANGED, FuturesBook, house_uid
 from localex.engine.ids import Ids
 from localex.engine.model import (
     DEFAULT_PERMISSIONS,
+    FuturesAccount,
+    FuturesFill,
+    FuturesOrder,
+    MarginMode,
+    Position,
+    PositionMode,
+    PositionSide,
+    SymbolSettings,
     ApiKey,
     Balance,
     Fill,
@@ -28,7 +37,7 @@ from localex.engine.model import (
     TimeInForce,
     User,
 )
-from localex.engine.spot import SPOT, SPOT_ACCOUNT, FeeToken, SpotBook
+from localex.engine.spot import SPOT_ACCOUNT, FeeToken, SpotBook
 
 FEE_TOKENS = {"bitget": FeeToken(asset="BGB", discount=Decimal("0.2"), quote="USDT")}
 
@@ -41,6 +50,7 @@ class Engine:
         self.rng = random.Random(seed)
         self.ids = Ids(self.rng)
         self.spot = SpotBook(self.ids, self.clock, FEE_TOKENS)
+        self.futures = FuturesBook(self.ids, self.clock)
         # API keys never change once created, and every signed request looks one up
         self._keys: dict[str, ApiKey] = {}
 
@@ -187,10 +197,12 @@ class Engine:
             inst = uow.get_instrument(venue, market, symbol)
             if inst is None:
                 raise UnknownInstrument(symbol, symbol=symbol)
+            old = uow.get_mark(inst.key)
             uow.set_mark(MarkPrice(instrument=inst.key, price=price, updated_ms=self.now_ms()))
-            if market == SPOT:
-                return self.spot.match(uow, inst, price)
-            return []
+            if inst.is_contract:
+                self.futures.on_mark(uow, inst, old.price if old else None, price)
+                return []
+            return self.spot.match(uow, inst, price)
 
     # spot --------------------------------------------------------------------------------
     def place_spot_order(self, uid: str, symbol: str, side: Side, order_type: OrderType,
@@ -239,3 +251,136 @@ class Engine:
     def total_balance(self, asset: str) -> Decimal:
         with self.tx(read_only=True) as uow:
             return uow.sum_balances(asset)
+
+    # futures -------------------------------------------------------------------------------
+    def _user(self, uow, uid: str) -> User:
+        user = uow.get_user(uid)
+        if user is None:
+            raise UnknownUser(uid, uid=uid)
+        return user
+
+    def contract(self, venue: str, market: str, symbol: str) -> Instrument:
+        with self.tx(read_only=True) as uow:
+            return self.futures.instrument(uow, venue, market, symbol)
+
+    def futures_account(self, uid: str, market: str) -> FuturesAccount:
+        with self.tx(read_only=True) as uow:
+            return uow.get_futures_account(uid, market)
+
+    def set_position_mode(self, uid: str, market: str, mode: PositionMode) -> FuturesAccount:
+        with self.tx() as uow:
+            self._user(uow, uid)
+            return self.futures.set_position_mode(uow, uid, market, mode)
+
+    def set_merge_positions(self, uid: str, market: str, merge: bool) -> FuturesAccount:
+        with self.tx() as uow:
+            self._user(uow, uid)
+            return self.futures.set_merge_positions(uow, uid, market, merge)
+
+    def symbol_settings(self, uid: str, venue: str, market: str, symbol: str) -> SymbolSettings:
+        with self.tx(read_only=True) as uow:
+            return self.futures.settings(uow, uid, self.futures.instrument(uow, venue, market, symbol))
+
+    def set_leverage(self, uid: str, venue: str, market: str, symbol: str, leverage: int,
+                     side: PositionSide | None = None) -> SymbolSettings:
+        with self.tx() as uow:
+            self._user(uow, uid)
+            inst = self.futures.instrument(uow, venue, market, symbol)
+            return self.futures.set_leverage(uow, uid, inst, leverage, side)
+
+    def set_margin_mode(self, uid: str, venue: str, market: str, symbol: str,
+                        mode: MarginMode) -> SymbolSettings:
+        with self.tx() as uow:
+            self._user(uow, uid)
+            inst = self.futures.instrument(uow, venue, market, symbol)
+            return self.futures.set_margin_mode(uow, uid, inst, mode)
+
+    def place_futures_order(self, uid: str, market: str, symbol: str, **order) -> FuturesOrder:
+        """See FuturesBook.place for the order's fields."""
+        with self.tx() as uow:
+            user = self._user(uow, uid)
+            inst = self.futures.instrument(uow, user.venue, market, symbol)
+            return self.futures.place(uow, user, inst, **order)
+
+    def cancel_futures_order(self, uid: str, order_id: int | None = None, client_oid: str | None = None,
+                             symbol: str | None = None) -> FuturesOrder:
+        with self.tx() as uow:
+            self._user(uow, uid)
+            return self.futures.cancel(uow, uid, order_id, client_oid, symbol)
+
+    def futures_order(self, uid: str, order_id: int | None = None,
+                      client_oid: str | None = None) -> FuturesOrder | None:
+        with self.tx(read_only=True) as uow:
+            return self.futures.find(uow, uid, order_id, client_oid)
+
+    def futures_orders(self, uid: str, **filters) -> list[FuturesOrder]:
+        """Newest first; filters as SqlUnitOfWork.list_futures_orders."""
+        with self.tx(read_only=True) as uow:
+            return uow.list_futures_orders(uid, **filters)
+
+    def futures_fills(self, uid: str, **filters) -> list[FuturesFill]:
+        with self.tx(read_only=True) as uow:
+            return uow.list_futures_fills(uid, **filters)
+
+    def positions(self, uid: str, **filters) -> list[Position]:
+        """Open positions by default; filters as SqlUnitOfWork.list_positions."""
+        with self.tx(read_only=True) as uow:
+            return uow.list_positions(uid, **filters)
+
+    def position(self, uid: str, position_id: int) -> Position:
+        with self.tx(read_only=True) as uow:
+            pos = uow.get_position(position_id)
+        if pos is None or pos.uid != uid:
+            raise NoPosition("no such position")
+        return pos
+
+    def _own_position(self, uow, uid: str, position_id: int, open_only: bool = True) -> Position:
+        pos = uow.get_position(position_id)
+        if pos is None or pos.uid != uid or (open_only and not pos.open):
+            raise NoPosition("no such position")
+        return pos
+
+    def close_position(self, uid: str, position_id: int, size: Decimal | None = None,
+                       price: Decimal | None = None, source: str = "api") -> FuturesOrder:
+        with self.tx() as uow:
+            user = self._user(uow, uid)
+            pos = self._own_position(uow, uid, position_id)
+            return self.futures.close_position(uow, user, pos, size, price, source)
+
+    def close_positions(self, uid: str, market: str, symbol: str | None = None,
+                        side: PositionSide | None = None, source: str = "api") -> list[FuturesOrder]:
+        """Close every open position (of a symbol, of a side) at market, all or nothing."""
+        with self.tx() as uow:
+            self._user(uow, uid)
+            orders = []
+            for pos in uow.list_positions(uid, market=market, symbol=symbol, side=side, open_only=True):
+                orders.append(self.futures.market_close(uow, pos, pos.size, source))
+            return orders
+
+    def set_position_tpsl(self, uid: str, position_id: int, tp=UNCHANGED, sl=UNCHANGED) -> Position:
+        with self.tx() as uow:
+            return self.futures.set_position_tpsl(uow, self._own_position(uow, uid, position_id), tp, sl)
+
+    def adjust_margin(self, uid: str, position_id: int, delta: Decimal) -> Position:
+        with self.tx() as uow:
+            return self.futures.adjust_margin(uow, self._own_position(uow, uid, position_id), delta)
+
+    def place_trailing_stop(self, uid: str, position_id: int, callback_rate: Decimal,
+                            activation: Decimal | None = None, size: Decimal | None = None,
+                            tag: str = "") -> FuturesOrder:
+        with self.tx() as uow:
+            user = self._user(uow, uid)
+            pos = self._own_position(uow, uid, position_id)
+            return self.futures.place_trailing(uow, user, pos, callback_rate, activation, size, tag)
+
+    def futures_equity(self, uid: str, market: str, settle: str) -> tuple[Decimal, Decimal, Decimal]:
+        with self.tx(read_only=True) as uow:
+            return self.futures.equity(uow, uid, market, settle)
+
+    def house_balance(self, venue: str, asset: str) -> Decimal:
+        with self.tx(read_only=True) as uow:
+            return uow.get_balance(house_uid(venue), "house", asset).available
+
+    def position_margin(self) -> dict[str, Decimal]:
+        with self.tx(read_only=True) as uow:
+            return uow.sum_position_margin()

@@ -74,3 +74,31 @@ class NoMarkPrice(DomainError):
 
 class Conflict(DomainError):
     """A unique thing already exists (user, key)."""
+
+
+class NotAContract(InvalidOrder):
+    """A futures operation on an instrument that is not a contract."""
+
+
+class NoPosition(DomainError):
+    """A close (or position operation) with no matching open position."""
+
+
+class PositionTooSmall(DomainError):
+    """A close larger than the open position. details: available"""
+
+
+class LeverageOutOfRange(DomainError):
+    """details: minimum, maximum"""
+
+
+class HasOpenPositions(DomainError):
+    """A setting cannot change while positions or orders exist."""
+
+
+class InvalidTrigger(InvalidOrder):
+    """A TP/SL or trigger price on the wrong side of the mark. details: kind, side, mark"""
+
+
+class NotIsolated(DomainError):
+    """Margin can be added or removed only on an isolated position."""

@@ -84,10 +84,23 @@ class Instrument:
     maker_fee: Decimal
     taker_fee: Decimal
     status: str = "online"
+    # contracts (perpetual futures); spot leaves the defaults
+    kind: str = "spot"  # "spot" or "perpetual"
+    settle: str = ""  # the margin coin ("" for spot)
+    contract_size: Decimal = Decimal(1)  # base coin per contract
+    min_leverage: int = 1
+    max_leverage: int = 1
+    maintenance_margin_rate: Decimal = Decimal(0)
+    inverse: bool = False  # coin-margined: margin and PnL in the base coin
+    funding_interval_h: int = 8
 
     @property
     def key(self) -> str:
         return f"{self.venue}:{self.market}:{self.symbol}"
+
+    @property
+    def is_contract(self) -> bool:
+        return self.kind != "spot"
 
 
 @dataclass
@@ -193,3 +206,168 @@ class MarkPrice:
     instrument: str  # Instrument.key
     price: Decimal
     updated_ms: int
+
+
+# ---- futures -----------------------------------------------------------------------------------
+
+class PositionSide(str, enum.Enum):
+    LONG = "long"
+    SHORT = "short"
+
+    @property
+    def sign(self) -> int:
+        return 1 if self is PositionSide.LONG else -1
+
+    @property
+    def opposite(self) -> "PositionSide":
+        return PositionSide.SHORT if self is PositionSide.LONG else PositionSide.LONG
+
+
+class TradeSide(str, enum.Enum):
+    OPEN = "open"
+    CLOSE = "close"
+
+
+class MarginMode(str, enum.Enum):
+    ISOLATED = "isolated"
+    CROSSED = "crossed"
+
+
+class PositionMode(str, enum.Enum):
+    HEDGE = "hedge"  # long and short positions side by side
+    ONE_WAY = "one_way"  # one net position per symbol
+
+
+class OrderKind(str, enum.Enum):
+    REGULAR = "regular"  # a limit or market order in the book
+    PLAN = "plan"  # waits for trigger_price, then becomes a regular order
+    TRAILING = "trailing"  # a trailing stop on a position
+
+
+class FuturesStatus(str, enum.Enum):
+    UNTRIGGERED = "untriggered"  # plan and trailing orders before they fire
+    LIVE = "live"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (FuturesStatus.UNTRIGGERED, FuturesStatus.LIVE, FuturesStatus.PARTIALLY_FILLED)
+
+
+@dataclass
+class FuturesAccount:
+    """A user's per-market futures settings."""
+
+    uid: str
+    market: str
+    position_mode: PositionMode = PositionMode.ONE_WAY
+    merge_positions: bool = True  # False: every opening order is a position of its own
+
+
+@dataclass
+class SymbolSettings:
+    uid: str
+    market: str
+    symbol: str
+    margin_mode: MarginMode = MarginMode.CROSSED
+    long_leverage: int = 20
+    short_leverage: int = 20
+
+    def leverage(self, side: PositionSide) -> int:
+        return self.long_leverage if side is PositionSide.LONG else self.short_leverage
+
+
+@dataclass
+class Position:
+    position_id: int
+    uid: str
+    venue: str
+    market: str
+    symbol: str
+    side: PositionSide
+    margin_mode: MarginMode
+    leverage: int
+    size: Decimal  # base coin, open
+    entry_price: Decimal  # average
+    margin: Decimal  # margin held by the position, in the settle coin
+    realized_pnl: Decimal
+    fees: Decimal  # trading fees paid over its life (positive)
+    funding: Decimal  # funding paid (positive) or received (negative)
+    tp_price: Decimal | None
+    sl_price: Decimal | None
+    open: bool
+    opened_ms: int
+    updated_ms: int
+    closed_size: Decimal = ZERO
+    close_value: Decimal = ZERO  # sum of close price * size (average close = value / size)
+    tag: str = ""  # venue-owned label (e.g. the client id that opened it)
+
+    @property
+    def avg_close_price(self) -> Decimal:
+        return self.close_value / self.closed_size if self.closed_size else ZERO
+
+
+@dataclass
+class FuturesOrder:
+    order_id: int
+    uid: str
+    venue: str
+    market: str
+    symbol: str
+    client_oid: str
+    kind: OrderKind
+    side: Side  # buy / sell, as sent
+    pos_side: PositionSide  # the position it opens or closes
+    trade_side: TradeSide
+    order_type: OrderType  # what it is (or becomes, for plan orders)
+    force: TimeInForce
+    price: Decimal | None
+    size: Decimal  # base coin
+    reduce_only: bool
+    status: FuturesStatus
+    filled_size: Decimal
+    filled_quote: Decimal
+    fee: Decimal  # paid, positive, settle coin
+    realized_pnl: Decimal
+    leverage: int
+    margin_mode: MarginMode
+    frozen: Decimal  # settle coin frozen for an open order (margin + fee)
+    position_id: int | None  # the position a close order targets (or the position it opened)
+    tp_price: Decimal | None  # preset take-profit for the position it opens
+    sl_price: Decimal | None
+    trigger_price: Decimal | None  # plan orders: fires when the mark crosses it
+    trigger_above: bool | None  # plan orders: fire when mark >= trigger (else <=)
+    callback_rate: Decimal | None  # trailing: distance from the extreme, as a fraction
+    extreme_price: Decimal | None  # trailing: best mark since activation
+    source: str  # why it exists: "api", "tp", "sl", "liquidation", "trader", "follower", ...
+    cancel_reason: CancelReason
+    created_ms: int
+    updated_ms: int
+    tag: str = ""  # venue-owned opaque text (e.g. the quantity unit the client used)
+
+    @property
+    def avg_price(self) -> Decimal:
+        return self.filled_quote / self.filled_size if self.filled_size else ZERO
+
+
+@dataclass
+class FuturesFill:
+    trade_id: int
+    order_id: int
+    uid: str
+    venue: str
+    market: str
+    symbol: str
+    side: Side
+    pos_side: PositionSide
+    trade_side: TradeSide
+    price: Decimal
+    size: Decimal
+    quote: Decimal
+    fee: Decimal
+    realized_pnl: Decimal
+    liquidity: Liquidity
+    position_id: int
+    created_ms: int

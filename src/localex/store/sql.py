@@ -19,6 +19,17 @@ from localex.engine.model import (
     Balance,
     CancelReason,
     Fill,
+    FuturesAccount,
+    FuturesFill,
+    FuturesOrder,
+    FuturesStatus,
+    MarginMode,
+    OrderKind,
+    Position,
+    PositionMode,
+    PositionSide,
+    SymbolSettings,
+    TradeSide,
     Instrument,
     KeyKind,
     Liquidity,
@@ -106,6 +117,25 @@ _INSTRUMENT = select(s.instruments).where(
 _BALANCE = select(s.balances).where(
     and_(s.balances.c.uid == bindparam("uid"), s.balances.c.account == bindparam("account"),
          s.balances.c.asset == bindparam("asset")))
+
+
+def _typed(cls, row, **enums):
+    """A dataclass from a row whose columns carry the field names; enum fields converted."""
+    m = dict(row._mapping)
+    for name, enum_type in enums.items():
+        if m.get(name) is not None:
+            m[name] = enum_type(m[name])
+    return cls(**m)
+
+
+_ORDER_ENUMS = dict(kind=OrderKind, side=Side, pos_side=PositionSide, trade_side=TradeSide,
+                    order_type=OrderType, force=TimeInForce, status=FuturesStatus,
+                    margin_mode=MarginMode, cancel_reason=CancelReason)
+_OPEN_FUTURES = [FuturesStatus.UNTRIGGERED.value, FuturesStatus.LIVE.value,
+                 FuturesStatus.PARTIALLY_FILLED.value]
+_POSITION = select(s.positions).where(s.positions.c.position_id == bindparam("position_id"))
+_FUTURES_ORDER = select(s.futures_orders).where(
+    and_(s.futures_orders.c.uid == bindparam("uid"), s.futures_orders.c.order_id == bindparam("order_id")))
 
 
 class SqlUnitOfWork:
@@ -327,6 +357,167 @@ class SqlUnitOfWork:
         for r in self.conn.execute(select(t.c.fee).where(t.c.fee_asset == asset)):
             total += r.fee
         return total
+
+    # futures: accounts and settings ------------------------------------------------------------
+    def get_futures_account(self, uid: str, market: str) -> FuturesAccount:
+        t = s.futures_accounts
+        row = self.conn.execute(select(t).where(and_(t.c.uid == uid, t.c.market == market))).first()
+        return _typed(FuturesAccount, row, position_mode=PositionMode) if row else FuturesAccount(uid, market)
+
+    def put_futures_account(self, acct: FuturesAccount) -> None:
+        t = s.futures_accounts
+        key = and_(t.c.uid == acct.uid, t.c.market == acct.market)
+        if self.conn.execute(update(t).where(key).values(**_to_row(acct))).rowcount == 0:
+            self.conn.execute(insert(t).values(**_to_row(acct)))
+
+    def get_symbol_settings(self, uid: str, market: str, symbol: str,
+                            default: SymbolSettings | None = None) -> SymbolSettings:
+        t = s.symbol_settings
+        row = self.conn.execute(select(t).where(
+            and_(t.c.uid == uid, t.c.market == market, t.c.symbol == symbol))).first()
+        if row:
+            return _typed(SymbolSettings, row, margin_mode=MarginMode)
+        return default or SymbolSettings(uid, market, symbol)
+
+    def put_symbol_settings(self, st: SymbolSettings) -> None:
+        t = s.symbol_settings
+        key = and_(t.c.uid == st.uid, t.c.market == st.market, t.c.symbol == st.symbol)
+        if self.conn.execute(update(t).where(key).values(**_to_row(st))).rowcount == 0:
+            self.conn.execute(insert(t).values(**_to_row(st)))
+
+    # futures: positions --------------------------------------------------------------------------
+    def insert_position(self, pos: Position) -> None:
+        self.conn.execute(insert(s.positions).values(**_to_row(pos)))
+
+    def update_position(self, pos: Position) -> None:
+        t = s.positions
+        self.conn.execute(update(t).where(t.c.position_id == pos.position_id).values(**_to_row(pos)))
+
+    def get_position(self, position_id: int) -> Position | None:
+        row = self.conn.execute(_POSITION, {"position_id": position_id}).first()
+        return _typed(Position, row, side=PositionSide, margin_mode=MarginMode) if row else None
+
+    def list_positions(self, uid: str | None = None, *, venue: str | None = None,
+                       market: str | None = None, symbol: str | None = None,
+                       open_only: bool | None = True, side: PositionSide | None = None,
+                       id_less_than: int | None = None, limit: int | None = None,
+                       newest_first: bool = False) -> list[Position]:
+        t = s.positions
+        cond = []
+        if uid is not None:
+            cond.append(t.c.uid == uid)
+        if venue is not None:
+            cond.append(t.c.venue == venue)
+        if market is not None:
+            cond.append(t.c.market == market)
+        if symbol is not None:
+            cond.append(t.c.symbol == symbol)
+        if open_only is not None:
+            cond.append(t.c.open == open_only)
+        if side is not None:
+            cond.append(t.c.side == side.value)
+        if id_less_than is not None:
+            cond.append(t.c.position_id < id_less_than)
+        order = t.c.position_id.desc() if newest_first else t.c.position_id
+        q = select(t).where(and_(*cond)).order_by(order)
+        if limit is not None:
+            q = q.limit(limit)
+        return [_typed(Position, r, side=PositionSide, margin_mode=MarginMode) for r in self.conn.execute(q)]
+
+    # futures: orders and fills ------------------------------------------------------------------
+    def insert_futures_order(self, order: FuturesOrder) -> None:
+        self.conn.execute(insert(s.futures_orders).values(**_to_row(order)))
+
+    def update_futures_order(self, order: FuturesOrder) -> None:
+        t = s.futures_orders
+        self.conn.execute(update(t).where(t.c.order_id == order.order_id).values(**_to_row(order)))
+
+    def get_futures_order(self, uid: str, order_id: int) -> FuturesOrder | None:
+        row = self.conn.execute(_FUTURES_ORDER, {"uid": uid, "order_id": order_id}).first()
+        return _typed(FuturesOrder, row, **_ORDER_ENUMS) if row else None
+
+    def get_futures_order_by_client_oid(self, uid: str, client_oid: str) -> FuturesOrder | None:
+        t = s.futures_orders
+        row = self.conn.execute(select(t).where(and_(t.c.uid == uid, t.c.client_oid == client_oid))).first()
+        return _typed(FuturesOrder, row, **_ORDER_ENUMS) if row else None
+
+    def list_futures_orders(self, uid: str | None = None, *, venue: str | None = None,
+                            market: str | None = None, symbol: str | None = None,
+                            open_only: bool | None = None, kinds: list[OrderKind] | None = None,
+                            order_id: int | None = None, client_oid: str | None = None,
+                            start_ms: int | None = None, end_ms: int | None = None,
+                            id_less_than: int | None = None, id_greater_than: int | None = None,
+                            limit: int | None = None, newest_first: bool = True) -> list[FuturesOrder]:
+        t = s.futures_orders
+        cond = []
+        if uid is not None:
+            cond.append(t.c.uid == uid)
+        if venue is not None:
+            cond.append(t.c.venue == venue)
+        if market is not None:
+            cond.append(t.c.market == market)
+        if symbol is not None:
+            cond.append(t.c.symbol == symbol)
+        if open_only is True:
+            cond.append(t.c.status.in_(_OPEN_FUTURES))
+        elif open_only is False:
+            cond.append(t.c.status.not_in(_OPEN_FUTURES))
+        if kinds:
+            cond.append(t.c.kind.in_([k.value for k in kinds]))
+        if order_id is not None:
+            cond.append(t.c.order_id == order_id)
+        if client_oid is not None:
+            cond.append(t.c.client_oid == client_oid)
+        if start_ms is not None:
+            cond.append(t.c.created_ms >= start_ms)
+        if end_ms is not None:
+            cond.append(t.c.created_ms <= end_ms)
+        if id_less_than is not None:
+            cond.append(t.c.order_id < id_less_than)
+        if id_greater_than is not None:
+            cond.append(t.c.order_id > id_greater_than)
+        q = select(t).where(and_(*cond)).order_by(
+            t.c.order_id.desc() if newest_first else t.c.order_id)
+        if limit is not None:
+            q = q.limit(limit)
+        return [_typed(FuturesOrder, r, **_ORDER_ENUMS) for r in self.conn.execute(q)]
+
+    def insert_futures_fill(self, fill: FuturesFill) -> None:
+        self.conn.execute(insert(s.futures_fills).values(**_to_row(fill)))
+
+    def list_futures_fills(self, uid: str, *, market: str | None = None, symbol: str | None = None,
+                           order_id: int | None = None, start_ms: int | None = None,
+                           end_ms: int | None = None, id_less_than: int | None = None,
+                           id_greater_than: int | None = None, limit: int | None = 100) -> list[FuturesFill]:
+        t = s.futures_fills
+        cond = [t.c.uid == uid]
+        if market is not None:
+            cond.append(t.c.market == market)
+        if symbol is not None:
+            cond.append(t.c.symbol == symbol)
+        if order_id is not None:
+            cond.append(t.c.order_id == order_id)
+        if start_ms is not None:
+            cond.append(t.c.created_ms >= start_ms)
+        if end_ms is not None:
+            cond.append(t.c.created_ms <= end_ms)
+        if id_less_than is not None:
+            cond.append(t.c.trade_id < id_less_than)
+        if id_greater_than is not None:
+            cond.append(t.c.trade_id > id_greater_than)
+        q = select(t).where(and_(*cond)).order_by(t.c.trade_id.desc())
+        if limit is not None:
+            q = q.limit(limit)
+        return [_typed(FuturesFill, r, side=Side, pos_side=PositionSide, trade_side=TradeSide,
+                       liquidity=Liquidity) for r in self.conn.execute(q)]
+
+    def sum_position_margin(self, settle_accounts: list[str] | None = None) -> dict[str, Decimal]:
+        """Margin held by open positions, per market."""
+        t = s.positions
+        out: dict[str, Decimal] = {}
+        for r in self.conn.execute(select(t.c.market, t.c.margin).where(t.c.open == True)):  # noqa: E712
+            out[r.market] = out.get(r.market, ZERO) + r.margin
+        return out
 
     def count(self, table: str) -> int:
         return self.conn.execute(select(func.count()).select_from(s.metadata.tables[table])).scalar_one()

@@ -1,0 +1,806 @@
+"""Perpetual futures: orders, positions, margin, fees, PnL, triggers and liquidation.
+
+Venue-agnostic. A venue translates its parameters into these terms:
+- an order has a book direction (`side`: buy adds long exposure), the position side it
+  opens or closes (`pos_side`) and a `trade_side` (open / close);
+- in one-way mode an order is netted: it first reduces the opposite position, then opens;
+- positions merge per (user, symbol, side, margin mode) unless the account keeps every opening
+  order as a position of its own (`merge_positions=False`);
+- margin and fees are in the instrument's settle coin, held in the account named after the
+  market (e.g. "usdt-futures"); position margin lives on the position.
+
+Counterparty: every venue has a house account that takes the other side of each trade, receives
+fees, pays profits and receives losses, so that across users, positions and the house nothing is
+created or lost.
+
+Fill model (as spot): market orders fill at the mark as taker; a limit order marketable on
+arrival fills at the mark as taker; a resting limit order fills at its own price as maker when a
+price move reaches it. A price move fires everything it crosses in price order along the path:
+resting orders, plan orders, position TP/SL, trailing stops and isolated liquidations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Callable, Protocol
+
+from localex.engine import accounts
+from localex.engine.errors import (
+    HasOpenPositions,
+    InstrumentNotTrading,
+    InsufficientBalance,
+    InvalidTrigger,
+    LeverageOutOfRange,
+    NoMarkPrice,
+    NonPositive,
+    NoPosition,
+    NotAContract,
+    NotIsolated,
+    OrderNotCancellable,
+    OrderNotFound,
+    PositionTooSmall,
+    PricePrecision,
+    SizePrecision,
+    BelowMinimumSize,
+    DuplicateClientOid,
+    UnknownInstrument,
+)
+from localex.engine.model import (
+    ZERO,
+    CancelReason,
+    FuturesAccount,
+    FuturesFill,
+    FuturesOrder,
+    FuturesStatus,
+    Instrument,
+    Liquidity,
+    MarginMode,
+    OrderKind,
+    OrderType,
+    Position,
+    PositionMode,
+    PositionSide,
+    Side,
+    SymbolSettings,
+    TimeInForce,
+    TradeSide,
+    User,
+)
+from localex.engine.spot import scale_of
+
+UNCHANGED = object()  # "leave this setting as it is"
+HOUSE_ACCOUNT = "house"
+
+
+def house_uid(venue: str) -> str:
+    return f"house:{venue}"
+
+
+def book_side(pos_side: PositionSide, trade_side: TradeSide) -> Side:
+    """Opening a long or closing a short buys; the rest sells."""
+    buys = (pos_side is PositionSide.LONG) == (trade_side is TradeSide.OPEN)
+    return Side.BUY if buys else Side.SELL
+
+
+# ---- contract arithmetic ---------------------------------------------------------------------
+
+def notional(inst: Instrument, price: Decimal, size: Decimal) -> Decimal:
+    """Position value in the settle coin (inverse contracts: the size itself, in coin)."""
+    return size if inst.inverse else price * size
+
+
+def pnl(inst: Instrument, side: PositionSide, entry: Decimal, exit_: Decimal, size: Decimal) -> Decimal:
+    if inst.inverse:
+        return size * (1 - entry / exit_) * side.sign
+    return (exit_ - entry) * size * side.sign
+
+
+def liquidation_price(inst: Instrument, pos: Position) -> Decimal | None:
+    """Where margin + unrealized PnL falls to the maintenance margin (isolated positions)."""
+    if pos.margin_mode is not MarginMode.ISOLATED or pos.size <= 0:
+        return None
+    s, e, m, r = pos.size, pos.entry_price, pos.margin, inst.maintenance_margin_rate
+    if inst.inverse:
+        denom = m + s * (1 - r) if pos.side is PositionSide.LONG else s * (1 + r) - m
+        price = s * e / denom if denom > 0 else None
+    elif pos.side is PositionSide.LONG:
+        price = (e * s - m) / (s * (1 - r))
+    else:
+        price = (m + e * s) / (s * (1 + r))
+    if price is None or price <= 0:
+        return None
+    return price.quantize(Decimal(1).scaleb(-inst.price_scale))
+
+
+def unrealized_pnl(inst: Instrument, pos: Position, mark: Decimal) -> Decimal:
+    return pnl(inst, pos.side, pos.entry_price, mark, pos.size)
+
+
+# ---- events on a price move ------------------------------------------------------------------
+
+# what fires first when several things sit at the same price
+PRIORITY_LIQUIDATION, PRIORITY_STOP, PRIORITY_PLAN, PRIORITY_TRAILING, PRIORITY_LIMIT = range(5)
+
+
+@dataclass(order=True)
+class Event:
+    """Something a price move crosses: fired at `price`, in path order."""
+
+    sort_key: tuple = field(init=False, repr=False)
+    price: Decimal = field(compare=False)
+    priority: int = field(compare=False)
+    ident: int = field(compare=False)
+    fire: Callable = field(compare=False)  # fire(uow) -> None
+
+    def key(self, rising: bool) -> tuple:
+        return (self.price if rising else -self.price, self.priority, self.ident)
+
+
+class FuturesListener(Protocol):
+    """Whatever builds on futures (copy trading) hears of completed orders and may add events."""
+
+    def on_order_filled(self, uow, order: FuturesOrder, position: Position) -> None: ...
+
+    def collect_events(self, uow, inst: Instrument, old: Decimal, new: Decimal) -> list[Event]: ...
+
+
+def crossed(old: Decimal, new: Decimal, level: Decimal, upward: bool) -> bool:
+    """Does the move old -> new reach `level` going the given way?"""
+    return new >= level if upward else new <= level
+
+
+class FuturesBook:
+    def __init__(self, ids, clock) -> None:
+        self.ids = ids
+        self.clock = clock
+        self.listeners: list[FuturesListener] = []
+
+    # ---- look-ups -----------------------------------------------------------------------------
+    def instrument(self, uow, venue: str, market: str, symbol: str) -> Instrument:
+        inst = uow.get_instrument(venue, market, symbol)
+        if inst is None:
+            raise UnknownInstrument(symbol, symbol=symbol)
+        if not inst.is_contract:
+            raise NotAContract(symbol, symbol=symbol)
+        return inst
+
+    def mark(self, uow, inst: Instrument) -> Decimal | None:
+        row = uow.get_mark(inst.key)
+        return row.price if row else None
+
+    def settings(self, uow, uid: str, inst: Instrument) -> SymbolSettings:
+        default = SymbolSettings(uid, inst.market, inst.symbol, MarginMode.CROSSED,
+                                 min(20, inst.max_leverage), min(20, inst.max_leverage))
+        return uow.get_symbol_settings(uid, inst.market, inst.symbol, default)
+
+    def _open_positions(self, uow, uid: str, inst: Instrument, side: PositionSide | None = None) -> list[Position]:
+        return uow.list_positions(uid, market=inst.market, symbol=inst.symbol, open_only=True, side=side)
+
+    def _open_orders(self, uow, uid: str, inst: Instrument | None = None, market: str | None = None) -> list[FuturesOrder]:
+        return uow.list_futures_orders(uid, market=inst.market if inst else market,
+                                       symbol=inst.symbol if inst else None, open_only=True)
+
+    # ---- account settings -----------------------------------------------------------------------
+    def set_position_mode(self, uow, uid: str, market: str, mode: PositionMode) -> FuturesAccount:
+        acct = uow.get_futures_account(uid, market)
+        if acct.position_mode is mode:
+            return acct
+        if uow.list_positions(uid, market=market, open_only=True) or self._open_orders(uow, uid, market=market):
+            raise HasOpenPositions("positions or orders exist")
+        acct.position_mode = mode
+        uow.put_futures_account(acct)
+        return acct
+
+    def set_merge_positions(self, uow, uid: str, market: str, merge: bool) -> FuturesAccount:
+        acct = uow.get_futures_account(uid, market)
+        if acct.merge_positions == merge:
+            return acct
+        if uow.list_positions(uid, market=market, open_only=True) or self._open_orders(uow, uid, market=market):
+            raise HasOpenPositions("positions or orders exist")
+        acct.merge_positions = merge
+        uow.put_futures_account(acct)
+        return acct
+
+    def set_leverage(self, uow, uid: str, inst: Instrument, leverage: int,
+                     side: PositionSide | None = None) -> SymbolSettings:
+        if not inst.min_leverage <= leverage <= inst.max_leverage:
+            raise LeverageOutOfRange("leverage out of range", minimum=inst.min_leverage,
+                                     maximum=inst.max_leverage)
+        st = self.settings(uow, uid, inst)
+        if side is None or st.margin_mode is MarginMode.CROSSED:
+            st.long_leverage = st.short_leverage = leverage
+        elif side is PositionSide.LONG:
+            st.long_leverage = leverage
+        else:
+            st.short_leverage = leverage
+        uow.put_symbol_settings(st)
+        return st
+
+    def set_margin_mode(self, uow, uid: str, inst: Instrument, mode: MarginMode) -> SymbolSettings:
+        st = self.settings(uow, uid, inst)
+        if st.margin_mode is mode:
+            return st
+        if self._open_positions(uow, uid, inst) or self._open_orders(uow, uid, inst):
+            raise HasOpenPositions("positions or orders exist")
+        st.margin_mode = mode
+        if mode is MarginMode.CROSSED:
+            st.short_leverage = st.long_leverage
+        uow.put_symbol_settings(st)
+        return st
+
+    # ---- placing ---------------------------------------------------------------------------------
+    def place(self, uow, user: User, inst: Instrument, *, pos_side: PositionSide,
+              trade_side: TradeSide, order_type: OrderType, size: Decimal,
+              price: Decimal | None = None, force: TimeInForce = TimeInForce.GTC,
+              reduce_only: bool = False, client_oid: str | None = None,
+              tp_price: Decimal | None = None, sl_price: Decimal | None = None,
+              trigger_price: Decimal | None = None, position_id: int | None = None,
+              leverage: int | None = None, margin_mode: MarginMode | None = None,
+              source: str = "api", tag: str = "", new_position: bool = False) -> FuturesOrder:
+        """Accept an order (and fill what the fill model fills at once). A trigger_price makes
+        it a plan order that waits for the mark to cross it. position_id aims a close at one
+        position; new_position opens a position of its own even where positions merge."""
+        if inst.status != "online":
+            raise InstrumentNotTrading(f"{inst.symbol} is not trading", symbol=inst.symbol)
+        if size <= 0:
+            raise NonPositive("size must be positive", field="size")
+        if scale_of(size) > inst.size_scale or (size % inst.contract_size) != 0:
+            raise SizePrecision("size scale", value=size, scale=inst.size_scale)
+        if size < inst.min_size:
+            raise BelowMinimumSize("size below minimum", minimum=inst.min_size)
+        if order_type is OrderType.LIMIT:
+            if price is None or price <= 0:
+                raise NonPositive("price must be positive", field="price")
+            if scale_of(price) > inst.price_scale:
+                raise PricePrecision("price scale", value=price, scale=inst.price_scale)
+        else:
+            price = None
+        if client_oid and uow.get_futures_order_by_client_oid(user.uid, client_oid) is not None:
+            raise DuplicateClientOid(client_oid, client_oid=client_oid)
+        mark = self.mark(uow, inst)
+        if mark is None and (trigger_price is not None or order_type is OrderType.MARKET):
+            raise NoMarkPrice(f"{inst.symbol} has no price yet", symbol=inst.symbol)
+        acct = uow.get_futures_account(user.uid, inst.market)
+        st = self.settings(uow, user.uid, inst)
+        margin_mode = margin_mode or st.margin_mode
+        leverage = leverage or st.leverage(pos_side)
+        if not inst.min_leverage <= leverage <= inst.max_leverage:
+            raise LeverageOutOfRange("leverage out of range", minimum=inst.min_leverage,
+                                     maximum=inst.max_leverage)
+        if trade_side is TradeSide.CLOSE:
+            self._check_closable(uow, user.uid, inst, pos_side, size, position_id)
+            reduce_only = True
+        elif reduce_only and acct.position_mode is PositionMode.ONE_WAY:
+            opposite = sum((p.size for p in self._open_positions(uow, user.uid, inst, pos_side.opposite)), ZERO)
+            if opposite <= 0:
+                raise NoPosition("nothing to reduce")
+        reference = price if price is not None else (trigger_price or mark)
+        for kind, level in (("tp", tp_price), ("sl", sl_price)):
+            if level is not None and trade_side is TradeSide.OPEN and mark is not None:
+                self._check_stop(kind, pos_side, level, mark)
+        now = self.clock.now_ms()
+        frozen = ZERO
+        if trade_side is TradeSide.OPEN and not reduce_only:
+            opening = size
+            if acct.position_mode is PositionMode.ONE_WAY:
+                opposite = sum((p.size for p in self._open_positions(uow, user.uid, inst, pos_side.opposite)), ZERO)
+                opening = max(ZERO, size - opposite)
+            if opening > 0:
+                value = notional(inst, reference, opening)
+                frozen = value / leverage + value * inst.taker_fee
+                try:
+                    accounts.freeze(uow, user.uid, inst.market, inst.settle, frozen, now)
+                except InsufficientBalance:
+                    raise InsufficientBalance("insufficient balance", asset=inst.settle) from None
+        order_id = self.ids.next_id(uow, user.venue, now)
+        trigger_above = None if trigger_price is None else trigger_price >= mark
+        order = FuturesOrder(
+            order_id=order_id, uid=user.uid, venue=user.venue, market=inst.market, symbol=inst.symbol,
+            client_oid=client_oid or str(self.ids.next_id(uow, user.venue, now)),
+            kind=OrderKind.PLAN if trigger_price is not None else OrderKind.REGULAR,
+            side=book_side(pos_side, trade_side), pos_side=pos_side, trade_side=trade_side,
+            order_type=order_type, force=force, price=price, size=size, reduce_only=reduce_only,
+            status=FuturesStatus.UNTRIGGERED if trigger_price is not None else FuturesStatus.LIVE,
+            filled_size=ZERO, filled_quote=ZERO, fee=ZERO, realized_pnl=ZERO, leverage=leverage,
+            margin_mode=margin_mode, frozen=frozen, position_id=position_id, tp_price=tp_price,
+            sl_price=sl_price, trigger_price=trigger_price, trigger_above=trigger_above,
+            callback_rate=None, extreme_price=None, source=source, cancel_reason=CancelReason.NONE,
+            created_ms=now, updated_ms=now, tag=tag,
+        )
+        if new_position:
+            order.position_id = -1  # opens a position of its own
+        uow.insert_futures_order(order)
+        if order.kind is OrderKind.REGULAR:
+            self._on_live(uow, inst, order, mark)
+        return order
+
+    def _check_stop(self, kind: str, side: PositionSide, level: Decimal, mark: Decimal) -> None:
+        profit_above = side is PositionSide.LONG
+        if kind == "tp" and (level <= mark if profit_above else level >= mark):
+            raise InvalidTrigger("take-profit on the wrong side", kind=kind, side=side.value, mark=mark)
+        if kind == "sl" and (level >= mark if profit_above else level <= mark):
+            raise InvalidTrigger("stop-loss on the wrong side", kind=kind, side=side.value, mark=mark)
+
+    def _check_closable(self, uow, uid: str, inst: Instrument, pos_side: PositionSide, size: Decimal,
+                        position_id: int | None) -> None:
+        if position_id is not None:
+            pos = uow.get_position(position_id)
+            if pos is None or pos.uid != uid or not pos.open or pos.symbol != inst.symbol:
+                raise NoPosition("no such position")
+            held = pos.size
+        else:
+            held = sum((p.size for p in self._open_positions(uow, uid, inst, pos_side)), ZERO)
+        if held <= 0:
+            raise NoPosition("no position to close")
+        pending = sum((o.size - o.filled_size for o in self._open_orders(uow, uid, inst)
+                       if o.trade_side is TradeSide.CLOSE and o.pos_side is pos_side
+                       and (position_id is None or o.position_id == position_id)), ZERO)
+        if size > held - pending:
+            raise PositionTooSmall("close exceeds the position", available=held - pending)
+
+    def _on_live(self, uow, inst: Instrument, order: FuturesOrder, mark: Decimal | None) -> None:
+        """A regular order has just entered the book: fill it now or let it rest."""
+        if order.order_type is OrderType.MARKET:
+            self._fill(uow, inst, order, mark, order.size - order.filled_size, Liquidity.TAKER)
+            return
+        marketable = mark is not None and (
+            (order.side is Side.BUY and mark <= order.price) or (order.side is Side.SELL and mark >= order.price))
+        if marketable and order.force is TimeInForce.POST_ONLY:
+            self._cancel(uow, order, CancelReason.POST_ONLY)
+        elif marketable:
+            self._fill(uow, inst, order, mark, order.size - order.filled_size, Liquidity.TAKER)
+        elif order.force is TimeInForce.IOC:
+            self._cancel(uow, order, CancelReason.IOC)
+        elif order.force is TimeInForce.FOK:
+            self._cancel(uow, order, CancelReason.FOK)
+        else:
+            uow.update_futures_order(order)
+
+    # ---- filling ---------------------------------------------------------------------------------
+    def _house(self, uow, venue: str, asset: str, delta: Decimal, now: int) -> None:
+        accounts.move(uow, house_uid(venue), HOUSE_ACCOUNT, asset, available=delta, now_ms=now,
+                      allow_negative=True)
+
+    def _fill(self, uow, inst: Instrument, order: FuturesOrder, price: Decimal, size: Decimal,
+              liquidity: Liquidity) -> None:
+        """Fill `size` of the order at `price`: in one-way mode, reduce the opposite side first."""
+        now = self.clock.now_ms()
+        remaining_before = order.size - order.filled_size
+        # the share of the order's frozen funds this fill releases
+        release = order.frozen if size >= remaining_before else (order.frozen * size / remaining_before)
+        if release > 0:
+            accounts.release(uow, order.uid, inst.market, inst.settle, release, now)
+            order.frozen -= release
+        acct = uow.get_futures_account(order.uid, inst.market)
+        rate = inst.maker_fee if liquidity is Liquidity.MAKER else inst.taker_fee
+        left = size
+        if order.trade_side is TradeSide.CLOSE:
+            left = self._close(uow, inst, order, price, left, rate, liquidity, now)
+        elif acct.position_mode is PositionMode.ONE_WAY:
+            left = self._close(uow, inst, order, price, left, rate, liquidity, now, netting=True)
+            if order.reduce_only:
+                left = ZERO
+        if left > 0 and order.trade_side is TradeSide.OPEN and not order.reduce_only:
+            self._open(uow, inst, order, price, left, rate, liquidity, now)
+        order.filled_size += size
+        order.filled_quote += price * size
+        complete = order.filled_size >= order.size
+        order.status = FuturesStatus.FILLED if complete else FuturesStatus.PARTIALLY_FILLED
+        if complete and order.frozen > 0:
+            accounts.release(uow, order.uid, inst.market, inst.settle, order.frozen, now)
+            order.frozen = ZERO
+        order.updated_ms = now
+        uow.update_futures_order(order)
+        if complete and order.trade_side is TradeSide.OPEN and order.position_id and order.position_id > 0:
+            position = uow.get_position(order.position_id)
+            for listener in self.listeners:
+                listener.on_order_filled(uow, order, position)
+
+    def _record_fill(self, uow, inst: Instrument, order: FuturesOrder, price: Decimal, size: Decimal,
+                     trade_side: TradeSide, pos_side: PositionSide, fee: Decimal, realized: Decimal,
+                     liquidity: Liquidity, position_id: int, now: int) -> None:
+        uow.insert_futures_fill(FuturesFill(
+            trade_id=self.ids.next_id(uow, order.venue, now), order_id=order.order_id, uid=order.uid,
+            venue=order.venue, market=inst.market, symbol=inst.symbol, side=order.side,
+            pos_side=pos_side, trade_side=trade_side, price=price, size=size, quote=price * size,
+            fee=fee, realized_pnl=realized, liquidity=liquidity, position_id=position_id,
+            created_ms=now))
+
+    def _open(self, uow, inst: Instrument, order: FuturesOrder, price: Decimal, size: Decimal,
+              rate: Decimal, liquidity: Liquidity, now: int) -> Position:
+        value = notional(inst, price, size)
+        margin = value / order.leverage
+        fee = value * rate
+        try:
+            accounts.move(uow, order.uid, inst.market, inst.settle, available=-(margin + fee), now_ms=now)
+        except InsufficientBalance:
+            raise InsufficientBalance("insufficient balance", asset=inst.settle) from None
+        self._house(uow, order.venue, inst.settle, fee, now)
+        acct = uow.get_futures_account(order.uid, inst.market)
+        pos = None
+        if order.position_id and order.position_id > 0:
+            pos = uow.get_position(order.position_id)
+        elif acct.merge_positions and order.position_id != -1:
+            for candidate in self._open_positions(uow, order.uid, inst, order.pos_side):
+                if candidate.margin_mode is order.margin_mode:
+                    pos = candidate
+                    break
+        if pos is None:
+            pos = Position(
+                position_id=self.ids.next_id(uow, order.venue, now), uid=order.uid, venue=order.venue,
+                market=inst.market, symbol=inst.symbol, side=order.pos_side,
+                margin_mode=order.margin_mode, leverage=order.leverage, size=ZERO, entry_price=ZERO,
+                margin=ZERO, realized_pnl=ZERO, fees=ZERO, funding=ZERO, tp_price=order.tp_price,
+                sl_price=order.sl_price, open=True, opened_ms=now, updated_ms=now,
+                tag=order.client_oid)
+            uow.insert_position(pos)
+        elif order.tp_price is not None or order.sl_price is not None:
+            pos.tp_price = order.tp_price if order.tp_price is not None else pos.tp_price
+            pos.sl_price = order.sl_price if order.sl_price is not None else pos.sl_price
+        if inst.inverse:
+            # average entry of an inverse contract is harmonic
+            pos.entry_price = (pos.size + size) / (pos.size / pos.entry_price + size / price) \
+                if pos.size else price
+        else:
+            pos.entry_price = (pos.entry_price * pos.size + price * size) / (pos.size + size)
+        pos.size += size
+        pos.margin += margin
+        pos.fees += fee
+        pos.updated_ms = now
+        uow.update_position(pos)
+        order.fee += fee
+        order.position_id = pos.position_id
+        self._record_fill(uow, inst, order, price, size, TradeSide.OPEN, order.pos_side, fee, ZERO,
+                          liquidity, pos.position_id, now)
+        return pos
+
+    def _close(self, uow, inst: Instrument, order: FuturesOrder, price: Decimal, size: Decimal,
+               rate: Decimal, liquidity: Liquidity, now: int, netting: bool = False) -> Decimal:
+        """Close up to `size` against the order's target position(s); returns what is left."""
+        side = order.pos_side.opposite if netting else order.pos_side
+        if order.position_id and order.position_id > 0 and not netting:
+            targets = [p for p in [uow.get_position(order.position_id)] if p is not None and p.open]
+        else:
+            targets = self._open_positions(uow, order.uid, inst, side)
+        left = size
+        for pos in targets:
+            if left <= 0:
+                break
+            take = min(left, pos.size)
+            realized, fee = self.reduce_position(uow, inst, pos, price, take, rate, now)
+            order.fee += fee
+            order.realized_pnl += realized
+            self._record_fill(uow, inst, order, price, take, TradeSide.CLOSE, pos.side, fee, realized,
+                              liquidity, pos.position_id, now)
+            left -= take
+        return left
+
+    def reduce_position(self, uow, inst: Instrument, pos: Position, price: Decimal, size: Decimal,
+                        rate: Decimal, now: int, liquidation: bool = False) -> tuple[Decimal, Decimal]:
+        """Take `size` off a position at `price`: (realized PnL, fee). The margin it held goes back
+        to the owner with the PnL, less the fee; the house is the other side."""
+        share = pos.margin if size >= pos.size else pos.margin * size / pos.size
+        realized = pnl(inst, pos.side, pos.entry_price, price, size)
+        fee = ZERO if liquidation else notional(inst, price, size) * rate
+        credit = share + realized - fee
+        if liquidation or (credit < 0 and pos.margin_mode is MarginMode.ISOLATED):
+            credit = max(credit, ZERO) if not liquidation else ZERO
+        if credit < 0:  # a crossed loss beyond the position's margin comes out of the account
+            bal = uow.get_balance(pos.uid, inst.market, inst.settle)
+            credit = max(credit, -bal.available)
+        realized = credit - share + fee  # what the owner really gained or lost
+        accounts.move(uow, pos.uid, inst.market, inst.settle, available=credit, now_ms=now)
+        self._house(uow, pos.venue, inst.settle, share - credit, now)
+        pos.size -= size
+        pos.margin -= share
+        pos.realized_pnl += realized
+        pos.fees += fee
+        pos.closed_size += size
+        pos.close_value += price * size
+        pos.updated_ms = now
+        if pos.size <= 0:
+            pos.open = False
+            pos.size = ZERO
+            pos.margin = ZERO
+        uow.update_position(pos)
+        return realized, fee
+
+    # ---- cancelling ------------------------------------------------------------------------------
+    def _cancel(self, uow, order: FuturesOrder, reason: CancelReason) -> FuturesOrder:
+        now = self.clock.now_ms()
+        if order.frozen > 0:
+            inst = uow.get_instrument(order.venue, order.market, order.symbol)
+            accounts.release(uow, order.uid, order.market, inst.settle, order.frozen, now)
+        order.frozen = ZERO
+        order.status = FuturesStatus.CANCELLED
+        order.cancel_reason = reason
+        order.updated_ms = now
+        uow.update_futures_order(order)
+        return order
+
+    def cancel(self, uow, uid: str, order_id: int | None, client_oid: str | None,
+               symbol: str | None = None) -> FuturesOrder:
+        order = self.find(uow, uid, order_id, client_oid)
+        if order is None or (symbol is not None and order.symbol != symbol):
+            raise OrderNotFound("order not found")
+        if not order.status.is_open:
+            raise OrderNotCancellable("order is finished", status=order.status.value)
+        return self._cancel(uow, order, CancelReason.USER)
+
+    def find(self, uow, uid: str, order_id: int | None, client_oid: str | None) -> FuturesOrder | None:
+        if order_id is not None:
+            order = uow.get_futures_order(uid, order_id)
+            if order is not None and client_oid and order.client_oid != client_oid:
+                return None
+            return order
+        if client_oid:
+            return uow.get_futures_order_by_client_oid(uid, client_oid)
+        return None
+
+    # ---- positions -------------------------------------------------------------------------------
+    def close_position(self, uow, user: User, pos: Position, size: Decimal | None = None,
+                       price: Decimal | None = None, source: str = "api", tag: str = "") -> FuturesOrder:
+        """A close order for (part of) one position: at market, or resting at `price`."""
+        inst = self.instrument(uow, pos.venue, pos.market, pos.symbol)
+        return self.place(uow, user, inst, pos_side=pos.side, trade_side=TradeSide.CLOSE,
+                          order_type=OrderType.LIMIT if price is not None else OrderType.MARKET,
+                          size=pos.size if size is None else size, price=price,
+                          position_id=pos.position_id, leverage=pos.leverage,
+                          margin_mode=pos.margin_mode, source=source, tag=tag)
+
+    def set_position_tpsl(self, uow, pos: Position, tp=UNCHANGED, sl=UNCHANGED) -> Position:
+        """tp / sl: a price, None to cancel, UNCHANGED to keep."""
+        inst = self.instrument(uow, pos.venue, pos.market, pos.symbol)
+        mark = self.mark(uow, inst)
+        if tp is not UNCHANGED:
+            if tp is not None and mark is not None:
+                self._check_stop("tp", pos.side, tp, mark)
+            pos.tp_price = tp
+        if sl is not UNCHANGED:
+            if sl is not None and mark is not None:
+                self._check_stop("sl", pos.side, sl, mark)
+            pos.sl_price = sl
+        pos.updated_ms = self.clock.now_ms()
+        uow.update_position(pos)
+        return pos
+
+    def adjust_margin(self, uow, pos: Position, delta: Decimal) -> Position:
+        """Add (positive) or remove (negative) isolated margin."""
+        if pos.margin_mode is not MarginMode.ISOLATED:
+            raise NotIsolated("margin can only be adjusted on an isolated position")
+        inst = self.instrument(uow, pos.venue, pos.market, pos.symbol)
+        now = self.clock.now_ms()
+        if delta < 0:
+            mark = self.mark(uow, inst) or pos.entry_price
+            keep = notional(inst, mark, pos.size) / pos.leverage  # the initial margin stays
+            if pos.margin + delta < keep:
+                raise InsufficientBalance("cannot remove that much margin", asset=inst.settle)
+        accounts.move(uow, pos.uid, inst.market, inst.settle, available=-delta, now_ms=now)
+        pos.margin += delta
+        pos.updated_ms = now
+        uow.update_position(pos)
+        return pos
+
+    def place_trailing(self, uow, user: User, pos: Position, callback_rate: Decimal,
+                       activation: Decimal | None = None, size: Decimal | None = None,
+                       tag: str = "") -> FuturesOrder:
+        """A trailing stop that closes (part of) a position when the mark falls back
+        callback_rate from its best level since activation."""
+        if not Decimal(0) < callback_rate < Decimal(1):
+            raise NonPositive("callback rate must be between 0 and 1", field="callbackRate")
+        inst = self.instrument(uow, pos.venue, pos.market, pos.symbol)
+        size = pos.size if size is None else size
+        self._check_closable(uow, user.uid, inst, pos.side, size, pos.position_id)
+        now = self.clock.now_ms()
+        mark = self.mark(uow, inst)
+        order = FuturesOrder(
+            order_id=self.ids.next_id(uow, user.venue, now), uid=user.uid, venue=user.venue,
+            market=inst.market, symbol=inst.symbol, client_oid=str(self.ids.next_id(uow, user.venue, now)),
+            kind=OrderKind.TRAILING, side=book_side(pos.side, TradeSide.CLOSE), pos_side=pos.side,
+            trade_side=TradeSide.CLOSE, order_type=OrderType.MARKET, force=TimeInForce.GTC, price=None,
+            size=size, reduce_only=True, status=FuturesStatus.UNTRIGGERED, filled_size=ZERO,
+            filled_quote=ZERO, fee=ZERO, realized_pnl=ZERO, leverage=pos.leverage,
+            margin_mode=pos.margin_mode, frozen=ZERO, position_id=pos.position_id, tp_price=None,
+            sl_price=None, trigger_price=activation, trigger_above=None, callback_rate=callback_rate,
+            extreme_price=None if activation is not None else mark, source="trailing",
+            cancel_reason=CancelReason.NONE, created_ms=now, updated_ms=now, tag=tag)
+        uow.insert_futures_order(order)
+        return order
+
+    # ---- price moves -----------------------------------------------------------------------------
+    def on_mark(self, uow, inst: Instrument, old: Decimal | None, new: Decimal) -> None:
+        """Fire, in path order, everything the move old -> new crosses."""
+        if old is None:
+            old = new
+        rising = new >= old
+        events = self._events(uow, inst, old, new)
+        for listener in self.listeners:
+            events.extend(listener.collect_events(uow, inst, old, new))
+        events.sort(key=lambda e: e.key(rising))
+        for event in events:
+            event.fire(uow)
+        # limit orders a trigger has put in the book, reached by the final price
+        for order in uow.list_futures_orders(venue=inst.venue, market=inst.market, symbol=inst.symbol,
+                                             open_only=True, kinds=[OrderKind.REGULAR], newest_first=False):
+            if order.status is not FuturesStatus.UNTRIGGERED and order.price is not None and (
+                    (order.side is Side.BUY and new <= order.price)
+                    or (order.side is Side.SELL and new >= order.price)):
+                self._fill(uow, inst, order, order.price, order.size - order.filled_size, Liquidity.MAKER)
+
+    def _events(self, uow, inst: Instrument, old: Decimal, new: Decimal) -> list[Event]:
+        events: list[Event] = []
+        orders = uow.list_futures_orders(venue=inst.venue, market=inst.market, symbol=inst.symbol,
+                                         open_only=True, newest_first=False)
+        for order in orders:
+            if order.kind is OrderKind.REGULAR and order.price is not None:
+                if crossed(old, new, order.price, upward=order.side is Side.SELL):
+                    events.append(Event(order.price, PRIORITY_LIMIT, order.order_id,
+                                        self._resting_fill(inst, order.order_id, order.uid)))
+            elif order.kind is OrderKind.PLAN and order.status is FuturesStatus.UNTRIGGERED:
+                if crossed(old, new, order.trigger_price, upward=bool(order.trigger_above)):
+                    events.append(Event(order.trigger_price, PRIORITY_PLAN, order.order_id,
+                                        self._trigger(inst, order.order_id, order.uid)))
+            elif order.kind is OrderKind.TRAILING:
+                event = self._trailing_event(uow, inst, order, old, new)
+                if event is not None:
+                    events.append(event)
+        for pos in uow.list_positions(venue=inst.venue, market=inst.market, symbol=inst.symbol, open_only=True):
+            long = pos.side is PositionSide.LONG
+            if pos.tp_price is not None and crossed(old, new, pos.tp_price, upward=long):
+                events.append(Event(pos.tp_price, PRIORITY_STOP, pos.position_id,
+                                    self._stop(inst, pos.position_id, pos.tp_price, "tp")))
+            if pos.sl_price is not None and crossed(old, new, pos.sl_price, upward=not long):
+                events.append(Event(pos.sl_price, PRIORITY_STOP, pos.position_id,
+                                    self._stop(inst, pos.position_id, pos.sl_price, "sl")))
+            liq = liquidation_price(inst, pos)
+            if liq is not None and crossed(old, new, liq, upward=not long):
+                events.append(Event(liq, PRIORITY_LIQUIDATION, pos.position_id,
+                                    self._liquidate(inst, pos.position_id, liq)))
+        return events
+
+    def _resting_fill(self, inst: Instrument, order_id: int, uid: str):
+        def fire(uow) -> None:
+            order = uow.get_futures_order(uid, order_id)
+            if order is None or not order.status.is_open:
+                return
+            try:
+                self._fill(uow, inst, order, order.price, order.size - order.filled_size, Liquidity.MAKER)
+            except (InsufficientBalance, NoPosition):
+                self._cancel(uow, order, CancelReason.NONE)
+        return fire
+
+    def _trigger(self, inst: Instrument, order_id: int, uid: str):
+        def fire(uow) -> None:
+            order = uow.get_futures_order(uid, order_id)
+            if order is None or order.status is not FuturesStatus.UNTRIGGERED:
+                return
+            order.status = FuturesStatus.LIVE
+            order.kind = OrderKind.REGULAR
+            order.updated_ms = self.clock.now_ms()
+            uow.update_futures_order(order)
+            try:
+                if order.order_type is OrderType.MARKET:
+                    self._fill(uow, inst, order, order.trigger_price, order.size - order.filled_size,
+                               Liquidity.TAKER)
+                elif (order.side is Side.BUY and order.trigger_price <= order.price) or (
+                        order.side is Side.SELL and order.trigger_price >= order.price):
+                    self._fill(uow, inst, order, order.trigger_price, order.size - order.filled_size,
+                               Liquidity.TAKER)
+            except (InsufficientBalance, NoPosition):
+                self._cancel(uow, order, CancelReason.NONE)
+        return fire
+
+    def _stop(self, inst: Instrument, position_id: int, level: Decimal, kind: str):
+        def fire(uow) -> None:
+            pos = uow.get_position(position_id)
+            if pos is None or not pos.open:
+                return
+            if (pos.tp_price if kind == "tp" else pos.sl_price) != level:
+                return
+            self._market_close(uow, inst, pos, pos.size, level, kind)
+        return fire
+
+    def _market_close(self, uow, inst: Instrument, pos: Position, size: Decimal, price: Decimal,
+                      source: str) -> FuturesOrder:
+        """A close the engine itself sends (TP/SL, trailing, copy trading): fills at `price`."""
+        now = self.clock.now_ms()
+        order = FuturesOrder(
+            order_id=self.ids.next_id(uow, pos.venue, now), uid=pos.uid, venue=pos.venue,
+            market=pos.market, symbol=pos.symbol, client_oid=str(self.ids.next_id(uow, pos.venue, now)),
+            kind=OrderKind.REGULAR, side=book_side(pos.side, TradeSide.CLOSE), pos_side=pos.side,
+            trade_side=TradeSide.CLOSE, order_type=OrderType.MARKET, force=TimeInForce.GTC, price=None,
+            size=size, reduce_only=True, status=FuturesStatus.LIVE, filled_size=ZERO, filled_quote=ZERO,
+            fee=ZERO, realized_pnl=ZERO, leverage=pos.leverage, margin_mode=pos.margin_mode,
+            frozen=ZERO, position_id=pos.position_id, tp_price=None, sl_price=None, trigger_price=None,
+            trigger_above=None, callback_rate=None, extreme_price=None, source=source,
+            cancel_reason=CancelReason.NONE, created_ms=now, updated_ms=now)
+        uow.insert_futures_order(order)
+        self._fill(uow, inst, order, price, size, Liquidity.TAKER)
+        return order
+
+    def market_close(self, uow, pos: Position, size: Decimal, source: str) -> FuturesOrder:
+        """Close (part of) a position at the current mark, as the engine's own order."""
+        inst = self.instrument(uow, pos.venue, pos.market, pos.symbol)
+        mark = self.mark(uow, inst)
+        if mark is None:
+            raise NoMarkPrice(f"{inst.symbol} has no price yet", symbol=inst.symbol)
+        if size > pos.size:
+            raise PositionTooSmall("close exceeds the position", available=pos.size)
+        return self._market_close(uow, inst, pos, size, mark, source)
+
+    def _liquidate(self, inst: Instrument, position_id: int, price: Decimal):
+        def fire(uow) -> None:
+            pos = uow.get_position(position_id)
+            if pos is None or not pos.open or liquidation_price(inst, pos) is None:
+                return
+            now = self.clock.now_ms()
+            for order in self._open_orders(uow, pos.uid, inst):
+                if order.trade_side is TradeSide.CLOSE and order.position_id in (None, pos.position_id) \
+                        and order.pos_side is pos.side:
+                    self._cancel(uow, order, CancelReason.NONE)
+            order = FuturesOrder(
+                order_id=self.ids.next_id(uow, pos.venue, now), uid=pos.uid, venue=pos.venue,
+                market=pos.market, symbol=pos.symbol, client_oid=str(self.ids.next_id(uow, pos.venue, now)),
+                kind=OrderKind.REGULAR, side=book_side(pos.side, TradeSide.CLOSE), pos_side=pos.side,
+                trade_side=TradeSide.CLOSE, order_type=OrderType.MARKET, force=TimeInForce.GTC,
+                price=None, size=pos.size, reduce_only=True, status=FuturesStatus.FILLED,
+                filled_size=pos.size, filled_quote=price * pos.size, fee=ZERO, realized_pnl=ZERO,
+                leverage=pos.leverage, margin_mode=pos.margin_mode, frozen=ZERO,
+                position_id=pos.position_id, tp_price=None, sl_price=None, trigger_price=None,
+                trigger_above=None, callback_rate=None, extreme_price=None, source="liquidation",
+                cancel_reason=CancelReason.NONE, created_ms=now, updated_ms=now)
+            size = pos.size
+            realized, _ = self.reduce_position(uow, inst, pos, price, size, ZERO, now, liquidation=True)
+            order.realized_pnl = realized
+            uow.insert_futures_order(order)
+            self._record_fill(uow, inst, order, price, size, TradeSide.CLOSE, pos.side, ZERO, realized,
+                              Liquidity.TAKER, pos.position_id, now)
+        return fire
+
+    def _trailing_event(self, uow, inst: Instrument, order: FuturesOrder, old: Decimal,
+                        new: Decimal) -> Event | None:
+        """Trailing stops follow the best mark since activation; they fire on a fall-back of
+        callback_rate from it. The extreme is updated here, as the move is seen."""
+        protects_long = order.pos_side is PositionSide.LONG
+        extreme = order.extreme_price
+        if extreme is None:  # waiting for its activation price
+            if order.trigger_price is None or not crossed(old, new, order.trigger_price, upward=protects_long):
+                return None
+            extreme = order.trigger_price
+        best = max(extreme, old, new) if protects_long else min(extreme, old, new)
+        if best != order.extreme_price:
+            order.extreme_price = best
+            order.updated_ms = self.clock.now_ms()
+            uow.update_futures_order(order)
+        level = best * (1 - order.callback_rate) if protects_long else best * (1 + order.callback_rate)
+        level = level.quantize(Decimal(1).scaleb(-inst.price_scale))
+        if not crossed(old, new, level, upward=not protects_long):
+            return None
+
+        def fire(uow) -> None:
+            current = uow.get_futures_order(order.uid, order.order_id)
+            if current is None or current.status is not FuturesStatus.UNTRIGGERED:
+                return
+            pos = uow.get_position(current.position_id)
+            if pos is None or not pos.open:
+                self._cancel(uow, current, CancelReason.NONE)
+                return
+            current.status = FuturesStatus.LIVE
+            current.trigger_price = level
+            uow.update_futures_order(current)
+            self._fill(uow, inst, current, level, min(current.size, pos.size), Liquidity.TAKER)
+        return Event(level, PRIORITY_TRAILING, order.order_id, fire)
+
+    # ---- reading ---------------------------------------------------------------------------------
+    def equity(self, uow, uid: str, market: str, settle: str) -> tuple[Decimal, Decimal, Decimal]:
+        """(available + frozen, position margin, unrealized PnL) of one futures account."""
+        bal = uow.get_balance(uid, market, settle)
+        margin = upnl = ZERO
+        for pos in uow.list_positions(uid, market=market, open_only=True):
+            inst = uow.get_instrument(pos.venue, pos.market, pos.symbol)
+            margin += pos.margin
+            mark = self.mark(uow, inst)
+            if mark is not None:
+                upnl += unrealized_pnl(inst, pos, mark)
+        return bal.available + bal.frozen, margin, upnl
