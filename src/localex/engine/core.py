@@ -101,6 +101,19 @@ class Engine:
         with self.tx(read_only=True) as uow:
             return uow.list_users(venue)
 
+    def set_elite_trader(self, uid: str, enabled: bool) -> User:
+        """Make a user a copy-trading elite trader (or not)."""
+        with self.tx() as uow:
+            user = self._user(uow, uid)
+            user.elite_trader = enabled
+            uow.update_user(user)
+            return user
+
+    def is_elite_trader(self, uid: str) -> bool:
+        with self.tx(read_only=True) as uow:
+            user = uow.get_user(uid)
+        return bool(user and user.elite_trader)
+
     def set_fee_deduction(self, uid: str, enabled: bool) -> User:
         with self.tx() as uow:
             user = uow.get_user(uid)

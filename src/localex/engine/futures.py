@@ -138,7 +138,12 @@ class Event:
 
 
 class FuturesListener(Protocol):
-    """Whatever builds on futures (copy trading) hears of completed orders and may add events."""
+    """Whatever builds on futures (copy trading) may refuse orders, hears of completed orders
+    and may add events to a price move."""
+
+    def before_place(self, uow, user: User, inst: Instrument, *, pos_side: PositionSide,
+                     trade_side: TradeSide, size: Decimal, position_id: int | None,
+                     source: str) -> None: ...
 
     def on_order_filled(self, uow, order: FuturesOrder, position: Position) -> None: ...
 
@@ -243,6 +248,9 @@ class FuturesBook:
         position; new_position opens a position of its own even where positions merge."""
         if inst.status != "online":
             raise InstrumentNotTrading(f"{inst.symbol} is not trading", symbol=inst.symbol)
+        for listener in self.listeners:
+            listener.before_place(uow, user, inst, pos_side=pos_side, trade_side=trade_side, size=size,
+                                  position_id=position_id, source=source)
         if size <= 0:
             raise NonPositive("size must be positive", field="size")
         if scale_of(size) > inst.size_scale or (size % inst.contract_size) != 0:

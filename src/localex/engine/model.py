@@ -110,6 +110,7 @@ class User:
     name: str
     created_ms: int
     fee_deduction: bool = False  # pay fees in the venue fee token (Bitget: BGB) when held
+    elite_trader: bool = False  # a copy-trading lead trader
 
 
 @dataclass

@@ -53,6 +53,7 @@ users = Table(
     Column("name", String(128), nullable=False),
     Column("created_ms", BigInteger, nullable=False),
     Column("fee_deduction", Boolean, nullable=False, default=False),
+    Column("elite_trader", Boolean, nullable=False, server_default="0"),
     UniqueConstraint("venue", "name", name="uq_users_venue_name"),
 )
 

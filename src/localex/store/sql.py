@@ -65,7 +65,7 @@ def _split(text: str) -> list[str]:
 
 def _user(row) -> User:
     return User(uid=row.uid, venue=row.venue, name=row.name, created_ms=row.created_ms,
-                fee_deduction=bool(row.fee_deduction))
+                fee_deduction=bool(row.fee_deduction), elite_trader=bool(row.elite_trader))
 
 
 def _key(row) -> ApiKey:

@@ -15,6 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("elite_trader", sa.Boolean, nullable=False, server_default="0"))
     with op.batch_alter_table("instruments") as batch:
         batch.add_column(sa.Column("kind", sa.String(16), nullable=False, server_default="spot"))
         batch.add_column(sa.Column("settle", sa.String(32), nullable=False, server_default=""))
@@ -133,6 +135,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("elite_trader")
     for table in ("futures_fills", "futures_orders", "positions", "symbol_settings", "futures_accounts"):
         op.drop_table(table)
     with op.batch_alter_table("instruments") as batch:
