@@ -37,3 +37,18 @@ class ManualClock:
             raise ValueError("a clock only advances forward")
         with self._lock:
             self._now += int(ms)
+
+
+class ScaledClock:
+    """Market time running `speed` times faster than wall time, from `start_ms`."""
+
+    def __init__(self, speed: float, start_ms: int | None = None, wall: Clock | None = None) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.wall = wall or SystemClock()
+        self.speed = speed
+        self._wall0 = self.wall.now_ms()
+        self._start = self._wall0 if start_ms is None else int(start_ms)
+
+    def now_ms(self) -> int:
+        return self._start + int((self.wall.now_ms() - self._wall0) * self.speed)
