@@ -101,6 +101,10 @@ class ControlPlane:
             ("POST", "/localex/prices"): self.set_price,
             ("GET", "/localex/orders"): self.orders,
             ("POST", "/localex/orders/fill"): self.fill_order,
+            ("GET", "/localex/journal"): self.journal,
+            ("DELETE", "/localex/journal"): self.clear_journal,
+            ("GET", "/localex/snapshot"): self.snapshot,
+            ("POST", "/localex/snapshot"): self.restore,
             ("GET", "/localex/clock"): self.clock,
             ("POST", "/localex/clock"): self.move_clock,
         }
@@ -146,6 +150,7 @@ class ControlPlane:
             raise ControlError(400, "bad_field", "'seed' must be an integer")
         self.engine.reset(seed)
         self.app.limiter.reset()
+        self.app.journal.clear()
         return {"status": "reset", "seed": self.engine.seed}
 
     def list_users(self, request: Request) -> list:
@@ -232,6 +237,40 @@ class ControlPlane:
         size = _decimal(body, "size") if body.get("size") not in (None, "") else None
         fill = self.engine.fill_spot_order(_text(body, "uid", required=True), int(order_id), size)
         return to_json(fill)
+
+    def journal(self, request: Request) -> list:
+        """What reached the venues, oldest first: ?venue=&apiKey=&path=(pattern)&method=
+        &since=&until=(market ms)&afterSeq=&limit="""
+        q = request.query
+        ints = {}
+        for name in ("since", "until", "afterSeq", "limit"):
+            value = q.get(name)
+            if value is not None:
+                if not value.isdigit():
+                    raise ControlError(400, "bad_field", f"'{name}' must be a non-negative integer")
+                ints[name] = int(value)
+        entries = self.app.journal.entries(
+            venue=q.get("venue"), api_key=q.get("apiKey"), path=q.get("path"), method=q.get("method"),
+            since_ms=ints.get("since"), until_ms=ints.get("until"), after_seq=ints.get("afterSeq"),
+            limit=ints.get("limit"))
+        return [e.as_json() for e in entries]
+
+    def clear_journal(self, request: Request) -> dict:
+        self.app.journal.clear()
+        return {"status": "cleared"}
+
+    def snapshot(self, request: Request) -> dict:
+        return self.engine.snapshot()
+
+    def restore(self, request: Request) -> dict:
+        from localex.store.snapshot import SnapshotError
+
+        try:
+            self.engine.restore(_body(request))
+        except SnapshotError as err:
+            raise ControlError(400, "bad_snapshot", str(err)) from None
+        self.app.limiter.reset()
+        return {"status": "restored", "now": self.engine.now_ms()}
 
     def clock(self, request: Request) -> dict:
         return {"now": self.engine.now_ms(), "manual": isinstance(self.engine.clock, ManualClock)}

@@ -60,6 +60,28 @@ class Engine:
     def tx(self, read_only: bool = False):
         return self.store.transaction(read_only)
 
+    def snapshot(self) -> dict:
+        """The whole state (store, random source, a manual clock's time) as a JSON-able dict."""
+        from localex.store.snapshot import dump
+
+        version, internal, gauss = self.rng.getstate()
+        clock = self.clock.now_ms() if hasattr(self.clock, "set") else None
+        return dump(self.store, extra={"seed": self.seed, "rng": [version, list(internal), gauss],
+                                       "clock_ms": clock})
+
+    def restore(self, snapshot: dict) -> None:
+        """Put back a state taken by snapshot(), whole or not at all."""
+        from localex.store.snapshot import load
+
+        extra = load(self.store, snapshot)
+        self._keys.clear()
+        self.seed = extra.get("seed", self.seed)
+        if extra.get("rng"):
+            version, internal, gauss = extra["rng"]
+            self.rng.setstate((version, tuple(internal), gauss))
+        if extra.get("clock_ms") is not None and hasattr(self.clock, "set"):
+            self.clock.set(extra["clock_ms"])
+
     def reset(self, seed: int | None = None) -> None:
         """Forget everything; the random source starts again from the seed."""
         self.store.reset()

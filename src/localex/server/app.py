@@ -11,6 +11,7 @@ import logging
 from localex.control import ControlPlane
 from localex.engine.clock import Clock
 from localex.server.http import Request, Response
+from localex.server.journal import Journal
 from localex.server.ratelimit import MemoryRateLimiter, NoRateLimiter
 from localex.venues.bitget import BitgetVenue
 
@@ -28,6 +29,7 @@ class LocalexApp:
         self.limiter = MemoryRateLimiter() if rate_limits else NoRateLimiter()
         self.venues = [BitgetVenue(engine, self.limiter, wall_clock)]
         self.control = ControlPlane(self, admin_token=admin_token)
+        self.journal = Journal()
 
     def venue(self, name: str):
         for venue in self.venues:
@@ -45,7 +47,10 @@ class LocalexApp:
             for venue in self.venues:
                 if venue.owns(request.path):
                     owner = venue
-                    return venue.handle(request)
+                    response = venue.handle(request)
+                    self.journal.record(venue.name, venue.key_header, self.engine.now_ms(), request,
+                                        response)
+                    return response
             return Response(404, NOT_FOUND_HTML, content_type=b"text/html")
         except Exception:
             log.exception("unhandled error on %s %s", request.method, request.path)

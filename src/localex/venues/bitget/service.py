@@ -43,6 +43,7 @@ def _params(request: Request) -> Params:
 class BitgetVenue:
     name = "bitget"
     hosts = ("api.bitget.com",)
+    key_header = "access-key"  # names the API key a request is signed with
 
     def __init__(self, engine, limiter: RateLimiter, wall_clock: Clock | None = None) -> None:
         self.engine = engine
