@@ -101,6 +101,9 @@ class ControlPlane:
             ("POST", "/localex/prices"): self.set_price,
             ("GET", "/localex/orders"): self.orders,
             ("POST", "/localex/orders/fill"): self.fill_order,
+            ("GET", "/localex/faults"): self.list_faults,
+            ("POST", "/localex/faults"): self.add_fault,
+            ("DELETE", "/localex/faults"): self.remove_faults,
             ("GET", "/localex/journal"): self.journal,
             ("DELETE", "/localex/journal"): self.clear_journal,
             ("GET", "/localex/snapshot"): self.snapshot,
@@ -151,6 +154,7 @@ class ControlPlane:
         self.engine.reset(seed)
         self.app.limiter.reset()
         self.app.journal.clear()
+        self.app.faults.clear()
         return {"status": "reset", "seed": self.engine.seed}
 
     def list_users(self, request: Request) -> list:
@@ -237,6 +241,44 @@ class ControlPlane:
         size = _decimal(body, "size") if body.get("size") not in (None, "") else None
         fill = self.engine.fill_spot_order(_text(body, "uid", required=True), int(order_id), size)
         return to_json(fill)
+
+    def list_faults(self, request: Request) -> list:
+        return [f.as_json() for f in self.app.faults.list()]
+
+    def add_fault(self, request: Request) -> dict:
+        """{"kind": error|http|rate_limit|latency|drop, "venue", "path" (pattern), "method",
+        "count" (the next N requests) or "probability" (seeded), "code", "message", "status",
+        "latencyMs"}"""
+        body = _body(request)
+        numbers = {}
+        for name, kind in (("count", int), ("status", int), ("latencyMs", int), ("probability", float)):
+            value = body.get(name)
+            if value is not None:
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                        kind is int and not isinstance(value, int)):
+                    raise ControlError(400, "bad_field", f"'{name}' must be a number")
+                numbers[name] = value
+        try:
+            fault = self.app.faults.add(
+                _text(body, "kind", required=True), venue=_text(body, "venue"),
+                path=_text(body, "path") or "*", method=_text(body, "method"),
+                count=numbers.get("count"), probability=numbers.get("probability"),
+                code=None if body.get("code") is None else str(body["code"]),
+                message=_text(body, "message"), status=numbers.get("status"),
+                latency_ms=numbers.get("latencyMs", 0))
+        except ValueError as err:
+            raise ControlError(400, "bad_field", str(err)) from None
+        return fault.as_json()
+
+    def remove_faults(self, request: Request) -> dict:
+        """?id=N removes one fault; without it, every fault."""
+        fault_id = request.query.get("id")
+        if fault_id is None:
+            self.app.faults.clear()
+            return {"status": "cleared"}
+        if not fault_id.isdigit() or not self.app.faults.remove(int(fault_id)):
+            raise ControlError(404, "not_found", f"no fault {fault_id}")
+        return {"status": "removed"}
 
     def journal(self, request: Request) -> list:
         """What reached the venues, oldest first: ?venue=&apiKey=&path=(pattern)&method=

@@ -6,11 +6,13 @@ loop itself: no thread hand-off, and requests are applied one at a time, in arri
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from localex.control import ControlPlane
 from localex.engine.clock import Clock
 from localex.server.http import Request, Response
+from localex.server.faults import Faults, gateway_page
 from localex.server.journal import Journal
 from localex.server.ratelimit import MemoryRateLimiter, NoRateLimiter
 from localex.venues.bitget import BitgetVenue
@@ -30,6 +32,7 @@ class LocalexApp:
         self.venues = [BitgetVenue(engine, self.limiter, wall_clock)]
         self.control = ControlPlane(self, admin_token=admin_token)
         self.journal = Journal()
+        self.faults = Faults(seed=engine.seed)
 
     def venue(self, name: str):
         for venue in self.venues:
@@ -47,7 +50,7 @@ class LocalexApp:
             for venue in self.venues:
                 if venue.owns(request.path):
                     owner = venue
-                    response = venue.handle(request)
+                    response = self._faulted(venue, request)
                     self.journal.record(venue.name, venue.key_header, self.engine.now_ms(), request,
                                         response)
                     return response
@@ -57,6 +60,24 @@ class LocalexApp:
             if owner is not None:
                 return owner.internal_error()
             return Response.json(500, {"error": {"code": "internal", "message": "internal error"}})
+
+    def _faulted(self, venue, request: Request) -> Response:
+        """The venue's answer, unless an injected fault decides otherwise."""
+        fault = self.faults.pick(venue.name, request)
+        if fault is None:
+            return venue.handle(request)
+        if fault.kind == "error":
+            return venue.error_response(fault.code, fault.message, fault.status)
+        if fault.kind == "rate_limit":
+            return venue.rate_limited_response()
+        if fault.kind == "http":
+            return Response(fault.status, gateway_page(fault.status), content_type=b"text/html")
+        response = venue.handle(request)
+        if fault.kind == "latency":
+            response.delay_ms = fault.latency_ms
+        else:  # drop: the venue did the work; the answer never arrives whole
+            response.dropped = True
+        return response
 
     async def __call__(self, scope, receive, send) -> None:
         kind = scope["type"]
@@ -88,6 +109,14 @@ class LocalexApp:
             raw_path=raw_path.decode("latin-1") if raw_path else "",
         )
         response = self.handle(request)
+        if response.delay_ms:
+            await asyncio.sleep(response.delay_ms / 1000)
         headers = [(b"content-type", response.content_type), *response.headers]
+        if response.dropped:
+            # promise a body and close before sending it: the client sees the connection drop
+            headers.append((b"content-length", str(len(response.body) + 1).encode()))
+            await send({"type": "http.response.start", "status": response.status, "headers": headers})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})

@@ -41,6 +41,8 @@ class Response:
     body: bytes
     content_type: bytes = b"application/json"
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    delay_ms: int = 0  # injected latency: answer this much later
+    dropped: bool = False  # injected failure: the connection closes before a complete answer
 
     @classmethod
     def json(cls, status: int, payload: object) -> "Response":

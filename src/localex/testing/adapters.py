@@ -18,6 +18,7 @@ import asyncio
 import http
 import io
 import json as jsonlib
+import time
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
@@ -75,6 +76,17 @@ def _response_headers(response: Response) -> list[tuple[str, str]]:
     return headers
 
 
+def _wait(answer: Response) -> None:
+    """Injected latency, for synchronous clients."""
+    if answer.delay_ms:
+        time.sleep(answer.delay_ms / 1000)
+
+
+async def _async_wait(answer: Response) -> None:
+    if answer.delay_ms:
+        await asyncio.sleep(answer.delay_ms / 1000)
+
+
 def _reason(status: int) -> str:
     try:
         return http.HTTPStatus(status).phrase
@@ -107,7 +119,12 @@ def _patch_httpx() -> None:
                 return original(self, request)
             emulator, venue = target
             request.read()
-            return httpx_response(request, emulator.dispatch(venue, localex_request(request)))
+            answer = emulator.dispatch(venue, localex_request(request))
+            _wait(answer)
+            if answer.dropped:
+                raise httpx.RemoteProtocolError("peer closed connection without sending complete "
+                                                "message body", request=request)
+            return httpx_response(request, answer)
         return handle_request
 
     def make_async(original):
@@ -117,7 +134,12 @@ def _patch_httpx() -> None:
                 return await original(self, request)
             emulator, venue = target
             await request.aread()
-            return httpx_response(request, emulator.dispatch(venue, localex_request(request)))
+            answer = emulator.dispatch(venue, localex_request(request))
+            await _async_wait(answer)
+            if answer.dropped:
+                raise httpx.RemoteProtocolError("peer closed connection without sending complete "
+                                                "message body", request=request)
+            return httpx_response(request, answer)
         return handle_async_request
 
     _patch(httpx.HTTPTransport, "handle_request", make_sync)
@@ -164,6 +186,12 @@ def _patch_requests() -> None:
                 headers.insert(0, ("Host", host))
             answer = emulator.dispatch(venue, _build_request(request.method, parts.path, parts.query,
                                                              headers, _body_bytes(request.body)))
+            _wait(answer)
+            if answer.dropped:
+                from requests.exceptions import ConnectionError as RequestsConnectionError
+
+                raise RequestsConnectionError("Connection aborted: the remote end closed the "
+                                              "connection without a complete response", request=request)
             raw = HTTPResponse(body=io.BytesIO(answer.body), headers=_response_headers(answer),
                                status=answer.status, reason=_reason(answer.status), version=11,
                                preload_content=False, decode_content=False)
@@ -359,6 +387,9 @@ def _patch_aiohttp() -> None:
             headers = list(req.headers.items())
             answer = emulator.dispatch(venue, _build_request(req.method, sent.raw_path,
                                                              sent.raw_query_string, headers, body))
+            await _async_wait(answer)
+            if answer.dropped:
+                raise aiohttp.ServerDisconnectedError()
             response = AiohttpResponse(req.method, sent, answer.status, _response_headers(answer),
                                        answer.body, req.headers)
             check = kwargs.get("raise_for_status")

@@ -12,7 +12,7 @@ from localex.server.http import Request, Response
 from localex.server.ratelimit import RateLimiter
 from localex.venues.bitget import envelope
 from localex.venues.bitget.auth import authenticate
-from localex.venues.bitget.errors import PERMISSION_NAMES, BitgetError, from_domain
+from localex.venues.bitget.errors import MESSAGES, PERMISSION_NAMES, BitgetError, from_domain
 from localex.venues.bitget.params import Params
 from localex.venues.bitget.routes import ROUTES, Call
 
@@ -76,6 +76,14 @@ class BitgetVenue:
             return envelope.failure(err, now)
         except DomainError as err:
             return envelope.failure(from_domain(err), now)
+
+    def error_response(self, code: str, message: str | None, status: int | None) -> Response:
+        """Bitget's envelope for a given code (an injected fault)."""
+        msg = message if message is not None else MESSAGES.get(code, "").replace("{0}", "").strip()
+        return envelope.failure(BitgetError(code, msg=msg, status=status or 400), self.engine.now_ms())
+
+    def rate_limited_response(self) -> Response:
+        return envelope.failure(BitgetError("429", status=429), self.engine.now_ms())
 
     def internal_error(self) -> Response:
         return envelope.failure(BitgetError("40725", status=500), self.engine.now_ms())
