@@ -210,7 +210,7 @@ def test_clock(http, world):
     try:
         assert ok(http.get("/localex/clock")) == {"now": saved, "manual": True}
         assert ok(http.post("/localex/clock", json={"set": 1_800_000_000_000})) == {
-            "now": 1_800_000_000_000, "manual": True}
+            "now": 1_800_000_000_000, "manual": True, "pricesApplied": 0}
         assert ok(http.post("/localex/clock", json={"advance": 1500}))["now"] == 1_800_000_001_500
         assert world.engine.now_ms() == 1_800_000_001_500
         assert ok(http.get("/localex/health"))["now"] == 1_800_000_001_500
@@ -222,7 +222,7 @@ def test_clock(http, world):
         uid = new_user(http)  # the engine stamps with the manual clock
         assert world.engine.get_user(uid).created_ms == 1_800_000_001_500
     finally:
-        clock.set(saved)
+        world.engine.set_clock(saved)
 
 
 def test_clock_cannot_move_a_system_clock():
@@ -317,3 +317,35 @@ def test_health_needs_no_token(guarded):
     for path in ("/localex/health", "/localex/health/"):  # routed alike, so exempt alike
         resp = call(guarded, "GET", path)
         assert resp.status == 200 and resp.json_body()["status"] == "ok"
+
+
+def test_price_paths_move_with_the_clock(http, world):
+    clock = world.engine.clock
+    saved = clock.now_ms()
+    try:
+        body = {"venue": "bitget", "symbol": "btcusdt", "kind": "random_walk", "volatility": 0.05,
+                "stepMs": 1000}
+        assert ok(http.post("/localex/paths", json=body))["symbol"] == "BTCUSDT"
+        before = ok(http.get("/localex/prices"))["bitget:spot:BTCUSDT"]
+        moved = ok(http.post("/localex/clock", json={"advance": 10_000}))
+        assert moved["pricesApplied"] == 10
+        after = ok(http.get("/localex/prices"))["bitget:spot:BTCUSDT"]
+        assert after != before
+        ok(http.post("/localex/paths", json={"venue": "bitget", "symbol": "BTCUSDT", "kind": "static"}))
+        assert ok(http.post("/localex/clock", json={"advance": 10_000}))["pricesApplied"] == 0
+        candles = "timestamp,open,high,low,close,volume\n0,100,110,90,105,1\n"
+        ok(http.post("/localex/paths", json={"venue": "bitget", "symbol": "ETHUSDT", "kind": "candles",
+                                            "csv": candles}))
+        assert ok(http.post("/localex/clock", json={"advance": 60_000}))["pricesApplied"] == 3
+        assert ok(http.get("/localex/prices"))["bitget:spot:ETHUSDT"] == "105"
+        error(http.post("/localex/paths", json={"venue": "bitget", "symbol": "NOPE", "kind": "static"}),
+              404, "not_found")
+        error(http.post("/localex/paths", json={"venue": "bitget", "symbol": "BTCUSDT", "kind": "zigzag"}),
+              400, "bad_field")
+        error(http.post("/localex/paths", json={"venue": "bitget", "symbol": "BTCUSDT",
+                                                "kind": "candles", "csv": "0,1,0.5,2,1,1"}), 400, "bad_field")
+        error(http.post("/localex/paths", json={"venue": "bitget", "symbol": "BTCUSDT",
+                                                "kind": "random_walk", "stepMs": 0}), 400, "bad_field")
+    finally:
+        world.engine.simulation.reset()
+        world.engine.set_clock(saved)

@@ -110,6 +110,7 @@ class ControlPlane:
             ("POST", "/localex/snapshot"): self.restore,
             ("GET", "/localex/clock"): self.clock,
             ("POST", "/localex/clock"): self.move_clock,
+            ("POST", "/localex/paths"): self.set_path,
         }
 
     def handle(self, request: Request) -> Response:
@@ -322,14 +323,51 @@ class ControlPlane:
         if not isinstance(clock, ManualClock):
             raise ControlError(409, "system_clock", "the clock is the system clock; start with a manual clock")
         body = _body(request)
+        applied = 0
         if "set" in body:
-            if not isinstance(body["set"], int):
+            if not isinstance(body["set"], int) or isinstance(body["set"], bool):
                 raise ControlError(400, "bad_field", "'set' must be integer milliseconds")
-            clock.set(body["set"])
+            self.engine.set_clock(body["set"])
         elif "advance" in body:
-            if not isinstance(body["advance"], int) or body["advance"] < 0:
+            if not isinstance(body["advance"], int) or isinstance(body["advance"], bool) or body["advance"] < 0:
                 raise ControlError(400, "bad_field", "'advance' must be non-negative integer milliseconds")
-            clock.advance(body["advance"])
+            applied = self.engine.advance_clock(body["advance"])
         else:
             raise ControlError(400, "missing_field", "'set' or 'advance' is required")
-        return {"now": clock.now_ms(), "manual": True}
+        return {"now": clock.now_ms(), "manual": True, "pricesApplied": applied}
+
+    def set_path(self, request: Request) -> dict:
+        """{"venue", "market" (default spot), "symbol", "kind": static | random_walk | candles,
+        random_walk: "drift", "volatility" (per hour), "stepMs", "seed";
+        candles: "csv" (the file's text; default the shipped sample)}"""
+        from localex.engine.pricepaths import CandleReplay, RandomWalk, read_candles, sample_candles
+
+        body = _body(request)
+        venue, symbol = _text(body, "venue", required=True), _text(body, "symbol", required=True).upper()
+        market = _text(body, "market") or "spot"
+        inst = self.engine.instrument(venue, market, symbol)
+        if inst is None:
+            raise ControlError(404, "not_found", f"no instrument {venue} {market} {symbol}")
+        kind = _text(body, "kind", required=True)
+        now = self.engine.now_ms()
+        mark = self.engine.mark(inst)
+        try:
+            if kind == "static":
+                path = None
+            elif kind == "random_walk":
+                if mark is None:
+                    raise ControlError(409, "no_price", "a random walk starts from the current price")
+                path = RandomWalk(mark, origin_ms=now, seed=body.get("seed", f"{self.engine.seed}:{inst.key}"),
+                                  drift=float(body.get("drift", 0.0)),
+                                  volatility=float(body.get("volatility", 0.01)),
+                                  step_ms=int(body.get("stepMs", 1000)), price_scale=inst.price_scale)
+            elif kind == "candles":
+                text = _text(body, "csv")
+                candles = read_candles(text.splitlines()) if text else sample_candles()
+                path = CandleReplay(candles, origin_ms=now)
+            else:
+                raise ControlError(400, "bad_field", "'kind' is one of static, random_walk, candles")
+        except (TypeError, ValueError, ArithmeticError) as err:
+            raise ControlError(400, "bad_field", str(err)) from None
+        self.engine.simulation.set_path(inst, path)
+        return {"venue": venue, "market": market, "symbol": symbol, "kind": kind}

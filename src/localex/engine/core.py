@@ -14,6 +14,7 @@ from localex.engine.clock import Clock, SystemClock
 from localex.engine.errors import Conflict, NoPosition, UnknownInstrument, UnknownUser
 from localex.engine.futures import UNCHANGED, FuturesBook, house_uid
 from localex.engine.ids import Ids
+from localex.engine.simulation import Simulation
 from localex.engine.model import (
     DEFAULT_PERMISSIONS,
     FuturesAccount,
@@ -51,11 +52,23 @@ class Engine:
         self.ids = Ids(self.rng)
         self.spot = SpotBook(self.ids, self.clock, FEE_TOKENS)
         self.futures = FuturesBook(self.ids, self.clock)
+        self.simulation = Simulation(self)
         # API keys never change once created, and every signed request looks one up
         self._keys: dict[str, ApiKey] = {}
 
     def now_ms(self) -> int:
         return self.clock.now_ms()
+
+    # market time ---------------------------------------------------------------------------
+    def advance_clock(self, ms: int) -> int:
+        """Move a manual clock forward, walking every price path on the way (and firing what
+        the prices cross). Returns how many prices were set."""
+        return self.simulation.advance(ms)
+
+    def set_clock(self, ms: int) -> None:
+        """Jump a manual clock to `ms`, without walking price paths in between."""
+        self.clock.set(ms)
+        self.simulation.applied_ms = ms
 
     def tx(self, read_only: bool = False):
         return self.store.transaction(read_only)
@@ -86,6 +99,7 @@ class Engine:
         """Forget everything; the random source starts again from the seed."""
         self.store.reset()
         self._keys.clear()
+        self.simulation.reset()
         if seed is not None:
             self.seed = seed
         self.rng.seed(self.seed)

@@ -24,6 +24,11 @@ class Simulation:
         self.applied_ms = engine.now_ms()  # every path point up to here has been applied
         self._lock = threading.RLock()
 
+    def reset(self) -> None:
+        with self._lock:
+            self.paths.clear()
+            self.applied_ms = self.engine.now_ms()
+
     def set_path(self, inst: Instrument, path: PricePath | None) -> None:
         """Give an instrument a price path (None: back to static, set by hand)."""
         with self._lock:
