@@ -175,3 +175,33 @@ def test_loopback_detection():
     assert _is_loopback("127.0.0.1") and _is_loopback("localhost") and _is_loopback("::1")
     assert not _is_loopback("0.0.0.0") and not _is_loopback("192.168.1.2")
     assert not _is_loopback("example.com")
+
+
+def test_a_sped_up_market_moves_prices_by_itself(serve, tmp_path):
+    served = serve("fast", "--db", str(tmp_path / "fast.db"), "--speed", "60",
+                   "--price-path", "random", "--seed", "4")
+    first = httpx.get(served.url + "/localex/prices").json()["bitget:spot:BTCUSDT"]
+    t0 = httpx.get(served.url + "/localex/clock").json()["now"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        prices = httpx.get(served.url + "/localex/prices").json()
+        if prices["bitget:spot:BTCUSDT"] != first:
+            break
+    assert prices["bitget:spot:BTCUSDT"] != first
+    # a wall second is a market minute
+    assert httpx.get(served.url + "/localex/clock").json()["now"] - t0 >= 60_000 * 0.3
+
+
+def test_a_manual_clock_walks_candles_and_a_snapshot_restarts_the_server(serve, tmp_path):
+    served = serve("manual", "--db", ":memory:", "--clock", "manual", "--price-path", "candles")
+    moved = httpx.post(served.url + "/localex/clock", json={"advance": 3_600_000}).json()
+    assert moved["pricesApplied"] > 0
+    price = httpx.get(served.url + "/localex/prices").json()["bitget:spot:BTCUSDT"]
+    snapshot = tmp_path / "snap.json"
+    snapshot.write_text(httpx.get(served.url + "/localex/snapshot").text)
+    again = serve("restored", "--db", ":memory:", "--restore", str(snapshot))
+    assert httpx.get(again.url + "/localex/prices").json()["bitget:spot:BTCUSDT"] == price
+    assert re.findall(r"apiKey\s+(\S+)", again.output) == re.findall(r"apiKey\s+(\S+)", served.output)
+    with pytest.raises(Exception):
+        build_app(":memory:", 0, clock="manual", speed=2)

@@ -22,16 +22,38 @@ def _is_loopback(host: str) -> bool:
 
 
 def build_app(db: str | None, seed: int, rate_limits: bool = True, admin_token: str | None = None,
-              demo: bool = True):
-    """The engine, the app and the demo accounts, as `serve` runs them."""
-    from localex.demo import start_world
+              demo: bool = True, clock: str = "system", speed: float | None = None,
+              price_path: str = "static", sign_with_market_clock: bool = False,
+              restore: str | None = None):
+    """The engine, the app and the demo accounts, as `serve` runs them.
+
+    clock: "system" or "manual" (moved through the control plane); speed: market time runs this
+    many times faster than wall time; price_path: "static", "random" (a seeded random walk per
+    instrument) or "candles" (the shipped candle sample, on every Bitget BTC instrument);
+    restore: a snapshot file to start from."""
+    from localex.demo import set_price_paths, start_world
     from localex.engine import Engine
+    from localex.engine.clock import ManualClock, ScaledClock, SystemClock
     from localex.server.app import LocalexApp
     from localex.store import open_store
 
-    engine = Engine(open_store(db), seed=seed)
+    if speed is not None and clock == "manual":
+        raise click.UsageError("--speed runs the clock by itself; it does not go with --clock manual")
+    if speed is not None:
+        engine_clock = ScaledClock(speed)
+    elif clock == "manual":
+        engine_clock = ManualClock(SystemClock().now_ms())
+    else:
+        engine_clock = SystemClock()
+    engine = Engine(open_store(db), clock=engine_clock, seed=seed)
+    if restore:
+        with open(restore) as fh:
+            engine.restore(json.load(fh))
     accounts = start_world(engine) if demo else []
-    app = LocalexApp(engine, rate_limits=rate_limits, admin_token=admin_token)
+    if price_path != "static":
+        set_price_paths(engine, price_path)
+    app = LocalexApp(engine, rate_limits=rate_limits, admin_token=admin_token,
+                     wall_clock=engine_clock if sign_with_market_clock else None)
     return app, accounts
 
 
@@ -53,9 +75,23 @@ def main() -> None:
 @click.option("--no-rate-limits", is_flag=True, help="Switch the venues' rate limits off.")
 @click.option("--admin-token", envvar="LOCALEX_ADMIN_TOKEN",
               help="Token the control plane requires (generated when listening beyond loopback).")
+@click.option("--clock", "clock_mode", default="system", show_default=True,
+              type=click.Choice(["system", "manual"]),
+              help="Market time: the system clock, or a manual clock moved through the control plane.")
+@click.option("--speed", type=click.FloatRange(min=0, min_open=True),
+              help="Run market time N times faster than wall time.")
+@click.option("--price-path", default="static", show_default=True,
+              type=click.Choice(["static", "random", "candles"]),
+              help="How prices move by themselves: not at all, a seeded random walk, or the "
+                   "shipped candle sample.")
+@click.option("--sign-with-market-clock", is_flag=True,
+              help="Check signature timestamps against market time instead of wall time.")
+@click.option("--restore", "restore_file", type=click.Path(exists=True, dir_okay=False),
+              help="Start from a snapshot file (GET /localex/snapshot).")
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
-def serve(host, port, db, seed, credentials_file, no_demo, no_rate_limits, admin_token, log_level):
+def serve(host, port, db, seed, credentials_file, no_demo, no_rate_limits, admin_token, clock_mode,
+          speed, price_path, sign_with_market_clock, restore_file, log_level):
     """Run the emulator: every venue and the control plane on one port."""
     import uvicorn
 
@@ -64,7 +100,8 @@ def serve(host, port, db, seed, credentials_file, no_demo, no_rate_limits, admin
     if admin_token is None and not _is_loopback(host):
         admin_token = secrets.token_urlsafe(24)
     app, accounts = build_app(db, seed, rate_limits=not no_rate_limits, admin_token=admin_token,
-                              demo=not no_demo)
+                              demo=not no_demo, clock=clock_mode, speed=speed, price_path=price_path,
+                              sign_with_market_clock=sign_with_market_clock, restore=restore_file)
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     out = sys.stdout
     out.write(f"localex {localex.__version__} on {base}  (db: {db}, seed: {seed})\n")

@@ -92,6 +92,28 @@ def demo_account(engine, venue: str = "bitget", name: str = "demo") -> Account:
                    passphrase=key.passphrase)
 
 
+def set_price_paths(engine, kind: str) -> None:
+    """Give every instrument a path: "random" (a seeded random walk from its current price,
+    1% hourly volatility, a step a second) or "candles" (the shipped BTCUSDT candle sample, on
+    every Bitget BTC instrument; the others stay still)."""
+    from localex.engine.pricepaths import CandleReplay, RandomWalk, sample_candles
+
+    now = engine.now_ms()
+    marks = engine.marks()
+    for inst in engine.instruments():
+        mark = marks.get(inst.key)
+        if mark is None:
+            continue
+        if kind == "random":
+            path = RandomWalk(mark, origin_ms=now, seed=f"{engine.seed}:{inst.key}", volatility=0.01,
+                              step_ms=1000, price_scale=inst.price_scale)
+        elif kind == "candles" and inst.venue == "bitget" and inst.base == "BTC":
+            path = CandleReplay(sample_candles(), origin_ms=now)
+        else:
+            continue
+        engine.simulation.set_path(inst, path)
+
+
 def start_world(engine) -> list[Account]:
     install_market(engine)
     return [demo_account(engine)]

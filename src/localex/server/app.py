@@ -10,7 +10,7 @@ import asyncio
 import logging
 
 from localex.control import ControlPlane
-from localex.engine.clock import Clock
+from localex.engine.clock import Clock, ManualClock
 from localex.server.http import Request, Response
 from localex.server.faults import Faults, gateway_page
 from localex.server.journal import Journal
@@ -18,6 +18,8 @@ from localex.server.ratelimit import MemoryRateLimiter, NoRateLimiter
 from localex.venues.bitget import BitgetVenue
 
 log = logging.getLogger("localex.server")
+
+TICK_S = 0.1  # how often prices catch up with a running clock
 
 NOT_FOUND_HTML = (b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n"
                   b"<center><h1>404 Not Found</h1></center>\r\n<hr><center>openresty</center>\r\n"
@@ -61,6 +63,16 @@ class LocalexApp:
                 return owner.internal_error()
             return Response.json(500, {"error": {"code": "internal", "message": "internal error"}})
 
+    async def _tick(self) -> None:
+        """With a clock that moves by itself, walk the price paths as market time passes (on
+        the event loop, between requests)."""
+        while True:
+            await asyncio.sleep(TICK_S)
+            try:
+                self.engine.simulation.catch_up()
+            except Exception:
+                log.exception("moving prices along their paths failed")
+
     def _faulted(self, venue, request: Request) -> Response:
         """The venue's answer, unless an injected fault decides otherwise."""
         fault = self.faults.pick(venue.name, request)
@@ -82,11 +94,16 @@ class LocalexApp:
     async def __call__(self, scope, receive, send) -> None:
         kind = scope["type"]
         if kind == "lifespan":
+            ticker = None
             while True:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
+                    if not isinstance(self.engine.clock, ManualClock):
+                        ticker = asyncio.create_task(self._tick())
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
+                    if ticker is not None:
+                        ticker.cancel()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         if kind != "http":

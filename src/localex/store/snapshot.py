@@ -40,7 +40,7 @@ def dump(store, extra: dict | None = None) -> dict:
         for table in reversed(s.ALL_TABLES):  # parents first
             key = list(table.primary_key.columns)
             rows = uow.conn.execute(select(table).order_by(*key))
-            tables[table.name] = [{k: _plain(v) for k, v in row._mapping.items()} for row in rows]
+            tables[str(table.name)] = [{str(k): _plain(v) for k, v in row._mapping.items()} for row in rows]
     return {"format": FORMAT, "version": VERSION, "revision": revision(store), "tables": tables,
             "extra": extra or {}}
 
