@@ -105,10 +105,14 @@ def test_serve_first_minute_and_restart(serve, tmp_path):
     assert "admin token" not in out  # loopback needs none
     printed = printed_account(out)
     creds = json.loads(creds_file.read_text())
-    assert list(creds) == ["bitget"] and len(creds["bitget"]) == 1
-    (account,) = creds["bitget"]
-    assert set(account) == {"name", "uid", "apiKey", "secretKey", "passphrase"}
-    assert all(isinstance(v, str) and v for v in account.values())
+    assert list(creds)[0] == "bitget"
+    # the demo account, then the copy-trading demo: an elite trader and its followers
+    assert [a["name"] for a in creds["bitget"]] == ["demo", "trader", "follower-1", "follower-2", "follower-3"]
+    account = creds["bitget"][0]
+    for each in creds["bitget"]:
+        assert set(each) == {"name", "uid", "apiKey", "secretKey", "passphrase"}
+        assert all(isinstance(v, str) and v for v in each.values())
+        assert f"bitget account '{each['name']}' (uid {each['uid']})" in out
     assert account["name"] == "demo"
     assert {k: account[k] for k in printed} == printed
     assert f"credentials written to {creds_file}" in out
@@ -149,7 +153,8 @@ def test_serve_first_minute_and_restart(serve, tmp_path):
     finally:
         client.close()
     users = httpx.get(second.url + "/localex/users").json()
-    assert [u["name"] for u in users] == ["demo"]
+    assert [u["name"] for u in users if u["venue"] == "bitget"] == [
+        "demo", "trader", "follower-1", "follower-2", "follower-3"]
 
 
 def test_serve_no_demo_starts_empty(serve, tmp_path):
@@ -163,12 +168,12 @@ def test_serve_no_demo_starts_empty(serve, tmp_path):
 def test_same_seed_same_demo_credentials(tmp_path):
     accounts = []
     for name, seed in (("a", 11), ("b", 11), ("c", 12)):
-        app, (account,) = build_app(str(tmp_path / f"{name}.db"), seed=seed)
+        app, world = build_app(str(tmp_path / f"{name}.db"), seed=seed)
         app.engine.store.close()
-        accounts.append(account)
+        accounts.append(world)
     a, b, c = accounts
-    assert a == b
-    assert (c.uid, c.api_key, c.secret_key) != (a.uid, a.api_key, a.secret_key)
+    assert a == b  # the demo account and the copy-trading accounts alike
+    assert (c[0].uid, c[0].api_key, c[0].secret_key) != (a[0].uid, a[0].api_key, a[0].secret_key)
 
 
 def test_loopback_detection():

@@ -55,6 +55,23 @@ def populate(engine: Engine) -> dict:
             "marks": engine.marks()}
 
 
+def populate_copy_trading(engine: Engine) -> None:
+    """An elite trader, a follower, a tracking order closed in profit (every copy table used)."""
+    from localex.engine.copy import FollowerSetting
+
+    lead = engine.create_user("bitget", name="lead")
+    fan = engine.create_user("bitget", name="fan")
+    for uid in (lead.uid, fan.uid):
+        engine.fund(uid, "USDT", D("10000"), account="usdt-futures")
+    engine.copy.make_trader(lead.uid, [("usdt-futures", "BTCUSDT")])
+    engine.copy.follow(fan.uid, lead.uid, [FollowerSetting("", "", "usdt-futures", "BTCUSDT",
+                                                           trace_type="fixed_size", trace_value=D("0.01"))])
+    engine.place_futures_order(lead.uid, "usdt-futures", "BTCUSDT", pos_side=PositionSide.LONG,
+                               trade_side=TradeSide.OPEN, order_type=OrderType.MARKET, size=D("0.01"))
+    engine.set_mark("bitget", "usdt-futures", "BTCUSDT", D("99000"))
+    engine.copy.close(lead.uid, "usdt-futures")
+
+
 # transactions ------------------------------------------------------------------------------
 def test_an_exception_rolls_the_whole_transaction_back():
     store = open_store(":memory:")
@@ -125,7 +142,7 @@ def test_migrations_reach_head():
 
     store = open_store(":memory:")
     head = ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
-    assert head == "0002"
+    assert head == "0003"
     with store.engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == head
         tables = set(conn.dialect.get_table_names(conn))
@@ -160,7 +177,7 @@ def test_a_file_store_keeps_everything_across_reopen(tmp_path):
         assert engine.marks() == saved["marks"]
         assert len(engine.instruments("bitget")) == len(BITGET_SPOT) + len(BITGET_FUTURES)
         with engine.store.engine.connect() as conn:
-            assert conn.execute(text("select version_num from alembic_version")).scalars().all() == ["0002"]
+            assert conn.execute(text("select version_num from alembic_version")).scalars().all() == ["0003"]
         engine.store.close()
 
     # ids keep increasing after a reopen, whatever the random source says
@@ -191,12 +208,13 @@ def test_money_round_trips_exactly(tmp_path):
 def test_reset_empties_every_table():
     engine = Engine(open_store(":memory:"), clock=ManualClock(), seed=1)
     populate(engine)
+    populate_copy_trading(engine)
     before = counts(engine.store)
     assert all(n > 0 for n in before.values()), before
     engine.reset()
     assert counts(engine.store) == {name: 0 for name in metadata.tables}
     with engine.store.engine.connect() as conn:  # the schema stays migrated
-        assert MigrationContext.configure(conn).get_current_revision() == "0002"
+        assert MigrationContext.configure(conn).get_current_revision() == "0003"
     populate(engine)  # and usable
     assert counts(engine.store)["spot_orders"] == before["spot_orders"]
 

@@ -106,6 +106,7 @@ def serve(host, port, db, seed, credentials_file, no_demo, no_rate_limits, admin
     out = sys.stdout
     out.write(f"localex {localex.__version__} on {base}  (db: {db}, seed: {seed})\n")
     out.write(f"  Bitget V2:      {base}/api/v2/...\n")
+    out.write(f"  CoinW futures:  {base}/v1/perpum/...  {base}/v1/perpumPublic/...\n")
     out.write(f"  control plane:  {base}/localex/health\n")
     if admin_token:
         out.write(f"  admin token:    {admin_token}  (header 'Authorization: Bearer <token>')\n")

@@ -45,7 +45,33 @@ BITGET_FUTURES = [
     (bitget_contract("usdc-futures", "BTCPERP", "BTC", "USDC", "USDC", 1, 4, "0.0001"), D("95000.0")),
 ]
 
+
+def coinw_contract(name: str, base: str, settle: str, price_scale: int, lot: str, max_leverage: int,
+                   maintenance: str = "0.0036", max_contracts: int = 20000) -> Instrument:
+    """A CoinW USDT- (or USDC-) margined perpetual: one contract is `lot` (oneLotSize) of the base
+    coin; fees as CoinW's instrument list shows them (maker 0.0001, taker 0.0006)."""
+    size = D(lot)
+    return Instrument(
+        venue="coinw", market="futures", symbol=name, base=base, quote=settle,
+        price_scale=price_scale, size_scale=max(0, -size.normalize().as_tuple().exponent),
+        quote_scale=price_scale, min_size=size, max_size=size * max_contracts, min_notional=D("0"),
+        maker_fee=D("0.0001"), taker_fee=D("0.0006"), kind="perpetual", settle=settle,
+        contract_size=size, min_leverage=1, max_leverage=max_leverage,
+        maintenance_margin_rate=D(maintenance), funding_interval_h=8,
+    )
+
+
+COINW_FUTURES = [
+    (coinw_contract("BTC", "BTC", "USDT", 1, "0.001", 200), D("95000.0")),
+    (coinw_contract("ETH", "ETH", "USDT", 2, "0.01", 100), D("3200.00")),
+    (coinw_contract("1000PEPE", "1000PEPE", "USDT", 7, "1000", 50, maintenance="0.01"),
+     D("0.0098120")),
+    (coinw_contract("BTC_USDC", "BTC", "USDC", 1, "0.001", 100), D("95000.0")),
+]
+
 DEMO_FUNDS = {"USDT": D("100000"), "BTC": D("1"), "ETH": D("10"), "BGB": D("100")}
+# the CoinW demo user's futures account ("futures")
+COINW_DEMO_FUNDS = {"USDT": D("100000"), "USDC": D("100000")}
 # futures accounts: market -> (coin, amount)
 DEMO_FUTURES_FUNDS = {"usdt-futures": ("USDT", D("100000")), "coin-futures": ("BTC", D("1")),
                       "usdc-futures": ("USDC", D("100000"))}
@@ -70,7 +96,7 @@ class Account:
 def install_market(engine) -> None:
     """Instruments and opening prices; prices already set (a reopened database) are kept."""
     marks = engine.marks()
-    for inst, price in BITGET_SPOT + BITGET_FUTURES:
+    for inst, price in BITGET_SPOT + BITGET_FUTURES + COINW_FUTURES:
         engine.add_instrument(inst)
         if inst.key not in marks:
             engine.set_mark(inst.venue, inst.market, inst.symbol, price)
@@ -114,13 +140,75 @@ def set_price_paths(engine, kind: str) -> None:
         engine.simulation.set_path(inst, path)
 
 
+# the copy-trading demo: an elite trader on BTCUSDT and ETHUSDT (USDT-M) and followers sized three ways
+COPY_MARKET = "usdt-futures"
+COPY_SYMBOLS = ("BTCUSDT", "ETHUSDT")
+COPY_TRADER_FUNDS = D("100000")
+COPY_FOLLOWER_FUNDS = D("10000")
+COPY_FOLLOWERS = [  # name, engine trace type (None: a copy amount, sized by ratio), value
+    ("follower-1", "fixed_amount", D("100")),
+    ("follower-2", "multiple", D("0.5")),
+    ("follower-3", None, D("1000")),
+]
+
+
+def _copy_account(engine, name: str, venue: str = "bitget"):
+    """A user with a copy-trading key and USDT-M funds; (user, key, created now)."""
+    from localex.engine.model import DEFAULT_PERMISSIONS, Permission
+
+    user = engine.find_user(venue, name)
+    if user is not None:
+        return user, engine.list_api_keys(user.uid)[0], False
+    user = engine.create_user(venue, name=name)
+    funds = COPY_TRADER_FUNDS if name == "trader" else COPY_FOLLOWER_FUNDS
+    engine.fund(user.uid, "USDT", funds, account=COPY_MARKET)
+    key = engine.create_api_key(user.uid, permissions=DEFAULT_PERMISSIONS | {Permission.COPY_TRADE},
+                                label=name)
+    return user, key, True
+
+
+def copy_world(engine, venue: str = "bitget") -> list[Account]:
+    """An elite trader ("trader") and followers ("follower-1"...), created once."""
+    from localex.engine.copy import FollowerSetting
+
+    trader, key, created = _copy_account(engine, "trader", venue)
+    if created:
+        engine.copy.make_trader(trader.uid, [(COPY_MARKET, s) for s in COPY_SYMBOLS])
+    accounts = [Account(venue, "trader", trader.uid, key.key, key.secret, key.passphrase)]
+    for name, trace, value in COPY_FOLLOWERS:
+        user, key, created = _copy_account(engine, name, venue)
+        if created and trace is None:
+            engine.copy.copy_settings(user.uid, trader.uid, value)
+        elif created:
+            engine.copy.follow(user.uid, trader.uid, [FollowerSetting(trader.uid, user.uid, COPY_MARKET, s,
+                                                                      trace_type=trace, trace_value=value)
+                                                      for s in COPY_SYMBOLS])
+        accounts.append(Account(venue, name, user.uid, key.key, key.secret, key.passphrase))
+    return accounts
+
+
+def coinw_demo_account(engine, name: str = "demo") -> Account:
+    """The funded CoinW demo user (futures USDT and USDC), created once; no passphrase."""
+    user = engine.find_user("coinw", name)
+    if user is None:
+        user = engine.create_user("coinw", name=name)
+        for asset, amount in COINW_DEMO_FUNDS.items():
+            engine.fund(user.uid, asset, amount, account="futures")
+        key = engine.create_api_key(user.uid, label="demo")
+    else:
+        key = engine.list_api_keys(user.uid)[0]
+    return Account(venue="coinw", name=name, uid=user.uid, api_key=key.key, secret_key=key.secret,
+                   passphrase=None)
+
+
 def start_world(engine) -> list[Account]:
     install_market(engine)
-    return [demo_account(engine)]
+    return [demo_account(engine), coinw_demo_account(engine)] + copy_world(engine)
 
 
 def credentials(accounts: list[Account]) -> dict:
-    """{"bitget": [{name, uid, apiKey, secretKey, passphrase}, ...], ...}"""
+    """{"bitget": [{name, uid, apiKey, secretKey, passphrase}, ...],
+    "coinw": [{name, uid, apiKey, secretKey}, ...]}"""
     out: dict[str, list] = {}
     for acc in accounts:
         out.setdefault(acc.venue, []).append(acc.as_json())

@@ -2,5 +2,6 @@
 against the real exchanges as well as against localex."""
 
 from localex.client.bitget import BitgetAPIError, BitgetClient
+from localex.client.coinw import CoinWAPIError, CoinWClient
 
-__all__ = ["BitgetAPIError", "BitgetClient"]
+__all__ = ["BitgetAPIError", "BitgetClient", "CoinWAPIError", "CoinWClient"]

@@ -111,6 +111,9 @@ class ControlPlane:
             ("GET", "/localex/clock"): self.clock,
             ("POST", "/localex/clock"): self.move_clock,
             ("POST", "/localex/paths"): self.set_path,
+            ("POST", "/localex/copy/traders"): self.make_trader,
+            ("POST", "/localex/copy/followers"): self.follow_trader,
+            ("GET", "/localex/copy/tracking"): self.tracking_orders,
         }
 
     def handle(self, request: Request) -> Response:
@@ -371,3 +374,26 @@ class ControlPlane:
             raise ControlError(400, "bad_field", str(err)) from None
         self.engine.simulation.set_path(inst, path)
         return {"venue": venue, "market": market, "symbol": symbol, "kind": kind}
+
+    # copy trading ------------------------------------------------------------------------
+    def make_trader(self, request: Request) -> dict:
+        """Make a user an elite trader: {"uid", "symbols": ["BTCUSDT", ...] or
+        [{"symbol", "productType"}], "productType" (default usdt-futures), "profitShareRatio",
+        "maxLeverage", "maxFollowers"}. The symbols become copy symbols; the accounts hedge mode."""
+        from localex.control.copy import make_trader
+
+        return make_trader(self.engine, _body(request))
+
+    def follow_trader(self, request: Request) -> dict:
+        """Make a user follow a trader: {"uid", "traderUid", "settings": [{"symbol", "productType",
+        "traceType": fixed_amount|multiple|fixed_size, "traceValue", ...}]} or {"uid",
+        "traderUid", "copyAmount"} (sized by ratio to the trader's equity)."""
+        from localex.control.copy import follow_trader
+
+        return follow_trader(self.engine, _body(request))
+
+    def tracking_orders(self, request: Request) -> list:
+        """A trader's tracking orders with their copies: ?uid=&productType=&status=open|closed|all."""
+        from localex.control.copy import tracking_orders
+
+        return tracking_orders(self.engine, request.query)

@@ -12,6 +12,7 @@ from typing import Iterable
 from localex.engine import accounts
 from localex.engine.clock import Clock, SystemClock
 from localex.engine.errors import Conflict, NoPosition, UnknownInstrument, UnknownUser
+from localex.engine.copy import CopyTrading
 from localex.engine.futures import UNCHANGED, FuturesBook, house_uid
 from localex.engine.ids import Ids
 from localex.engine.simulation import Simulation
@@ -41,6 +42,8 @@ from localex.engine.model import (
 from localex.engine.spot import SPOT_ACCOUNT, FeeToken, SpotBook
 
 FEE_TOKENS = {"bitget": FeeToken(asset="BGB", discount=Decimal("0.2"), quote="USDT")}
+# a contract's margin mode before its owner chooses one (crossed for venues not named)
+DEFAULT_MARGIN_MODES = {"coinw": MarginMode.ISOLATED}
 
 
 class Engine:
@@ -51,7 +54,8 @@ class Engine:
         self.rng = random.Random(seed)
         self.ids = Ids(self.rng)
         self.spot = SpotBook(self.ids, self.clock, FEE_TOKENS)
-        self.futures = FuturesBook(self.ids, self.clock)
+        self.futures = FuturesBook(self.ids, self.clock, DEFAULT_MARGIN_MODES)
+        self.copy = CopyTrading(self)  # copy trading, a listener on the futures book
         self.simulation = Simulation(self)
         # API keys never change once created, and every signed request looks one up
         self._keys: dict[str, ApiKey] = {}
@@ -421,6 +425,20 @@ class Engine:
             user = self._user(uow, uid)
             pos = self._own_position(uow, uid, position_id)
             return self.futures.place_trailing(uow, user, pos, callback_rate, activation, size, tag)
+
+    def set_futures_order_tpsl(self, uid: str, order_id: int, tp=UNCHANGED, sl=UNCHANGED) -> FuturesOrder:
+        """TP / SL on an open opening order: a price, None to cancel, UNCHANGED to keep."""
+        with self.tx() as uow:
+            self._user(uow, uid)
+            return self.futures.set_order_tpsl(uow, uid, order_id, tp, sl)
+
+    def reverse_position(self, uid: str, position_id: int, source: str = "api",
+                         tag: str = "") -> FuturesOrder:
+        """Close a position and open the same size on the other side, all or nothing."""
+        with self.tx() as uow:
+            user = self._user(uow, uid)
+            pos = self._own_position(uow, uid, position_id)
+            return self.futures.reverse_position(uow, user, pos, source, tag)
 
     def futures_equity(self, uid: str, market: str, settle: str) -> tuple[Decimal, Decimal, Decimal]:
         with self.tx(read_only=True) as uow:

@@ -156,10 +156,12 @@ def crossed(old: Decimal, new: Decimal, level: Decimal, upward: bool) -> bool:
 
 
 class FuturesBook:
-    def __init__(self, ids, clock) -> None:
+    def __init__(self, ids, clock, default_margin_modes: dict[str, MarginMode] | None = None) -> None:
         self.ids = ids
         self.clock = clock
         self.listeners: list[FuturesListener] = []
+        # a symbol's margin mode before its owner sets one, per venue (crossed elsewhere)
+        self.default_margin_modes = dict(default_margin_modes or {})
 
     # ---- look-ups -----------------------------------------------------------------------------
     def instrument(self, uow, venue: str, market: str, symbol: str) -> Instrument:
@@ -175,7 +177,8 @@ class FuturesBook:
         return row.price if row else None
 
     def settings(self, uow, uid: str, inst: Instrument) -> SymbolSettings:
-        default = SymbolSettings(uid, inst.market, inst.symbol, MarginMode.CROSSED,
+        mode = self.default_margin_modes.get(inst.venue, MarginMode.CROSSED)
+        default = SymbolSettings(uid, inst.market, inst.symbol, mode,
                                  min(20, inst.max_leverage), min(20, inst.max_leverage))
         return uow.get_symbol_settings(uid, inst.market, inst.symbol, default)
 
@@ -283,6 +286,8 @@ class FuturesBook:
             opposite = sum((p.size for p in self._open_positions(uow, user.uid, inst, pos_side.opposite)), ZERO)
             if opposite <= 0:
                 raise NoPosition("nothing to reduce")
+            if size > opposite:
+                raise PositionTooSmall("reduce-only exceeds the position", available=opposite)
         reference = price if price is not None else (trigger_price or mark)
         for kind, level in (("tp", tp_price), ("sl", sl_price)):
             if level is not None and trade_side is TradeSide.OPEN and mark is not None:
@@ -382,19 +387,22 @@ class FuturesBook:
             order.frozen -= release
         acct = uow.get_futures_account(order.uid, inst.market)
         rate = inst.maker_fee if liquidity is Liquidity.MAKER else inst.taker_fee
-        left = size
+        left, unreduced = size, ZERO
         if order.trade_side is TradeSide.CLOSE:
             left = self._close(uow, inst, order, price, left, rate, liquidity, now)
         elif acct.position_mode is PositionMode.ONE_WAY:
             left = self._close(uow, inst, order, price, left, rate, liquidity, now, netting=True)
             if order.reduce_only:
-                left = ZERO
+                # a reduce-only order trades only what is left to reduce; the rest is cancelled
+                unreduced, size, left = left, size - left, ZERO
         if left > 0 and order.trade_side is TradeSide.OPEN and not order.reduce_only:
             self._open(uow, inst, order, price, left, rate, liquidity, now)
         order.filled_size += size
         order.filled_quote += price * size
         complete = order.filled_size >= order.size
         order.status = FuturesStatus.FILLED if complete else FuturesStatus.PARTIALLY_FILLED
+        if unreduced > 0:
+            order.status = FuturesStatus.CANCELLED
         if complete and order.frozen > 0:
             accounts.release(uow, order.uid, inst.market, inst.settle, order.frozen, now)
             order.frozen = ZERO
@@ -436,8 +444,8 @@ class FuturesBook:
                     break
         if pos is None:
             pos = Position(
-                position_id=self.ids.next_id(uow, order.venue, now), uid=order.uid, venue=order.venue,
-                market=inst.market, symbol=inst.symbol, side=order.pos_side,
+                position_id=self.ids.next_id(uow, order.venue, now, kind="position"), uid=order.uid,
+                venue=order.venue, market=inst.market, symbol=inst.symbol, side=order.pos_side,
                 margin_mode=order.margin_mode, leverage=order.leverage, size=ZERO, entry_price=ZERO,
                 margin=ZERO, realized_pnl=ZERO, fees=ZERO, funding=ZERO, tp_price=order.tp_price,
                 sl_price=order.sl_price, open=True, opened_ms=now, updated_ms=now,
@@ -572,6 +580,37 @@ class FuturesBook:
         pos.updated_ms = self.clock.now_ms()
         uow.update_position(pos)
         return pos
+
+    def set_order_tpsl(self, uow, uid: str, order_id: int, tp=UNCHANGED, sl=UNCHANGED) -> FuturesOrder:
+        """TP / SL preset on an open opening order (it passes to the position the order opens):
+        a price, None to cancel, UNCHANGED to keep."""
+        order = uow.get_futures_order(uid, order_id)
+        if (order is None or not order.status.is_open or order.trade_side is not TradeSide.OPEN
+                or order.kind is OrderKind.TRAILING):
+            raise OrderNotFound("no such open order")
+        inst = self.instrument(uow, order.venue, order.market, order.symbol)
+        mark = self.mark(uow, inst)
+        for kind, level in (("tp", tp), ("sl", sl)):
+            if level is not UNCHANGED and level is not None and mark is not None:
+                self._check_stop(kind, order.pos_side, level, mark)
+        if tp is not UNCHANGED:
+            order.tp_price = tp
+        if sl is not UNCHANGED:
+            order.sl_price = sl
+        order.updated_ms = self.clock.now_ms()
+        uow.update_futures_order(order)
+        return order
+
+    def reverse_position(self, uow, user: User, pos: Position, source: str = "api",
+                         tag: str = "") -> FuturesOrder:
+        """Close a position at market and open the other side at market with the same size,
+        leverage and margin mode; returns the opening order."""
+        inst = self.instrument(uow, pos.venue, pos.market, pos.symbol)
+        size = pos.size
+        self.market_close(uow, pos, size, source)
+        return self.place(uow, user, inst, pos_side=pos.side.opposite, trade_side=TradeSide.OPEN,
+                          order_type=OrderType.MARKET, size=size, leverage=pos.leverage,
+                          margin_mode=pos.margin_mode, source=source, tag=tag)
 
     def adjust_margin(self, uow, pos: Position, delta: Decimal) -> Position:
         """Add (positive) or remove (negative) isolated margin."""

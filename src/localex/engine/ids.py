@@ -3,6 +3,10 @@
 Bitget ids are 19-digit numbers sent as strings (e.g. "1491774628346392577"): here the market
 clock's milliseconds times 10^6 plus a small seeded jitter, kept strictly increasing per store,
 so ids sort by creation like the venue's and repeat exactly under the same seed and clock.
+
+CoinW has two id shapes: orders (and fills) ~17 digits (e.g. 33308753605637070, the clock's
+milliseconds times 10^4 here) and positions 19 digits (e.g. 2435521222631982507, times 10^6), each
+from its own sequence; uids are 7 digits (e.g. 1162061).
 """
 
 from __future__ import annotations
@@ -19,11 +23,16 @@ class IdFormat:
     jitter: int  # random offset added to the clock-derived floor
     uid_digits: int
     key_prefix: str
+    # a venue whose positions carry ids of another shape: the format for kind="position"
+    position: "IdFormat | None" = None
 
 
 ID_FORMATS: dict[str, IdFormat] = {
     "bitget": IdFormat(sequence="bitget.id", per_ms=1_000_000, jitter=1000, uid_digits=10,
                        key_prefix="bg_"),
+    "coinw": IdFormat(sequence="coinw.id", per_ms=10_000, jitter=10, uid_digits=7, key_prefix="",
+                      position=IdFormat(sequence="coinw.position", per_ms=1_000_000, jitter=1000,
+                                        uid_digits=7, key_prefix="")),
 }
 
 
@@ -31,8 +40,11 @@ class Ids:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
 
-    def next_id(self, uow, venue: str, now_ms: int) -> int:
+    def next_id(self, uow, venue: str, now_ms: int, kind: str = "order") -> int:
+        """The next id of a venue; kind="position" uses the venue's position format if it has one."""
         fmt = ID_FORMATS[venue]
+        if kind == "position" and fmt.position is not None:
+            fmt = fmt.position
         floor = now_ms * fmt.per_ms + self.rng.randrange(fmt.jitter)
         return uow.next_sequence(fmt.sequence, floor)
 

@@ -16,6 +16,7 @@ from localex.server.faults import Faults, gateway_page
 from localex.server.journal import Journal
 from localex.server.ratelimit import MemoryRateLimiter, NoRateLimiter
 from localex.venues.bitget import BitgetVenue
+from localex.venues.coinw import CoinWVenue
 
 log = logging.getLogger("localex.server")
 
@@ -31,7 +32,8 @@ class LocalexApp:
                  wall_clock: Clock | None = None) -> None:
         self.engine = engine
         self.limiter = MemoryRateLimiter() if rate_limits else NoRateLimiter()
-        self.venues = [BitgetVenue(engine, self.limiter, wall_clock)]
+        self.venues = [BitgetVenue(engine, self.limiter, wall_clock),
+                       CoinWVenue(engine, self.limiter, wall_clock)]
         self.control = ControlPlane(self, admin_token=admin_token)
         self.journal = Journal()
         self.faults = Faults(seed=engine.seed)

@@ -42,6 +42,15 @@ from localex.engine.model import (
     TimeInForce,
     User,
 )
+from localex.engine.copy import (
+    CopySymbol,
+    CopyTrader,
+    Follow,
+    FollowerCopy,
+    FollowerSetting,
+    ProfitShare,
+    Tracking,
+)
 from localex.store import schema as s
 
 
@@ -518,6 +527,252 @@ class SqlUnitOfWork:
         for r in self.conn.execute(select(t.c.market, t.c.margin).where(t.c.open == True)):  # noqa: E712
             out[r.market] = out.get(r.market, ZERO) + r.margin
         return out
+
+    # copy trading ------------------------------------------------------------------------------
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: what happens inside is undone alone if it raises."""
+        with self.conn.begin_nested():
+            yield
+
+    def _upsert(self, table, key, row: dict) -> None:
+        if self.conn.execute(update(table).where(key).values(**row)).rowcount == 0:
+            self.conn.execute(insert(table).values(**row))
+
+    def get_copy_trader(self, uid: str) -> CopyTrader | None:
+        t = s.copy_traders
+        row = self.conn.execute(select(t).where(t.c.uid == uid)).first()
+        return _typed(CopyTrader, row) if row else None
+
+    def put_copy_trader(self, trader: CopyTrader) -> None:
+        self._upsert(s.copy_traders, s.copy_traders.c.uid == trader.uid, _to_row(trader))
+
+    def get_copy_symbol(self, uid: str, market: str, symbol: str) -> CopySymbol | None:
+        t = s.copy_symbols
+        row = self.conn.execute(select(t).where(
+            and_(t.c.uid == uid, t.c.market == market, t.c.symbol == symbol))).first()
+        return _typed(CopySymbol, row) if row else None
+
+    def put_copy_symbol(self, cs: CopySymbol) -> None:
+        t = s.copy_symbols
+        self._upsert(t, and_(t.c.uid == cs.uid, t.c.market == cs.market, t.c.symbol == cs.symbol),
+                     _to_row(cs))
+
+    def list_copy_symbols(self, uid: str, market: str | None = None) -> list[CopySymbol]:
+        t = s.copy_symbols
+        cond = [t.c.uid == uid] + ([t.c.market == market] if market else [])
+        q = select(t).where(and_(*cond)).order_by(t.c.market, t.c.symbol)
+        return [_typed(CopySymbol, r) for r in self.conn.execute(q)]
+
+    def get_copy_follow(self, trader_uid: str, follower_uid: str) -> Follow | None:
+        t = s.copy_follows
+        row = self.conn.execute(select(t).where(
+            and_(t.c.trader_uid == trader_uid, t.c.follower_uid == follower_uid))).first()
+        return _typed(Follow, row) if row else None
+
+    def put_copy_follow(self, follow: Follow) -> None:
+        t = s.copy_follows
+        self._upsert(t, and_(t.c.trader_uid == follow.trader_uid, t.c.follower_uid == follow.follower_uid),
+                     _to_row(follow))
+
+    def list_copy_follows(self, *, trader_uid: str | None = None, follower_uid: str | None = None,
+                          active: bool | None = None) -> list[Follow]:
+        """Oldest first (by first following, then uid)."""
+        t = s.copy_follows
+        cond = []
+        if trader_uid is not None:
+            cond.append(t.c.trader_uid == trader_uid)
+        if follower_uid is not None:
+            cond.append(t.c.follower_uid == follower_uid)
+        if active is not None:
+            cond.append(t.c.active == active)
+        q = select(t).where(and_(*cond)).order_by(t.c.first_followed_ms, t.c.follower_uid, t.c.trader_uid)
+        return [_typed(Follow, r) for r in self.conn.execute(q)]
+
+    def get_follower_setting(self, trader_uid: str, follower_uid: str, market: str,
+                             symbol: str) -> FollowerSetting | None:
+        t = s.copy_follower_settings
+        row = self.conn.execute(select(t).where(and_(
+            t.c.trader_uid == trader_uid, t.c.follower_uid == follower_uid, t.c.market == market,
+            t.c.symbol == symbol))).first()
+        return _typed(FollowerSetting, row) if row else None
+
+    def put_follower_setting(self, st: FollowerSetting) -> None:
+        t = s.copy_follower_settings
+        self._upsert(t, and_(t.c.trader_uid == st.trader_uid, t.c.follower_uid == st.follower_uid,
+                             t.c.market == st.market, t.c.symbol == st.symbol), _to_row(st))
+
+    def list_follower_settings(self, trader_uid: str, follower_uid: str) -> list[FollowerSetting]:
+        t = s.copy_follower_settings
+        q = select(t).where(and_(t.c.trader_uid == trader_uid, t.c.follower_uid == follower_uid)) \
+            .order_by(t.c.market, t.c.symbol)
+        return [_typed(FollowerSetting, r) for r in self.conn.execute(q)]
+
+    def insert_tracking(self, tr: Tracking) -> None:
+        self.conn.execute(insert(s.copy_tracking).values(**_to_row(tr)))
+
+    def update_tracking(self, tr: Tracking) -> None:
+        t = s.copy_tracking
+        self.conn.execute(update(t).where(t.c.tracking_no == tr.tracking_no).values(**_to_row(tr)))
+
+    def get_tracking(self, tracking_no: int) -> Tracking | None:
+        t = s.copy_tracking
+        row = self.conn.execute(select(t).where(t.c.tracking_no == tracking_no)).first()
+        return _typed(Tracking, row) if row else None
+
+    def list_tracking(self, trader_uid: str, market: str | None, *, symbol: str | None = None,
+                      open_only: bool | None = True, start_ms: int | None = None,
+                      end_ms: int | None = None, id_less_than: int | None = None,
+                      id_greater_than: int | None = None, limit: int | None = None,
+                      ascending: bool = False) -> list[Tracking]:
+        """A trader's tracking orders by number (newest first unless ascending), a cursor page:
+        the index (trader, market[, symbol], status, number) serves it without an offset."""
+        t = s.copy_tracking
+        cond = [t.c.trader_uid == trader_uid]
+        if market is not None:
+            cond.append(t.c.market == market)
+        if symbol is not None:
+            cond.append(t.c.symbol == symbol)
+        if open_only is not None:
+            cond.append(t.c.status == ("open" if open_only else "closed"))
+        if start_ms is not None:
+            cond.append(t.c.open_ms >= start_ms)
+        if end_ms is not None:
+            cond.append(t.c.open_ms <= end_ms)
+        if id_less_than is not None:
+            cond.append(t.c.tracking_no < id_less_than)
+        if id_greater_than is not None:
+            cond.append(t.c.tracking_no > id_greater_than)
+        q = select(t).where(and_(*cond)).order_by(
+            t.c.tracking_no if ascending else t.c.tracking_no.desc())
+        if limit is not None:
+            q = q.limit(limit)
+        return [_typed(Tracking, r) for r in self.conn.execute(q)]
+
+    def count_tracking(self, trader_uid: str) -> int:
+        t = s.copy_tracking
+        return self.conn.execute(select(func.count()).where(t.c.trader_uid == trader_uid)).scalar_one()
+
+    def count_open_tracking(self, trader_uid: str, market: str, symbol: str, pos_side: str) -> int:
+        t = s.copy_tracking
+        return self.conn.execute(select(func.count()).where(and_(
+            t.c.trader_uid == trader_uid, t.c.market == market, t.c.symbol == symbol,
+            t.c.status == "open", t.c.pos_side == pos_side))).scalar_one()
+
+    def list_tracking_with_stops(self, venue: str, market: str, symbol: str) -> list[Tracking]:
+        t = s.copy_tracking
+        q = select(t).where(and_(t.c.venue == venue, t.c.market == market, t.c.symbol == symbol,
+                                 t.c.status == "open",
+                                 (t.c.tp_price.is_not(None)) | (t.c.sl_price.is_not(None)))) \
+            .order_by(t.c.tracking_no)
+        return [_typed(Tracking, r) for r in self.conn.execute(q)]
+
+    def list_orphan_tracking(self, venue: str, market: str, symbol: str) -> list[Tracking]:
+        """Open tracking orders whose trader position has closed."""
+        t, p = s.copy_tracking, s.positions
+        q = select(t).select_from(t.join(p, p.c.position_id == t.c.position_id)).where(and_(
+            t.c.venue == venue, t.c.market == market, t.c.symbol == symbol, t.c.status == "open",
+            p.c.open == False)).order_by(t.c.tracking_no)  # noqa: E712
+        return [_typed(Tracking, r) for r in self.conn.execute(q)]
+
+    def insert_follower_copy(self, copy: FollowerCopy) -> None:
+        self.conn.execute(insert(s.copy_follower_orders).values(**_to_row(copy)))
+
+    def update_follower_copy(self, copy: FollowerCopy) -> None:
+        t = s.copy_follower_orders
+        self.conn.execute(update(t).where(t.c.tracking_no == copy.tracking_no).values(**_to_row(copy)))
+
+    def get_follower_copy(self, tracking_no: int) -> FollowerCopy | None:
+        t = s.copy_follower_orders
+        row = self.conn.execute(select(t).where(t.c.tracking_no == tracking_no)).first()
+        return _typed(FollowerCopy, row) if row else None
+
+    def list_copies_of(self, trader_tracking_no: int, open_only: bool = False) -> list[FollowerCopy]:
+        t = s.copy_follower_orders
+        cond = [t.c.trader_tracking_no == trader_tracking_no]
+        if open_only:
+            cond.append(t.c.status == "open")
+        q = select(t).where(and_(*cond)).order_by(t.c.tracking_no)
+        return [_typed(FollowerCopy, r) for r in self.conn.execute(q)]
+
+    def list_copies_of_trader(self, trader_uid: str, open_only: bool = False) -> list[FollowerCopy]:
+        t = s.copy_follower_orders
+        cond = [t.c.trader_uid == trader_uid]
+        if open_only:
+            cond.append(t.c.status == "open")
+        q = select(t).where(and_(*cond)).order_by(t.c.tracking_no)
+        return [_typed(FollowerCopy, r) for r in self.conn.execute(q)]
+
+    def list_follower_copies(self, follower_uid: str, *, trader_uid: str | None = None,
+                             market: str | None = None, symbol: str | None = None,
+                             open_only: bool | None = None, start_ms: int | None = None,
+                             end_ms: int | None = None, id_less_than: int | None = None,
+                             id_greater_than: int | None = None, limit: int | None = None,
+                             ascending: bool = False) -> list[FollowerCopy]:
+        t = s.copy_follower_orders
+        cond = [t.c.follower_uid == follower_uid]
+        if trader_uid is not None:
+            cond.append(t.c.trader_uid == trader_uid)
+        if market is not None:
+            cond.append(t.c.market == market)
+        if symbol is not None:
+            cond.append(t.c.symbol == symbol)
+        if open_only is not None:
+            cond.append(t.c.status == ("open" if open_only else "closed"))
+        if start_ms is not None:
+            cond.append(t.c.open_ms >= start_ms)
+        if end_ms is not None:
+            cond.append(t.c.open_ms <= end_ms)
+        if id_less_than is not None:
+            cond.append(t.c.tracking_no < id_less_than)
+        if id_greater_than is not None:
+            cond.append(t.c.tracking_no > id_greater_than)
+        q = select(t).where(and_(*cond)).order_by(
+            t.c.tracking_no if ascending else t.c.tracking_no.desc())
+        if limit is not None:
+            q = q.limit(limit)
+        return [_typed(FollowerCopy, r) for r in self.conn.execute(q)]
+
+    def sum_open_copy_size(self, follower_uid: str, trader_uid: str, market: str, symbol: str) -> Decimal:
+        t = s.copy_follower_orders
+        total = ZERO
+        for r in self.conn.execute(select(t.c.open_size).where(and_(
+                t.c.follower_uid == follower_uid, t.c.trader_uid == trader_uid, t.c.market == market,
+                t.c.symbol == symbol, t.c.status == "open"))):
+            total += r.open_size
+        return total
+
+    def list_orphan_copies(self, venue: str, market: str, symbol: str) -> list[FollowerCopy]:
+        """Open copies whose position has closed (a follower's own close, TP/SL, liquidation)."""
+        t, p = s.copy_follower_orders, s.positions
+        q = select(t).select_from(t.join(p, p.c.position_id == t.c.position_id)).where(and_(
+            t.c.venue == venue, t.c.market == market, t.c.symbol == symbol, t.c.status == "open",
+            p.c.open == False)).order_by(t.c.tracking_no)  # noqa: E712
+        return [_typed(FollowerCopy, r) for r in self.conn.execute(q)]
+
+    def insert_profit_share(self, share: ProfitShare) -> None:
+        self.conn.execute(insert(s.copy_profit_shares).values(**_to_row(share)))
+
+    def list_profit_shares(self, trader_uid: str, *, coin: str | None = None,
+                           start_ms: int | None = None, end_ms: int | None = None,
+                           id_less_than: int | None = None, id_greater_than: int | None = None,
+                           limit: int | None = None, ascending: bool = False) -> list[ProfitShare]:
+        t = s.copy_profit_shares
+        cond = [t.c.trader_uid == trader_uid]
+        if coin is not None:
+            cond.append(t.c.coin == coin)
+        if start_ms is not None:
+            cond.append(t.c.created_ms >= start_ms)
+        if end_ms is not None:
+            cond.append(t.c.created_ms <= end_ms)
+        if id_less_than is not None:
+            cond.append(t.c.profit_id < id_less_than)
+        if id_greater_than is not None:
+            cond.append(t.c.profit_id > id_greater_than)
+        q = select(t).where(and_(*cond)).order_by(t.c.profit_id if ascending else t.c.profit_id.desc())
+        if limit is not None:
+            q = q.limit(limit)
+        return [_typed(ProfitShare, r) for r in self.conn.execute(q)]
 
     def count(self, table: str) -> int:
         return self.conn.execute(select(func.count()).select_from(s.metadata.tables[table])).scalar_one()

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping
 
 import orjson
 
-from localex.demo import DEMO_FUNDS, install_market
+from localex.demo import COINW_DEMO_FUNDS, DEMO_FUNDS, install_market
 from localex.engine import Engine
 from localex.engine.clock import Clock, ManualClock
 from localex.engine.model import Balance, Fill, KeyKind, Permission, SpotOrder
@@ -22,7 +22,7 @@ from localex.server.http import Request, Response
 from localex.store import open_store
 
 #: Request headers the log never shows (they would let a reader replay or forge a request).
-REDACTED_HEADERS = frozenset({"access-sign", "access-passphrase"})
+REDACTED_HEADERS = frozenset({"access-sign", "access-passphrase", "sign"})
 REDACTED = "<redacted>"
 
 
@@ -53,7 +53,7 @@ class LoggedRequest:
     """One request as a venue received it, and what it answered.
 
     `query` is the raw query string and `body` the raw body bytes, exactly as sent; `headers`
-    has lower-cased names, with ACCESS-SIGN and ACCESS-PASSPHRASE replaced by "<redacted>".
+    has lower-cased names, with ACCESS-SIGN, ACCESS-PASSPHRASE and sign replaced by "<redacted>".
     """
 
     method: str
@@ -157,10 +157,14 @@ class Emulator:
                     ip_whitelist: Iterable[str] = (), passphrase: str | None = None,
                     fee_deduction: bool = False) -> Credentials:
         """A user with one HMAC API key. `funds` (asset -> amount) defaults to the demo account's
-        100,000 USDT, 1 BTC, 10 ETH and 100 BGB; pass {} for none."""
+        100,000 USDT, 1 BTC, 10 ETH and 100 BGB; pass {} for none. A CoinW user's funds go to
+        its futures account (100,000 USDT and 100,000 USDC by default)."""
         user = self.engine.create_user(venue, name=name, fee_deduction=fee_deduction)
-        for asset, amount in (DEMO_FUNDS if funds is None else funds).items():
-            self.engine.fund(user.uid, asset.upper(), Decimal(str(amount)))
+        coinw = venue == "coinw"
+        default = COINW_DEMO_FUNDS if coinw else DEMO_FUNDS
+        for asset, amount in (default if funds is None else funds).items():
+            self.engine.fund(user.uid, asset.upper(), Decimal(str(amount)),
+                             "futures" if coinw else SPOT_ACCOUNT)
         return self.create_key(user.uid, permissions=permissions, ip_whitelist=ip_whitelist,
                                passphrase=passphrase)
 

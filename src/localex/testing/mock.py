@@ -17,7 +17,7 @@ from localex.engine.clock import Clock
 from localex.testing import adapters
 from localex.testing.emulator import Emulator
 
-#: Hostname -> venue. api.coinw.com is routed already; until a CoinW venue exists it answers 404.
+#: Hostname -> venue.
 DEFAULT_HOSTS: Mapping[str, str] = {"api.bitget.com": "bitget", "api.coinw.com": "coinw"}
 
 

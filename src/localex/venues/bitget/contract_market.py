@@ -1,16 +1,28 @@
-"""Bitget doc family "contract / market" (futures public data)."""
+"""Bitget doc family "contract / market" (futures public data): contracts, ticker, tickers,
+symbol-price. Also the product-type and contract look-ups every mix endpoint shares."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from localex.engine.model import Instrument
+from localex.venues.bitget import fmt
 from localex.venues.bitget.errors import BitgetError
 from localex.venues.bitget.routes import Call, route
 
 PRODUCT_TYPES = ("USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES",
                  "SUSDT-FUTURES", "SCOIN-FUTURES", "SUSDC-FUTURES")
+# product type -> the engine market holding its contracts and margin. The demo product types
+# (S...) belong to Bitget's separate demo environment, which localex does not have: they are
+# accepted and list nothing.
+MARKETS = {"USDT-FUTURES": "usdt-futures", "COIN-FUTURES": "coin-futures", "USDC-FUTURES": "usdc-futures"}
+VENUE = "bitget"
 
 
-def product_type(call: Call) -> str:
-    value = call.params.text("productType", required=True)
+def product_type(call: Call, required: bool = True, default: str | None = None) -> str:
+    value = call.params.text("productType", required=required and default is None)
+    if value is None:
+        return default
     canonical = value.upper()
     if canonical not in PRODUCT_TYPES:
         # the venue answers an unknown product type this way (sic)
@@ -18,7 +30,141 @@ def product_type(call: Call) -> str:
     return canonical
 
 
+def market_of(product: str) -> str | None:
+    return MARKETS.get(product)
+
+
+def contracts_of(call: Call, product: str) -> list[Instrument]:
+    market = market_of(product)
+    if market is None:
+        return []
+    return call.engine.instruments(VENUE, market)
+
+
+def contract(call: Call, product: str, symbol: str) -> Instrument:
+    """The contract `symbol` of the product type, or 40034."""
+    market = market_of(product)
+    inst = call.engine.instrument(VENUE, market, symbol) if market is not None else None
+    if inst is None or not inst.is_contract:
+        raise BitgetError("40034", symbol)
+    return inst
+
+
+def required_contract(call: Call, product: str) -> Instrument:
+    return contract(call, product, call.params.symbol(required=True))
+
+
+def mark_text(marks: dict[str, Decimal], inst: Instrument) -> str:
+    mark = marks.get(inst.key)
+    return fmt.plain(mark) if mark is not None else "0"
+
+
+# ---- wire rows -----------------------------------------------------------------------------
+
+def contract_row(inst: Instrument) -> dict:
+    """Every field of Get Contract Config, in the page's order."""
+    size = fmt.plain(inst.max_size)
+    return {
+        "symbol": inst.symbol,
+        "baseCoin": inst.base,
+        "quoteCoin": inst.quote,
+        "buyLimitPriceRatio": "0.05",
+        "sellLimitPriceRatio": "0.05",
+        "feeRateUpRatio": "0.005",
+        "makerFeeRate": fmt.plain(inst.maker_fee),
+        "takerFeeRate": fmt.plain(inst.taker_fee),
+        "openCostUpRatio": "0.01",
+        "supportMarginCoins": [inst.settle],
+        "minTradeNum": fmt.plain(inst.min_size),
+        "priceEndStep": "1",  # in units of the last price decimal: the tick is 10^-pricePlace
+        "volumePlace": str(inst.size_scale),
+        "pricePlace": str(inst.price_scale),
+        "sizeMultiplier": fmt.plain(inst.contract_size),
+        "symbolType": "perpetual",
+        "minTradeUSDT": fmt.plain(inst.min_notional),
+        "maxSymbolOrderNum": "200",
+        "maxProductOrderNum": "1000",
+        "maxPositionNum": "150",
+        "symbolStatus": "normal" if inst.status == "online" else "maintain",
+        "offTime": "-1",
+        "limitOpenTime": "-1",
+        "deliveryTime": "",
+        "deliveryStartTime": "",
+        "deliveryPeriod": "",
+        "launchTime": "",
+        "fundInterval": str(inst.funding_interval_h),
+        "minLever": str(inst.min_leverage),
+        "maxLever": str(inst.max_leverage),
+        "posLimit": "0.1",
+        "maintainTime": "",
+        "maxMarketOrderQty": size,
+        "maxOrderQty": size,
+        "isRwa": "NO",
+    }
+
+
+def ticker_row(inst: Instrument, last: str, now_ms: int) -> dict:
+    """Get Ticker / Get All Tickers: every price is the mark price; no volume yet."""
+    return {
+        "symbol": inst.symbol,
+        "lastPr": last,
+        "askPr": last,
+        "bidPr": last,
+        "bidSz": "0",
+        "askSz": "0",
+        "high24h": last,
+        "low24h": last,
+        "ts": str(now_ms),
+        "change24h": "0",
+        "baseVolume": "0",
+        "quoteVolume": "0",
+        "usdtVolume": "0",
+        "openUtc": last,
+        "changeUtc24h": "0",
+        "indexPrice": last,
+        "fundingRate": "0",
+        "holdingAmount": "0",
+        "deliveryStartTime": None,
+        "deliveryTime": None,
+        "deliveryStatus": "delivery_normal",
+        "open24h": last,
+        "markPrice": last,
+    }
+
+
+# ---- endpoints -----------------------------------------------------------------------------
+
 @route("GET", "/api/v2/mix/market/contracts", signed=False, limit=20)
 def contracts(call: Call) -> list:
-    product_type(call)
-    return []
+    product = product_type(call)
+    symbol = call.params.symbol()
+    if symbol is not None:
+        if market_of(product) is None:
+            return []
+        return [contract_row(contract(call, product, symbol))]
+    return [contract_row(inst) for inst in contracts_of(call, product)]
+
+
+@route("GET", "/api/v2/mix/market/ticker", signed=False, limit=20)
+def ticker(call: Call) -> list:
+    if call.params.text("productType") is None:
+        raise BitgetError("400172")  # observed on this endpoint, where others answer 40019
+    product = product_type(call)
+    inst = required_contract(call, product)
+    return [ticker_row(inst, mark_text(call.engine.marks(), inst), call.now_ms)]
+
+
+@route("GET", "/api/v2/mix/market/tickers", signed=False, limit=20)
+def tickers(call: Call) -> list:
+    product = product_type(call)
+    marks = call.engine.marks()
+    return [ticker_row(inst, mark_text(marks, inst), call.now_ms) for inst in contracts_of(call, product)]
+
+
+@route("GET", "/api/v2/mix/market/symbol-price", signed=False, limit=20)
+def symbol_price(call: Call) -> list:
+    product = product_type(call)
+    inst = required_contract(call, product)
+    last = mark_text(call.engine.marks(), inst)
+    return [{"symbol": inst.symbol, "price": last, "indexPrice": last, "markPrice": last,
+             "ts": str(call.now_ms)}]

@@ -3,7 +3,7 @@ endpoint family (see docs/fidelity.md)."""
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Context, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 
 _Q16 = Decimal("1e-16")
 _Q8 = Decimal("1e-8")
@@ -42,3 +42,15 @@ def json_number(value: Decimal) -> str:
     if value == 0:
         return "0"
     return format(value.normalize(_WIDE), "f")
+
+
+def trimmed_down(value: Decimal, places: int) -> str:
+    """Cut (toward zero) to `places` decimals, then trimmed: fees, PnL, balances on mix."""
+    cut = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN, context=_WIDE)
+    return plain(cut)
+
+
+def trimmed_half_up(value: Decimal, places: int) -> str:
+    """Rounded half up to `places` decimals, then trimmed: the venue's quotients (16 places)."""
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=_WIDE)
+    return plain(rounded)

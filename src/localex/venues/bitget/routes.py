@@ -40,16 +40,17 @@ class Route:
     permission: Permission
     limit: int  # requests per second
     per: str  # "uid" or "ip"
+    trader_limit: int | None = None  # requests per second for copy-trading elite traders
 
 
 ROUTES: dict[tuple[str, str], Route] = {}
 
 
 def route(method: str, path: str, *, signed: bool = True, permission: Permission = Permission.READ,
-          limit: int = 10, per: str | None = None):
+          limit: int = 10, per: str | None = None, trader_limit: int | None = None):
     def register(handler):
         ROUTES[(method, path)] = Route(method, path, handler, signed, permission, limit,
-                                       per or ("uid" if signed else "ip"))
+                                       per or ("uid" if signed else "ip"), trader_limit)
         return handler
 
     return register

@@ -18,8 +18,10 @@ from localex.venues.bitget.routes import ROUTES, Call
 
 # endpoint modules register their routes on import
 from localex.venues.bitget import (  # noqa: F401,E402  isort: skip
-    common, contract_market, margin_common, spot_account, spot_market, spot_trade,
+    common, contract_account, contract_market, contract_plan, contract_position, contract_trade,
+    margin_common, spot_account, spot_market, spot_trade,
 )
+from localex.venues.bitget import copy_mix_follower, copy_mix_trader  # noqa: F401,E402  isort: skip
 
 log = logging.getLogger("localex.bitget")
 
@@ -68,14 +70,17 @@ class BitgetVenue:
                 who = key.uid
             else:
                 who = request.client_ip or "-"
-            if not self.limiter.hit(f"bitget|{route.path}|{who}", route.limit, RATE_WINDOW_MS, wall):
+            limit = route.limit
+            if route.trader_limit is not None and key is not None and self.engine.is_elite_trader(key.uid):
+                limit = route.trader_limit  # copy-trading elite traders have a limit of their own
+            if not self.limiter.hit(f"bitget|{route.path}|{who}", limit, RATE_WINDOW_MS, wall):
                 raise BitgetError("429", status=429)
             call = Call(self.engine, request, _params(request), key, now, wall)
             return envelope.success(route.handler(call), now)
         except BitgetError as err:
             return envelope.failure(err, now)
         except DomainError as err:
-            return envelope.failure(from_domain(err), now)
+            return envelope.failure(from_domain(err, request.path), now)
 
     def error_response(self, code: str, message: str | None, status: int | None) -> Response:
         """Bitget's envelope for a given code (an injected fault)."""

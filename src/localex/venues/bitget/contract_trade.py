@@ -1,0 +1,488 @@
+"""Bitget doc family "contract / trade": place-order, cancel-order, detail, orders-pending,
+orders-history, fills.
+
+Hedge mode: `side` names the position (buy = long) and `tradeSide` opens or closes it. One-way
+mode: `side` is the book side, there is no `tradeSide`, and the engine nets an order against the
+opposite position before it opens anything. The read-backs show each order in the position mode
+it was placed in.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from localex.engine.spot import scale_of
+from localex.engine.model import (
+    ZERO,
+    CancelReason,
+    FuturesFill,
+    FuturesOrder,
+    FuturesStatus,
+    Instrument,
+    OrderKind,
+    OrderType,
+    Permission,
+    PositionMode,
+    PositionSide,
+    Side,
+    TimeInForce,
+    TradeSide,
+)
+from localex.venues.bitget import fmt
+from localex.venues.bitget.contract_account import (
+    MARGIN_MODES,
+    POS_MODE_NAMES,
+    margin_coin,
+    money,
+    pos_mode,
+    ratio,
+)
+from localex.venues.bitget.contract_market import market_of, product_type, required_contract
+from localex.venues.bitget.contract_position import fee_text
+from localex.venues.bitget.errors import BitgetError
+from localex.venues.bitget.routes import Call, route
+
+SIDES = {"buy": Side.BUY, "sell": Side.SELL}
+TRADE_SIDES = {"open": TradeSide.OPEN, "close": TradeSide.CLOSE}
+ORDER_TYPES = {"limit": OrderType.LIMIT, "market": OrderType.MARKET}
+FORCES = {"gtc": TimeInForce.GTC, "post_only": TimeInForce.POST_ONLY, "fok": TimeInForce.FOK,
+          "ioc": TimeInForce.IOC}
+YES_NO = {"yes": True, "no": False}
+STP_MODES = {m: m for m in ("none", "cancel_taker", "cancel_maker", "cancel_both")}
+ORDER_STATUSES = {"live": FuturesStatus.LIVE, "partially_filled": FuturesStatus.PARTIALLY_FILLED}
+STATUS_NAMES = {
+    FuturesStatus.UNTRIGGERED: "live",
+    FuturesStatus.LIVE: "live",
+    FuturesStatus.PARTIALLY_FILLED: "partially_filled",
+    FuturesStatus.FILLED: "filled",
+    FuturesStatus.CANCELLED: "canceled",  # one "l" on futures
+}
+CANCEL_REASONS = {
+    CancelReason.NONE: "",
+    CancelReason.USER: "normal_cancel",
+    CancelReason.IOC: "normal_cancel",
+    CancelReason.FOK: "normal_cancel",
+    CancelReason.POST_ONLY: "normal_cancel",
+    CancelReason.STP: "stp_cancel",
+}
+# why the engine made an order -> Bitget's orderSource
+SOURCES = {"liquidation": "liquidation", "tp": "pos_profit_market", "sl": "pos_loss_market",
+           "trailing": "tracking_market", "trader": "Trader_delegate", "trader_profit": "trader_profit",
+           "trader_loss": "trader_loss", "follower": "follower_delegate"}
+CLIENT_OID_MAX = 50
+QUOTE_PLACES = 4  # quoteVolume: LIVE cuts price x size to 4 places
+HISTORY_DAYS = 90
+QUERY_DAYS = 90  # pending orders and fills: "three months"
+TRIGGER_TYPE = "mark_price"  # the engine fires TP/SL and plan orders on the mark price
+
+
+# ---- how an order reads in its position mode -------------------------------------------------
+
+def order_mode(order: FuturesOrder, current: PositionMode) -> PositionMode:
+    """The position mode an order was placed in: recorded on the order by place-order; orders
+    the engine makes (TP/SL, liquidations) are read in the account's current mode, which cannot
+    change while their position exists."""
+    for mode, name in POS_MODE_NAMES.items():
+        if order.tag == name:
+            return mode
+    return current
+
+
+def side_text(side: Side, pos_side: PositionSide, mode: PositionMode) -> str:
+    if mode is PositionMode.HEDGE:  # the position's direction
+        return "buy" if pos_side is PositionSide.LONG else "sell"
+    return side.value
+
+
+def trade_side_text(side: Side, pos_side: PositionSide, trade_side: TradeSide, mode: PositionMode,
+                    liquidation: bool) -> str:
+    if mode is PositionMode.HEDGE:
+        return f"burst_close_{pos_side.value}" if liquidation else trade_side.value
+    return f"burst_{side.value}_single" if liquidation else f"{side.value}_single"
+
+
+def order_source(order: FuturesOrder) -> str:
+    if order.source in SOURCES:
+        return SOURCES[order.source]
+    if order.trigger_price is not None and order.kind is OrderKind.REGULAR:  # a triggered plan order
+        return "plan_market" if order.order_type is OrderType.MARKET else "plan_limit"
+    return "market" if order.order_type is OrderType.MARKET else "normal"
+
+
+def enter_point(order: FuturesOrder) -> str:
+    return "SYS" if order.source == "liquidation" else "API"
+
+
+def quote_text(value: Decimal) -> str:
+    return fmt.trimmed_down(value, QUOTE_PLACES)
+
+
+def price_text(price: Decimal | None) -> str:
+    return fmt.plain(price) if price is not None else ""
+
+
+def average_text(order: FuturesOrder) -> str:
+    return ratio(order.avg_price) if order.filled_size else ""
+
+
+def _common(order: FuturesOrder, inst: Instrument, mode: PositionMode) -> dict:
+    return {
+        "symbol": order.symbol,
+        "size": fmt.plain(order.size),
+        "orderId": str(order.order_id),
+        "clientOid": order.client_oid,
+        "baseVolume": fmt.plain(order.filled_size),
+        "fee": fee_text(order.fee),
+        "price": price_text(order.price),
+        "priceAvg": average_text(order),
+    }
+
+
+def detail_row(order: FuturesOrder, inst: Instrument, mode: PositionMode) -> dict:
+    """GET detail: the LIVE capture's fields and order (the status key is `state`)."""
+    hedge = mode is PositionMode.HEDGE
+    tp, sl = price_text(order.tp_price), price_text(order.sl_price)
+    return {
+        **_common(order, inst, mode),
+        "state": STATUS_NAMES[order.status],
+        "side": side_text(order.side, order.pos_side, mode),
+        "force": order.force.value,
+        "totalProfits": money(order.realized_pnl),
+        "posSide": order.pos_side.value if hedge else "net",
+        "marginCoin": inst.settle,
+        "presetStopSurplusPrice": tp,
+        "presetStopSurplusType": TRIGGER_TYPE if tp else "",
+        "presetStopSurplusExecutePrice": "",
+        "presetStopLossPrice": sl,
+        "presetStopLossExecutePrice": "",
+        "presetStopLossType": TRIGGER_TYPE if sl else "",
+        "quoteVolume": quote_text(order.filled_quote),
+        "orderType": order.order_type.value,
+        "leverage": str(order.leverage),
+        "marginMode": order.margin_mode.value,
+        "reduceOnly": "YES" if order.reduce_only else "NO",
+        "enterPointSource": enter_point(order),
+        "tradeSide": trade_side_text(order.side, order.pos_side, order.trade_side, mode,
+                                     order.source == "liquidation"),
+        "posMode": POS_MODE_NAMES[mode],
+        "orderSource": order_source(order),
+        "newTradeSide": order.trade_side.value if hedge else None,
+        "cancelReason": CANCEL_REASONS[order.cancel_reason],
+        "cTime": str(order.created_ms),
+        "uTime": str(order.updated_ms),
+    }
+
+
+def pending_row(order: FuturesOrder, inst: Instrument, mode: PositionMode) -> dict:
+    """orders-pending: the LIVE capture's fields and order (the status key is `status`)."""
+    tp, sl = price_text(order.tp_price), price_text(order.sl_price)
+    return {
+        **_common(order, inst, mode),
+        "status": STATUS_NAMES[order.status],
+        "side": side_text(order.side, order.pos_side, mode),
+        "force": order.force.value,
+        "totalProfits": money(order.realized_pnl),
+        "posSide": order.pos_side.value if mode is PositionMode.HEDGE else "net",
+        "marginCoin": inst.settle,
+        "quoteVolume": quote_text(order.filled_quote),
+        "leverage": str(order.leverage),
+        "marginMode": order.margin_mode.value,
+        "enterPointSource": enter_point(order).lower(),
+        "tradeSide": trade_side_text(order.side, order.pos_side, order.trade_side, mode, False),
+        "posMode": POS_MODE_NAMES[mode],
+        "orderType": order.order_type.value,
+        "orderSource": order_source(order),
+        "presetStopSurplusPrice": tp,
+        "presetStopSurplusExecutePrice": "",
+        "presetStopSurplusTriggerType": TRIGGER_TYPE if tp else "",
+        "presetStopLossPrice": sl,
+        "presetStopLossExecutePrice": "",
+        "presetStopLossTriggerType": TRIGGER_TYPE if sl else "",
+        "reduceOnly": "YES" if order.reduce_only else "NO",
+        "cTime": str(order.created_ms),
+        "uTime": str(order.updated_ms),
+    }
+
+
+def history_row(order: FuturesOrder, inst: Instrument, mode: PositionMode) -> dict:
+    """orders-history: the DOC example's fields, with the table's reduceOnly and liqPrice."""
+    liquidation = order.source == "liquidation"
+    return {
+        **_common(order, inst, mode),
+        "status": STATUS_NAMES[order.status],
+        "side": side_text(order.side, order.pos_side, mode),
+        "force": order.force.value,
+        "totalProfits": money(order.realized_pnl),
+        "posSide": order.pos_side.value if mode is PositionMode.HEDGE else "net",
+        "marginCoin": inst.settle,
+        "quoteVolume": quote_text(order.filled_quote),
+        "leverage": str(order.leverage),
+        "marginMode": order.margin_mode.value,
+        "reduceOnly": "YES" if order.reduce_only else "NO",
+        "enterPointSource": enter_point(order).lower(),
+        "tradeSide": trade_side_text(order.side, order.pos_side, order.trade_side, mode, liquidation),
+        "posMode": POS_MODE_NAMES[mode],
+        "posAvg": "",
+        "orderType": order.order_type.value,
+        "orderSource": order_source(order),
+        "liqPrice": average_text(order) if liquidation else "",
+        "cTime": str(order.created_ms),
+        "uTime": str(order.updated_ms),
+        "presetStopSurplusPrice": price_text(order.tp_price),
+        "presetStopLossPrice": price_text(order.sl_price),
+    }
+
+
+def fill_row(fill: FuturesFill, inst: Instrument, order: FuturesOrder | None, mode: PositionMode) -> dict:
+    """fills: the LIVE capture's fields and order; feeDetail is an array."""
+    liquidation = order is not None and order.source == "liquidation"
+    return {
+        "tradeId": str(fill.trade_id),
+        "symbol": fill.symbol,
+        "orderId": str(fill.order_id),
+        "price": fmt.plain(fill.price),
+        "baseVolume": fmt.plain(fill.size),
+        "feeDetail": [{"deduction": "no", "feeCoin": inst.settle, "totalDeductionFee": None,
+                       "totalFee": fee_text(fill.fee)}],
+        "side": side_text(fill.side, fill.pos_side, mode),
+        "quoteVolume": quote_text(fill.quote),
+        "profit": money(fill.realized_pnl),
+        "enterPointSource": "sys" if liquidation else "api",
+        "tradeSide": trade_side_text(fill.side, fill.pos_side, fill.trade_side, mode, liquidation),
+        "posMode": POS_MODE_NAMES[mode],
+        "tradeScope": fill.liquidity.value,
+        "cTime": str(fill.created_ms),
+    }
+
+
+class Reader:
+    """Renders one market's orders in their position modes (one look-up per request)."""
+
+    def __init__(self, call: Call, market: str) -> None:
+        self.call = call
+        self.current = pos_mode(call, market)
+        self.instruments: dict[str, Instrument] = {}
+
+    def inst(self, venue: str, market: str, symbol: str) -> Instrument:
+        key = f"{venue}:{market}:{symbol}"
+        if key not in self.instruments:
+            self.instruments[key] = self.call.engine.instrument(venue, market, symbol)
+        return self.instruments[key]
+
+    def order(self, order: FuturesOrder, row) -> dict:
+        return row(order, self.inst(order.venue, order.market, order.symbol),
+                   order_mode(order, self.current))
+
+
+def page(rows: list[dict], list_name: str, id_name: str) -> dict:
+    """{<list>, endId}; an empty page is all null, as the venue sends it."""
+    if not rows:
+        return {list_name: None, "endId": None}
+    return {list_name: rows, "endId": rows[-1][id_name]}
+
+
+# ---- place-order -------------------------------------------------------------------------------
+
+def _price_param(call: Call, name: str) -> Decimal | None:
+    """A preset price: empty (or zero) means none."""
+    value = call.params.decimal(name)
+    if value is not None and value < 0:
+        raise BitgetError("40020", name)
+    return value if value else None
+
+
+def _client_oid(call: Call) -> str | None:
+    value = call.params.text("clientOid")
+    if value is not None and len(value) > CLIENT_OID_MAX:
+        raise BitgetError("40020", "clientOid")
+    return value
+
+
+def _check_size_and_value(call: Call, inst: Instrument, order_type: OrderType, size: Decimal,
+                          price: Decimal | None, pos_side: PositionSide, trade_side: TradeSide,
+                          reduce_only: bool, mode: PositionMode) -> None:
+    """The venue's order limits the engine leaves to it: the largest order, and (for orders
+    that open) the smallest value, minTradeUSDT."""
+    if size > inst.max_size:
+        raise BitgetError("45112")
+    if trade_side is TradeSide.CLOSE or reduce_only or size <= 0:
+        return
+    if scale_of(size) > inst.size_scale or (price is not None and scale_of(price) > inst.price_scale):
+        return  # the engine refuses the precision first
+    if mode is PositionMode.ONE_WAY:  # an order that only reduces the opposite position opens nothing
+        opposite = sum((p.size for p in call.engine.positions(
+            call.uid, market=inst.market, symbol=inst.symbol, side=pos_side.opposite)), ZERO)
+        if size <= opposite:
+            return
+    reference = price if price is not None else call.engine.mark(inst)
+    if reference is None or reference <= 0:
+        return
+    value = size * reference  # in the quote coin, for inverse contracts too
+    if value < inst.min_notional:
+        raise BitgetError("45110", fmt.plain(inst.min_notional), "USDT")
+
+
+def order_request(call: Call, tp_names=("presetStopSurplusPrice", "presetStopLossPrice"),
+                  execute_names=("presetStopSurplusExecutePrice", "presetStopLossExecutePrice"),
+                  trigger_price: Decimal | None = None) -> tuple[Instrument, dict]:
+    """Read and check an order's parameters (place-order, place-plan-order): the contract and the
+    engine's terms for it."""
+    p = call.params
+    product = product_type(call)
+    inst = required_contract(call, product)
+    margin_mode = p.enum("marginMode", MARGIN_MODES, required=True)
+    margin_coin(call, inst)
+    size = p.decimal("size", required=True)
+    side = p.enum("side", SIDES, required=True)
+    trade_side = p.enum("tradeSide", TRADE_SIDES)
+    order_type = p.enum("orderType", ORDER_TYPES, required=True)
+    if order_type is OrderType.LIMIT:
+        price = p.decimal("price", required=True)
+        force = p.enum("force", FORCES, default=TimeInForce.GTC)
+    else:  # price and force mean nothing to a market order
+        price, force = None, TimeInForce.GTC
+    reduce_only = p.enum("reduceOnly", YES_NO, default=False)
+    tp, sl = (_price_param(call, name) for name in tp_names)
+    for name in execute_names:
+        if _price_param(call, name) is not None:  # limit-price TP/SL are not emulated
+            raise BitgetError("40020", name)
+    p.enum("stpMode", STP_MODES)  # accepted; a single user never trades with itself here
+    client_oid = _client_oid(call)
+    mode = pos_mode(call, inst.market)
+    pos_side = PositionSide.LONG if side is Side.BUY else PositionSide.SHORT
+    if mode is PositionMode.HEDGE:
+        if trade_side is None:
+            raise BitgetError("40774")
+        reduce_only = False  # ignored on opens; closes are reduce-only by nature
+    else:
+        if trade_side is not None:
+            raise BitgetError("40774")
+        trade_side = TradeSide.OPEN  # the engine nets it against the opposite position
+    _check_size_and_value(call, inst, order_type, size, price if price is not None else trigger_price,
+                          pos_side, trade_side, reduce_only, mode)
+    return inst, dict(pos_side=pos_side, trade_side=trade_side, order_type=order_type, size=size,
+                      price=price, force=force, reduce_only=reduce_only, client_oid=client_oid,
+                      tp_price=tp, sl_price=sl, margin_mode=margin_mode, source="api",
+                      tag=POS_MODE_NAMES[mode])
+
+
+@route("POST", "/api/v2/mix/order/place-order", permission=Permission.FUTURES_TRADE, limit=10,
+       trader_limit=1)
+def place_order(call: Call) -> dict:
+    inst, terms = order_request(call)
+    order = call.engine.place_futures_order(call.uid, inst.market, inst.symbol, **terms)
+    return {"clientOid": order.client_oid, "orderId": str(order.order_id)}
+
+
+# ---- cancel and read-backs ---------------------------------------------------------------------
+
+def _order_ids(call: Call) -> tuple[int | None, str | None]:
+    order_id, client_oid = call.params.order_id(), call.params.text("clientOid")
+    if order_id is None and client_oid is None:
+        raise BitgetError("40924")
+    if order_id is not None:
+        client_oid = None  # "if both are present, orderId prevails"
+    return order_id, client_oid
+
+
+def _regular(order: FuturesOrder | None, inst: Instrument) -> FuturesOrder | None:
+    """The user's order on this contract, if it is an ordinary (not plan) order."""
+    if order is None or order.market != inst.market or order.symbol != inst.symbol:
+        return None
+    if order.kind is not OrderKind.REGULAR:
+        return None
+    return order
+
+
+@route("POST", "/api/v2/mix/order/cancel-order", permission=Permission.FUTURES_TRADE, limit=10)
+def cancel_order(call: Call) -> dict:
+    product = product_type(call)
+    inst = required_contract(call, product)
+    margin_coin(call, inst, required=False)
+    order_id, client_oid = _order_ids(call)
+    order = _regular(call.engine.futures_order(call.uid, order_id, client_oid), inst)
+    if order is None or not order.status.is_open:
+        raise BitgetError("43001")
+    order = call.engine.cancel_futures_order(call.uid, order.order_id, None, inst.symbol)
+    return {"orderId": str(order.order_id), "clientOid": order.client_oid}
+
+
+@route("GET", "/api/v2/mix/order/detail", limit=10)
+def detail(call: Call) -> dict:
+    product = product_type(call)
+    inst = required_contract(call, product)
+    order_id, client_oid = _order_ids(call)
+    order = _regular(call.engine.futures_order(call.uid, order_id, client_oid), inst)
+    if order is None:
+        raise BitgetError("40109")
+    return Reader(call, inst.market).order(order, detail_row)
+
+
+def _query(call: Call, days: int):
+    """productType, symbol, the time range, idLessThan and limit of a list endpoint."""
+    p = call.params
+    product = product_type(call)
+    symbol = p.symbol()
+    market = market_of(product)
+    inst = required_contract(call, product) if symbol is not None else None
+    start, end = p.time_range(call.now_ms, days)
+    id_less_than = p.order_id("idLessThan")
+    limit = p.limit(100, 100)
+    return market, inst, start, end, id_less_than, limit
+
+
+@route("GET", "/api/v2/mix/order/orders-pending", limit=10)
+def orders_pending(call: Call) -> dict:
+    p = call.params
+    market, inst, start, end, id_less_than, limit = _query(call, QUERY_DAYS)
+    status = p.enum("status", ORDER_STATUSES)
+    order_id, client_oid = p.order_id(), p.text("clientOid")
+    if market is None:
+        return page([], "entrustedList", "orderId")
+    orders = call.engine.futures_orders(
+        call.uid, market=market, symbol=inst.symbol if inst else None, open_only=True,
+        kinds=[OrderKind.REGULAR], order_id=order_id, client_oid=None if order_id else client_oid,
+        start_ms=start, end_ms=end, id_less_than=id_less_than)
+    orders = [o for o in orders if status is None or o.status is status][:limit]
+    reader = Reader(call, market)
+    return page([reader.order(o, pending_row) for o in orders], "entrustedList", "orderId")
+
+
+@route("GET", "/api/v2/mix/order/orders-history", limit=10)
+def orders_history(call: Call) -> dict:
+    p = call.params
+    market, inst, start, end, id_less_than, limit = _query(call, HISTORY_DAYS)
+    order_id, client_oid = p.order_id(), p.text("clientOid")
+    source = p.text("orderSource")
+    if market is None:
+        return page([], "entrustedList", "orderId")
+    orders = call.engine.futures_orders(
+        call.uid, market=market, symbol=inst.symbol if inst else None, open_only=False,
+        kinds=[OrderKind.REGULAR], order_id=order_id, client_oid=None if order_id else client_oid,
+        start_ms=start, end_ms=end, id_less_than=id_less_than)
+    if source is not None:
+        orders = [o for o in orders if order_source(o) == source]
+    reader = Reader(call, market)
+    return page([reader.order(o, history_row) for o in orders[:limit]], "entrustedList", "orderId")
+
+
+@route("GET", "/api/v2/mix/order/fills", limit=10)
+def fills(call: Call) -> dict:
+    p = call.params
+    market, inst, start, end, id_less_than, limit = _query(call, QUERY_DAYS)
+    order_id = p.order_id()
+    if market is None:
+        return page([], "fillList", "tradeId")
+    rows = call.engine.futures_fills(
+        call.uid, market=market, symbol=inst.symbol if inst else None, order_id=order_id,
+        start_ms=start, end_ms=end, id_less_than=id_less_than, limit=limit)
+    reader = Reader(call, market)
+    orders: dict[int, FuturesOrder | None] = {}
+    out = []
+    for f in rows:
+        if f.order_id not in orders:
+            orders[f.order_id] = call.engine.futures_order(call.uid, f.order_id)
+        order = orders[f.order_id]
+        mode = order_mode(order, reader.current) if order is not None else reader.current
+        out.append(fill_row(f, reader.inst(f.venue, f.market, f.symbol), order, mode))
+    return page(out, "fillList", "tradeId")

@@ -1,0 +1,182 @@
+"""CoinW doc family "futures-trading / market": instruments, tickers, order book, trades, klines
+and the funding rate. Public; answered from the engine's mark price (there is no public order book
+or trade tape in the emulator: the book and trades shown are drawn at the mark)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from localex.engine.model import Instrument
+from localex.venues.coinw import calc, fmt
+from localex.venues.coinw.common import contract_id, contracts, find_contract
+from localex.venues.coinw.errors import CoinWError
+from localex.venues.coinw.fmt import num
+from localex.venues.coinw.params import MAX_IDS
+from localex.venues.coinw.routes import Call, route
+
+LEVERAGE_STEPS = (5, 10, 20, 50, 100, 125, 200)
+DEPTH_LEVELS = 20  # the venue's fixed depth per side
+DEPTH_LEVEL_CONTRACTS = 100  # contracts shown at each level
+HOUR_MS = 3_600_000
+# granularity codes -> candle length (the venue's codes; 0 is one minute)
+GRANULARITY_MS = {"0": 60_000, "7": 180_000, "1": 300_000, "2": 900_000, "8": 1_800_000,
+                  "3": HOUR_MS, "4": 4 * HOUR_MS, "5": 24 * HOUR_MS, "6": 7 * 24 * HOUR_MS,
+                  "9": 30 * 24 * HOUR_MS}
+KLINE_LIMIT_DEFAULT, KLINE_LIMIT_MAX = 100, 1500
+CREATED_MS = 1_548_950_400_000  # listing date shown for every contract
+
+
+def next_settlement(inst: Instrument, now_ms: int) -> int:
+    period = inst.funding_interval_h * HOUR_MS
+    return (now_ms // period + 1) * period
+
+
+def instrument_row(call: Call, inst: Instrument) -> dict:
+    ident = contract_id(call.engine, inst)
+    maint = inst.maintenance_margin_rate
+    steps = [s for s in LEVERAGE_STEPS if inst.min_leverage <= s <= inst.max_leverage]
+    return {
+        "base": inst.base.lower(),
+        "closeSpread": num(Decimal("0.0002")),
+        "commissionRate": num(inst.taker_fee),
+        "configBo": {"margins": {str(s): num(maint) for s in steps}, "simulatedMargins": {}},
+        "createdDate": CREATED_MS,
+        "defaultLeverage": min(20, inst.max_leverage),
+        "defaultStopLossRate": num(Decimal("0.99")),
+        "defaultStopProfitRate": 100,
+        "depthPrecision": ",".join(fmt.plain(Decimal(1).scaleb(-inst.price_scale) * m)
+                                   for m in (1, 10, 100, 500, 1000)),
+        "id": ident,
+        "indexId": ident,
+        "leverage": steps,
+        "makerFee": fmt.plain(inst.maker_fee),
+        "maxLeverage": inst.max_leverage,
+        "maxPosition": fmt.pieces(inst.max_size / inst.contract_size),
+        "minLeverage": inst.min_leverage,
+        "minSize": fmt.pieces(inst.min_size / inst.contract_size),
+        "name": inst.symbol,
+        "oneLotMargin": 1,
+        "oneLotSize": num(inst.contract_size),
+        "oneMaxPosition": fmt.pieces(inst.max_size / inst.contract_size * 3 / 4),
+        "openSpread": num(Decimal("0.0003")),
+        "pricePrecision": inst.price_scale,
+        "quote": inst.settle.lower(),
+        "selected": 0,
+        "settledAt": next_settlement(inst, call.now_ms),
+        "settledPeriod": inst.funding_interval_h,
+        "settlementRate": num(Decimal("0.0004")),
+        "sort": ident,
+        "status": inst.status,
+        "stopCrossPositionRate": num(Decimal("0.1")),
+        "stopSurplusRate": num(Decimal("0.01")),
+        "takerFee": fmt.plain(inst.taker_fee),
+        "updatedDate": CREATED_MS,
+    }
+
+
+@route("GET", "/v1/perpum/instruments", signed=False, limit=5)
+def instruments(call: Call) -> list:
+    name = call.params.text("name")
+    insts = contracts(call.engine)
+    if name is not None:
+        insts = [i for i in insts if i.symbol == name.strip().upper()]
+    return [instrument_row(call, i) for i in insts]
+
+
+@route("GET", "/v1/perpum/instrumentList", signed=False, limit=2)
+def instrument_list(call: Call) -> list:
+    names = call.params.text("symbols")
+    insts = contracts(call.engine)
+    if names is not None:
+        wanted = [n.strip().upper() for n in names.split(",")]
+        if len(wanted) > MAX_IDS:
+            raise CoinWError(9016)
+        insts = [i for i in insts if i.symbol in wanted]
+    return [instrument_row(call, i) for i in insts]
+
+
+def ticker_row(call: Call, inst: Instrument) -> dict:
+    mark = call.engine.mark(inst) or Decimal(0)
+    return {
+        "base_coin": inst.base.lower(),
+        "contract_id": contract_id(call.engine, inst),
+        "contract_size": num(inst.contract_size),
+        "fair_price": num(mark),
+        "high": num(mark),
+        "last_price": num(mark),
+        "low": num(mark),
+        "max_leverage": inst.max_leverage,
+        "name": f"{inst.base}{inst.settle}",
+        "price_coin": inst.base.lower(),
+        "quote_coin": inst.settle.lower(),
+        "rise_fall_rate": 0,
+        "total_volume": 0,
+    }
+
+
+@route("GET", "/v1/perpumPublic/ticker", signed=False, limit=5, market_group=True)
+def ticker(call: Call) -> list:
+    inst = find_contract(call.engine, call.params.text("instrument", required=True))
+    return [ticker_row(call, inst)] if inst is not None else []
+
+
+@route("GET", "/v1/perpumPublic/tickers", signed=False, limit=5, market_group=True)
+def tickers(call: Call) -> list:
+    return [ticker_row(call, i) for i in contracts(call.engine)]
+
+
+def _book_contract(call: Call, name: str) -> tuple[Instrument, Decimal]:
+    inst = find_contract(call.engine, call.params.text(name, required=True))
+    mark = call.engine.mark(inst) if inst is not None else None
+    if inst is None or mark is None:
+        raise CoinWError(9016)
+    return inst, mark
+
+
+@route("GET", "/v1/perpumPublic/depth", signed=False, limit=10, window_ms=2000, market_group=True)
+def depth(call: Call) -> dict:
+    """20 levels a side from the mark outwards, one tick apart: the best bid and ask are the mark
+    itself, where every market order fills."""
+    inst, mark = _book_contract(call, "base")
+    tick = Decimal(1).scaleb(-inst.price_scale)
+    size = num(calc.base_of(DEPTH_LEVEL_CONTRACTS, inst))
+    asks = [{"m": size, "p": num(mark + tick * i)} for i in range(DEPTH_LEVELS)]
+    bids = [{"m": size, "p": num(mark - tick * i)} for i in range(DEPTH_LEVELS) if mark - tick * i > 0]
+    return {"asks": asks, "bids": bids, "n": inst.symbol.lower(), "t": call.now_ms}
+
+
+@route("GET", "/v1/perpumPublic/trades", signed=False, limit=10, window_ms=2000, market_group=True)
+def trades(call: Call) -> list:
+    """The last trade: one contract at the mark, now."""
+    inst, mark = _book_contract(call, "base")
+    return [{"createdDate": call.now_ms, "direction": "long", "id": call.now_ms * 10_000, "piece": "1",
+             "price": fmt.plain(mark), "quantity": fmt.plain(inst.contract_size)}]
+
+
+@route("GET", "/v1/perpumPublic/klines", signed=False, limit=20, window_ms=2000, market_group=True)
+def klines(call: Call) -> list:
+    """Candles at the mark (open = high = low = close, volume 0), oldest first, the last one the
+    candle now forming: the engine keeps no price history."""
+    p = call.params
+    inst, mark = _book_contract(call, "currencyCode")
+    granularity = p.text("granularity", required=True).strip()
+    if granularity not in GRANULARITY_MS:
+        raise CoinWError(9016)
+    limit = p.integer("limit", default=KLINE_LIMIT_DEFAULT)
+    if limit < 1:
+        raise CoinWError(9016)
+    limit = min(limit, KLINE_LIMIT_MAX)
+    length = GRANULARITY_MS[granularity]
+    last = call.now_ms // length * length
+    price = num(mark)
+    return [[last - length * i, price, price, price, price, 0] for i in range(limit - 1, -1, -1)]
+
+
+@route("GET", "/v1/perpum/fundingRate", signed=False, limit=8)
+def funding_rate(call: Call) -> dict:
+    """The last settled funding rate. The emulator charges no funding, so it is 0. USDC-margined
+    contracts answer 9001, as the venue does for BTC_USDC."""
+    inst = find_contract(call.engine, call.params.text("instrument", required=True))
+    if inst is None or inst.settle != "USDT":
+        raise CoinWError(9001)
+    return {"value": 0}

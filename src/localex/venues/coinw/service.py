@@ -1,0 +1,88 @@
+"""The CoinW futures venue: route lookup, signature check, rate limits, parameters, handler,
+envelope. It owns every path under /v1/perpum (private) and /v1/perpumPublic (public)."""
+
+from __future__ import annotations
+
+import logging
+
+from localex.engine.clock import Clock, SystemClock
+from localex.engine.errors import DomainError
+from localex.server.http import Request, Response
+from localex.server.ratelimit import RateLimiter
+from localex.venues.coinw import envelope
+from localex.venues.coinw.auth import authenticate
+from localex.venues.coinw.errors import MESSAGES, CoinWError, from_domain
+from localex.venues.coinw.params import Params, parse_body
+from localex.venues.coinw.routes import GLOBAL_MARKET_LIMIT, GLOBAL_UID_LIMIT, ROUTES, Call, Route
+
+# endpoint modules register their routes on import
+from localex.venues.coinw import account, check, market, position, trade  # noqa: F401,E402  isort: skip
+
+log = logging.getLogger("localex.coinw")
+
+PREFIX = "/v1/perpum"  # also covers /v1/perpumPublic
+
+
+class CoinWVenue:
+    name = "coinw"
+    hosts = ("api.coinw.com",)
+    key_header = "api_key"  # names the API key a request is signed with
+
+    def __init__(self, engine, limiter: RateLimiter, wall_clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.limiter = limiter
+        self.wall_clock = wall_clock or SystemClock()
+
+    def owns(self, path: str) -> bool:
+        return path.startswith(PREFIX)
+
+    def handle(self, request: Request) -> Response:
+        try:
+            route = ROUTES.get((request.method, request.path))
+            if route is None:
+                raise CoinWError(404)
+            wall = self.wall_clock.now_ms()
+            key = None
+            if route.signed:
+                key = authenticate(request, self.engine.get_api_key, wall)
+                if not key.allows(route.permission):
+                    raise CoinWError(6003)
+            self._limit(route, key.uid if key else None, request.client_ip or "-", wall)
+            missing = 402 if route.signed else 904
+            body = None
+            if request.method == "GET":
+                params = Params(request.query, missing)
+            else:
+                body = parse_body(request.body, route.body)
+                params = Params(body if isinstance(body, dict) else {}, missing)
+            call = Call(self.engine, request, params, key, self.engine.now_ms(), wall, body)
+            return envelope.success(route.handler(call))
+        except CoinWError as err:
+            return envelope.failure(err)
+        except DomainError as err:
+            return envelope.failure(from_domain(err))
+
+    def _limit(self, route: Route, uid: str | None, ip: str, wall: int) -> None:
+        """The endpoint's own limit (per UID and / or IP), then the global group it belongs to."""
+        checks = [(f"coinw|{route.method} {route.path}|{who}:{uid if who == 'uid' else ip}",
+                   route.limit, route.window_ms) for who in route.per]
+        if uid is not None:
+            checks.append((f"coinw|global|uid:{uid}", *GLOBAL_UID_LIMIT))
+        if route.market_group:
+            checks.append((f"coinw|market|ip:{ip}", *GLOBAL_MARKET_LIMIT))
+        for key, limit, window in checks:
+            if not self.limiter.hit(key, limit, window, wall):
+                raise CoinWError(29001)
+
+    def error_response(self, code: str | None, message: str | None, status: int | None) -> Response:
+        """CoinW's envelope for a given code (an injected fault)."""
+        number = int(code) if code is not None and code.lstrip("-").isdigit() else 500
+        err = CoinWError(number, message if message is not None else MESSAGES.get(number, ""),
+                         status=status)
+        return envelope.failure(err)
+
+    def rate_limited_response(self) -> Response:
+        return envelope.failure(CoinWError(29001))
+
+    def internal_error(self) -> Response:
+        return envelope.failure(CoinWError(500))
