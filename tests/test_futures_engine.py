@@ -447,7 +447,7 @@ def test_money_is_conserved_over_a_random_session(engine, seed):
         total = balances + margin + engine.house_balance("bitget", asset)
         # Exact but for the last of Decimal's 28 significant digits: margin shares of partial
         # closes and inverse PnL are quotients, rounded where they are computed.
-        assert abs(total - funded) < D("1e-18"), (asset, total - funded)
+        assert total == funded, (asset, total - funded)
     # and no balance went negative
     for u in users:
         for b in engine.balances(u):

@@ -70,6 +70,13 @@ from localex.engine.model import (
 from localex.engine.spot import scale_of
 
 UNCHANGED = object()  # "leave this setting as it is"
+MONEY_STEP = Decimal("1e-16")  # every amount of money the engine computes is cut to this
+
+
+def money(value: Decimal) -> Decimal:
+    """Divisions (margin, shares, inverse PnL) are rounded here, once, so that every later sum
+    is exact and money is conserved to the last digit."""
+    return value.quantize(MONEY_STEP)
 HOUSE_ACCOUNT = "house"
 
 
@@ -301,7 +308,7 @@ class FuturesBook:
                 opening = max(ZERO, size - opposite)
             if opening > 0:
                 value = notional(inst, reference, opening)
-                frozen = value / leverage + value * inst.taker_fee
+                frozen = money(value / leverage + value * inst.taker_fee)
                 try:
                     accounts.freeze(uow, user.uid, inst.market, inst.settle, frozen, now)
                 except InsufficientBalance:
@@ -381,7 +388,7 @@ class FuturesBook:
         now = self.clock.now_ms()
         remaining_before = order.size - order.filled_size
         # the share of the order's frozen funds this fill releases
-        release = order.frozen if size >= remaining_before else (order.frozen * size / remaining_before)
+        release = order.frozen if size >= remaining_before else money(order.frozen * size / remaining_before)
         if release > 0:
             accounts.release(uow, order.uid, inst.market, inst.settle, release, now)
             order.frozen -= release
@@ -426,8 +433,8 @@ class FuturesBook:
     def _open(self, uow, inst: Instrument, order: FuturesOrder, price: Decimal, size: Decimal,
               rate: Decimal, liquidity: Liquidity, now: int) -> Position:
         value = notional(inst, price, size)
-        margin = value / order.leverage
-        fee = value * rate
+        margin = money(value / order.leverage)
+        fee = money(value * rate)
         try:
             accounts.move(uow, order.uid, inst.market, inst.settle, available=-(margin + fee), now_ms=now)
         except InsufficientBalance:
@@ -496,9 +503,9 @@ class FuturesBook:
                         rate: Decimal, now: int, liquidation: bool = False) -> tuple[Decimal, Decimal]:
         """Take `size` off a position at `price`: (realized PnL, fee). The margin it held goes back
         to the owner with the PnL, less the fee; the house is the other side."""
-        share = pos.margin if size >= pos.size else pos.margin * size / pos.size
-        realized = pnl(inst, pos.side, pos.entry_price, price, size)
-        fee = ZERO if liquidation else notional(inst, price, size) * rate
+        share = pos.margin if size >= pos.size else money(pos.margin * size / pos.size)
+        realized = money(pnl(inst, pos.side, pos.entry_price, price, size))
+        fee = ZERO if liquidation else money(notional(inst, price, size) * rate)
         credit = share + realized - fee
         if liquidation or (credit < 0 and pos.margin_mode is MarginMode.ISOLATED):
             credit = max(credit, ZERO) if not liquidation else ZERO
