@@ -128,6 +128,32 @@ _BALANCE = select(s.balances).where(
          s.balances.c.asset == bindparam("asset")))
 
 
+# Inserts and primary-key updates are built once per table and reused with new parameters.
+_BUILT: dict = {}
+
+
+def _insert_row(conn, table, row: dict) -> None:
+    stmt = _BUILT.get(("insert", table.name))
+    if stmt is None:
+        stmt = _BUILT[("insert", table.name)] = insert(table)
+    conn.execute(stmt, row)
+
+
+def _update_row(conn, table, row: dict) -> int:
+    """Update the row whose primary key `row` names; returns how many rows changed."""
+    built = _BUILT.get(("update", table.name))
+    if built is None:
+        pk = [c.name for c in table.primary_key.columns]
+        stmt = (update(table)
+                .where(and_(*(table.c[name] == bindparam("pk_" + name) for name in pk)))
+                .values({c.name: bindparam(c.name) for c in table.columns if c.name not in pk}))
+        built = _BUILT[("update", table.name)] = (stmt, pk)
+    stmt, pk = built
+    params = {k: v for k, v in row.items() if k not in pk}
+    params.update({"pk_" + name: row[name] for name in pk})
+    return conn.execute(stmt, params).rowcount
+
+
 def _typed(cls, row, **enums):
     """A dataclass from a row whose columns carry the field names; enum fields converted."""
     m = dict(row._mapping)
@@ -169,10 +195,10 @@ class SqlUnitOfWork:
 
     # users and keys ------------------------------------------------------------------------
     def insert_user(self, user: User) -> None:
-        self.conn.execute(insert(s.users).values(**_to_row(user)))
+        _insert_row(self.conn, s.users, _to_row(user))
 
     def update_user(self, user: User) -> None:
-        self.conn.execute(update(s.users).where(s.users.c.uid == user.uid).values(**_to_row(user)))
+        _update_row(self.conn, s.users, _to_row(user))
 
     def get_user(self, uid: str) -> User | None:
         row = self.conn.execute(_USER, {"uid": uid}).first()
@@ -191,7 +217,7 @@ class SqlUnitOfWork:
         return [_user(r) for r in self.conn.execute(q)]
 
     def insert_key(self, key: ApiKey) -> None:
-        self.conn.execute(insert(s.api_keys).values(**_to_row(key)))
+        _insert_row(self.conn, s.api_keys, _to_row(key))
 
     def get_key(self, key: str) -> ApiKey | None:
         row = self.conn.execute(_KEY, {"key": key}).first()
@@ -209,7 +235,7 @@ class SqlUnitOfWork:
         if self.conn.execute(select(t.c.symbol).where(key)).first():
             self.conn.execute(update(t).where(key).values(**row))
         else:
-            self.conn.execute(insert(t).values(**row))
+            _insert_row(self.conn, t, row)
 
     def get_instrument(self, venue: str, market: str, symbol: str) -> Instrument | None:
         row = self.conn.execute(_INSTRUMENT, {"venue": venue, "market": market, "symbol": symbol}).first()
@@ -230,7 +256,7 @@ class SqlUnitOfWork:
         if self.conn.execute(select(t.c.instrument).where(t.c.instrument == mark.instrument)).first():
             self.conn.execute(update(t).where(t.c.instrument == mark.instrument).values(**row))
         else:
-            self.conn.execute(insert(t).values(**row))
+            _insert_row(self.conn, t, row)
 
     def get_mark(self, instrument: str) -> MarkPrice | None:
         row = self.conn.execute(_MARK, {"instrument": instrument}).first()
@@ -247,10 +273,9 @@ class SqlUnitOfWork:
 
     def put_balance(self, bal: Balance) -> None:
         t = s.balances
-        key = and_(t.c.uid == bal.uid, t.c.account == bal.account, t.c.asset == bal.asset)
         row = _to_row(bal)
-        if self.conn.execute(update(t).where(key).values(**row)).rowcount == 0:
-            self.conn.execute(insert(t).values(**row))
+        if _update_row(self.conn, t, row) == 0:
+            _insert_row(self.conn, t, row)
 
     def list_balances(self, uid: str, account: str | None = None) -> list[Balance]:
         t = s.balances
@@ -268,11 +293,11 @@ class SqlUnitOfWork:
 
     # spot orders and fills ----------------------------------------------------------------
     def insert_spot_order(self, order: SpotOrder) -> None:
-        self.conn.execute(insert(s.spot_orders).values(**_to_row(order)))
+        _insert_row(self.conn, s.spot_orders, _to_row(order))
 
     def update_spot_order(self, order: SpotOrder) -> None:
         t = s.spot_orders
-        self.conn.execute(update(t).where(t.c.order_id == order.order_id).values(**_to_row(order)))
+        _update_row(self.conn, t, _to_row(order))
 
     def get_spot_order(self, uid: str, order_id: int) -> SpotOrder | None:
         row = self.conn.execute(_SPOT_ORDER, {"uid": uid, "order_id": order_id}).first()
@@ -332,7 +357,7 @@ class SqlUnitOfWork:
         return [_spot_order(r) for r in self.conn.execute(q)]
 
     def insert_fill(self, fill: Fill) -> None:
-        self.conn.execute(insert(s.spot_fills).values(**_to_row(fill)))
+        _insert_row(self.conn, s.spot_fills, _to_row(fill))
 
     def list_fills(
         self,
@@ -375,9 +400,8 @@ class SqlUnitOfWork:
 
     def put_futures_account(self, acct: FuturesAccount) -> None:
         t = s.futures_accounts
-        key = and_(t.c.uid == acct.uid, t.c.market == acct.market)
-        if self.conn.execute(update(t).where(key).values(**_to_row(acct))).rowcount == 0:
-            self.conn.execute(insert(t).values(**_to_row(acct)))
+        if _update_row(self.conn, t, _to_row(acct)) == 0:
+            _insert_row(self.conn, t, _to_row(acct))
 
     def get_symbol_settings(self, uid: str, market: str, symbol: str,
                             default: SymbolSettings | None = None) -> SymbolSettings:
@@ -390,17 +414,16 @@ class SqlUnitOfWork:
 
     def put_symbol_settings(self, st: SymbolSettings) -> None:
         t = s.symbol_settings
-        key = and_(t.c.uid == st.uid, t.c.market == st.market, t.c.symbol == st.symbol)
-        if self.conn.execute(update(t).where(key).values(**_to_row(st))).rowcount == 0:
-            self.conn.execute(insert(t).values(**_to_row(st)))
+        if _update_row(self.conn, t, _to_row(st)) == 0:
+            _insert_row(self.conn, t, _to_row(st))
 
     # futures: positions --------------------------------------------------------------------------
     def insert_position(self, pos: Position) -> None:
-        self.conn.execute(insert(s.positions).values(**_to_row(pos)))
+        _insert_row(self.conn, s.positions, _to_row(pos))
 
     def update_position(self, pos: Position) -> None:
         t = s.positions
-        self.conn.execute(update(t).where(t.c.position_id == pos.position_id).values(**_to_row(pos)))
+        _update_row(self.conn, t, _to_row(pos))
 
     def get_position(self, position_id: int) -> Position | None:
         row = self.conn.execute(_POSITION, {"position_id": position_id}).first()
@@ -435,11 +458,11 @@ class SqlUnitOfWork:
 
     # futures: orders and fills ------------------------------------------------------------------
     def insert_futures_order(self, order: FuturesOrder) -> None:
-        self.conn.execute(insert(s.futures_orders).values(**_to_row(order)))
+        _insert_row(self.conn, s.futures_orders, _to_row(order))
 
     def update_futures_order(self, order: FuturesOrder) -> None:
         t = s.futures_orders
-        self.conn.execute(update(t).where(t.c.order_id == order.order_id).values(**_to_row(order)))
+        _update_row(self.conn, t, _to_row(order))
 
     def get_futures_order(self, uid: str, order_id: int) -> FuturesOrder | None:
         row = self.conn.execute(_FUTURES_ORDER, {"uid": uid, "order_id": order_id}).first()
@@ -492,7 +515,7 @@ class SqlUnitOfWork:
         return [_typed(FuturesOrder, r, **_ORDER_ENUMS) for r in self.conn.execute(q)]
 
     def insert_futures_fill(self, fill: FuturesFill) -> None:
-        self.conn.execute(insert(s.futures_fills).values(**_to_row(fill)))
+        _insert_row(self.conn, s.futures_fills, _to_row(fill))
 
     def list_futures_fills(self, uid: str, *, market: str | None = None, symbol: str | None = None,
                            order_id: int | None = None, start_ms: int | None = None,
@@ -535,9 +558,10 @@ class SqlUnitOfWork:
         with self.conn.begin_nested():
             yield
 
-    def _upsert(self, table, key, row: dict) -> None:
-        if self.conn.execute(update(table).where(key).values(**row)).rowcount == 0:
-            self.conn.execute(insert(table).values(**row))
+    def _upsert(self, table, row: dict) -> None:
+        """Insert, or update the row with the same primary key."""
+        if _update_row(self.conn, table, row) == 0:
+            _insert_row(self.conn, table, row)
 
     def get_copy_trader(self, uid: str) -> CopyTrader | None:
         t = s.copy_traders
@@ -545,7 +569,7 @@ class SqlUnitOfWork:
         return _typed(CopyTrader, row) if row else None
 
     def put_copy_trader(self, trader: CopyTrader) -> None:
-        self._upsert(s.copy_traders, s.copy_traders.c.uid == trader.uid, _to_row(trader))
+        self._upsert(s.copy_traders, _to_row(trader))
 
     def get_copy_symbol(self, uid: str, market: str, symbol: str) -> CopySymbol | None:
         t = s.copy_symbols
@@ -555,8 +579,7 @@ class SqlUnitOfWork:
 
     def put_copy_symbol(self, cs: CopySymbol) -> None:
         t = s.copy_symbols
-        self._upsert(t, and_(t.c.uid == cs.uid, t.c.market == cs.market, t.c.symbol == cs.symbol),
-                     _to_row(cs))
+        self._upsert(t, _to_row(cs))
 
     def list_copy_symbols(self, uid: str, market: str | None = None) -> list[CopySymbol]:
         t = s.copy_symbols
@@ -572,8 +595,7 @@ class SqlUnitOfWork:
 
     def put_copy_follow(self, follow: Follow) -> None:
         t = s.copy_follows
-        self._upsert(t, and_(t.c.trader_uid == follow.trader_uid, t.c.follower_uid == follow.follower_uid),
-                     _to_row(follow))
+        self._upsert(t, _to_row(follow))
 
     def list_copy_follows(self, *, trader_uid: str | None = None, follower_uid: str | None = None,
                           active: bool | None = None) -> list[Follow]:
@@ -599,8 +621,7 @@ class SqlUnitOfWork:
 
     def put_follower_setting(self, st: FollowerSetting) -> None:
         t = s.copy_follower_settings
-        self._upsert(t, and_(t.c.trader_uid == st.trader_uid, t.c.follower_uid == st.follower_uid,
-                             t.c.market == st.market, t.c.symbol == st.symbol), _to_row(st))
+        self._upsert(t, _to_row(st))
 
     def list_follower_settings(self, trader_uid: str, follower_uid: str) -> list[FollowerSetting]:
         t = s.copy_follower_settings
@@ -609,11 +630,11 @@ class SqlUnitOfWork:
         return [_typed(FollowerSetting, r) for r in self.conn.execute(q)]
 
     def insert_tracking(self, tr: Tracking) -> None:
-        self.conn.execute(insert(s.copy_tracking).values(**_to_row(tr)))
+        _insert_row(self.conn, s.copy_tracking, _to_row(tr))
 
     def update_tracking(self, tr: Tracking) -> None:
         t = s.copy_tracking
-        self.conn.execute(update(t).where(t.c.tracking_no == tr.tracking_no).values(**_to_row(tr)))
+        _update_row(self.conn, t, _to_row(tr))
 
     def get_tracking(self, tracking_no: int) -> Tracking | None:
         t = s.copy_tracking
@@ -676,11 +697,11 @@ class SqlUnitOfWork:
         return [_typed(Tracking, r) for r in self.conn.execute(q)]
 
     def insert_follower_copy(self, copy: FollowerCopy) -> None:
-        self.conn.execute(insert(s.copy_follower_orders).values(**_to_row(copy)))
+        _insert_row(self.conn, s.copy_follower_orders, _to_row(copy))
 
     def update_follower_copy(self, copy: FollowerCopy) -> None:
         t = s.copy_follower_orders
-        self.conn.execute(update(t).where(t.c.tracking_no == copy.tracking_no).values(**_to_row(copy)))
+        _update_row(self.conn, t, _to_row(copy))
 
     def get_follower_copy(self, tracking_no: int) -> FollowerCopy | None:
         t = s.copy_follower_orders
@@ -751,7 +772,7 @@ class SqlUnitOfWork:
         return [_typed(FollowerCopy, r) for r in self.conn.execute(q)]
 
     def insert_profit_share(self, share: ProfitShare) -> None:
-        self.conn.execute(insert(s.copy_profit_shares).values(**_to_row(share)))
+        _insert_row(self.conn, s.copy_profit_shares, _to_row(share))
 
     def list_profit_shares(self, trader_uid: str, *, coin: str | None = None,
                            start_ms: int | None = None, end_ms: int | None = None,
