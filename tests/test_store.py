@@ -72,6 +72,20 @@ def populate_copy_trading(engine: Engine) -> None:
     engine.copy.close(lead.uid, "usdt-futures")
 
 
+def populate_market_settings(engine: Engine) -> None:
+    """A bill and a fill model (the tables market simulation keeps)."""
+    from localex.engine.model import Bill, FillModel
+
+    uid = engine.find_user("bitget", "alice").uid
+    with engine.store.transaction() as uow:
+        uow.insert_bill(Bill(1, uid, "bitget", "usdt-futures", "USDT", "BTCUSDT", "funding",
+                             D("-0.095"), D("900"), None, 1))
+        uow.put_fill_model(FillModel("bitget:spot:BTCUSDT", "latency", {"ms": 500}))
+        uow.put_fill_model(FillModel("bitget:spot:BTCUSDT", "liquidity", {"size": "0.1"}))
+        assert uow.get_fill_model("bitget:spot:BTCUSDT").params == {"size": "0.1"}
+        assert [b.amount for b in uow.list_bills(uid, kinds=["funding"])] == [D("-0.095")]
+
+
 # transactions ------------------------------------------------------------------------------
 def test_an_exception_rolls_the_whole_transaction_back():
     store = open_store(":memory:")
@@ -142,7 +156,7 @@ def test_migrations_reach_head():
 
     store = open_store(":memory:")
     head = ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
-    assert head == "0003"
+    assert head == "0004"
     with store.engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == head
         tables = set(conn.dialect.get_table_names(conn))
@@ -177,7 +191,7 @@ def test_a_file_store_keeps_everything_across_reopen(tmp_path):
         assert engine.marks() == saved["marks"]
         assert len(engine.instruments("bitget")) == len(BITGET_SPOT) + len(BITGET_FUTURES)
         with engine.store.engine.connect() as conn:
-            assert conn.execute(text("select version_num from alembic_version")).scalars().all() == ["0003"]
+            assert conn.execute(text("select version_num from alembic_version")).scalars().all() == ["0004"]
         engine.store.close()
 
     # ids keep increasing after a reopen, whatever the random source says
@@ -209,12 +223,13 @@ def test_reset_empties_every_table():
     engine = Engine(open_store(":memory:"), clock=ManualClock(), seed=1)
     populate(engine)
     populate_copy_trading(engine)
+    populate_market_settings(engine)
     before = counts(engine.store)
     assert all(n > 0 for n in before.values()), before
     engine.reset()
     assert counts(engine.store) == {name: 0 for name in metadata.tables}
     with engine.store.engine.connect() as conn:  # the schema stays migrated
-        assert MigrationContext.configure(conn).get_current_revision() == "0003"
+        assert MigrationContext.configure(conn).get_current_revision() == "0004"
     populate(engine)  # and usable
     assert counts(engine.store)["spot_orders"] == before["spot_orders"]
 

@@ -93,6 +93,7 @@ class Instrument:
     maintenance_margin_rate: Decimal = Decimal(0)
     inverse: bool = False  # coin-margined: margin and PnL in the base coin
     funding_interval_h: int = 8
+    funding_rate: Decimal = Decimal("0.0001")  # per interval; longs pay shorts when positive
 
     @property
     def key(self) -> str:
@@ -171,6 +172,7 @@ class SpotOrder:
     cancel_reason: CancelReason
     created_ms: int
     updated_ms: int
+    due_ms: int | None = None  # latency fill model: when it reaches the book
 
     @property
     def avg_price(self) -> Decimal:
@@ -347,6 +349,7 @@ class FuturesOrder:
     created_ms: int
     updated_ms: int
     tag: str = ""  # venue-owned opaque text (e.g. the quantity unit the client used)
+    due_ms: int | None = None  # latency fill model: when it reaches the book
 
     @property
     def avg_price(self) -> Decimal:
@@ -372,3 +375,33 @@ class FuturesFill:
     liquidity: Liquidity
     position_id: int
     created_ms: int
+
+
+@dataclass
+class Bill:
+    """One movement of a user's balance that a venue reports in its account bills."""
+
+    bill_id: int
+    uid: str
+    venue: str
+    account: str
+    asset: str
+    symbol: str
+    kind: str  # "funding", ...
+    amount: Decimal  # signed
+    balance: Decimal  # the account's available balance after it
+    ref_id: int | None
+    created_ms: int
+
+
+@dataclass
+class FillModel:
+    """How orders fill, for a venue ("bitget") or an instrument ("bitget:spot:BTCUSDT").
+
+    kind: "immediate" (the default), "latency" (params {"ms"}), "liquidity" (params {"size",
+    "step", "levels"}: size available per price step) or "manual" (only the control plane
+    fills or rejects)."""
+
+    scope: str
+    kind: str
+    params: dict

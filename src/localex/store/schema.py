@@ -97,6 +97,7 @@ instruments = Table(
     Column("maintenance_margin_rate", Money, nullable=False, server_default="0"),
     Column("inverse", Boolean, nullable=False, server_default="0"),
     Column("funding_interval_h", Integer, nullable=False, server_default="8"),
+    Column("funding_rate", Money, nullable=False, server_default="0.0001"),
 )
 
 mark_prices = Table(
@@ -143,6 +144,7 @@ spot_orders = Table(
     Column("cancel_reason", String(16), nullable=False),
     Column("created_ms", BigInteger, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),
+    Column("due_ms", BigInteger, nullable=True),
     UniqueConstraint("uid", "client_oid", name="uq_spot_orders_client_oid"),
     Index("ix_spot_orders_uid_order", "uid", "order_id"),
     Index("ix_spot_orders_book", "venue", "symbol", "status"),
@@ -256,6 +258,7 @@ futures_orders = Table(
     Column("created_ms", BigInteger, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),
     Column("tag", String(256), nullable=False),
+    Column("due_ms", BigInteger, nullable=True),
     UniqueConstraint("uid", "client_oid", name="uq_futures_orders_client_oid"),
     Index("ix_futures_orders_uid_order", "uid", "order_id"),
     Index("ix_futures_orders_book", "venue", "market", "symbol", "status"),
@@ -429,9 +432,34 @@ copy_profit_shares = Table(
     Index("ix_copy_profit_shares_trader", "trader_uid", "profit_id"),
 )
 
+bills = Table(
+    "bills",
+    metadata,
+    Column("bill_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("uid", String(32), nullable=False),
+    Column("venue", String(16), nullable=False),
+    Column("account", String(32), nullable=False),
+    Column("asset", String(32), nullable=False),
+    Column("symbol", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("balance", Money, nullable=False),
+    Column("ref_id", BigInteger, nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Index("ix_bills_owner", "uid", "account", "bill_id"),
+)
+
+fill_models = Table(
+    "fill_models",
+    metadata,
+    Column("scope", String(160), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("params", Text, nullable=False),
+)
+
 COPY_TABLES = [copy_profit_shares, copy_follower_orders, copy_tracking, copy_follower_settings,
                copy_follows, copy_symbols, copy_traders]
 
 # Every table a reset empties, children before parents.
-ALL_TABLES = COPY_TABLES + [futures_fills, futures_orders, positions, symbol_settings, futures_accounts,
+ALL_TABLES = [bills, fill_models] + COPY_TABLES + [futures_fills, futures_orders, positions, symbol_settings, futures_accounts,
               spot_fills, spot_orders, balances, mark_prices, instruments, api_keys, users, sequences]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import threading
 from contextlib import contextmanager
 from decimal import Decimal
@@ -17,6 +18,8 @@ from localex.engine.model import (
     ZERO,
     ApiKey,
     Balance,
+    Bill,
+    FillModel,
     CancelReason,
     Fill,
     FuturesAccount,
@@ -794,6 +797,54 @@ class SqlUnitOfWork:
         if limit is not None:
             q = q.limit(limit)
         return [_typed(ProfitShare, r) for r in self.conn.execute(q)]
+
+    # bills and fill models ----------------------------------------------------------------------
+    def insert_bill(self, bill: Bill) -> None:
+        _insert_row(self.conn, s.bills, _to_row(bill))
+
+    def list_bills(self, uid: str, *, account: str | None = None, kinds: list[str] | None = None,
+                   symbol: str | None = None, asset: str | None = None, start_ms: int | None = None,
+                   end_ms: int | None = None, id_less_than: int | None = None,
+                   limit: int | None = 100) -> list[Bill]:
+        """Newest first."""
+        t = s.bills
+        cond = [t.c.uid == uid]
+        if account is not None:
+            cond.append(t.c.account == account)
+        if kinds:
+            cond.append(t.c.kind.in_(kinds))
+        if symbol is not None:
+            cond.append(t.c.symbol == symbol)
+        if asset is not None:
+            cond.append(t.c.asset == asset)
+        if start_ms is not None:
+            cond.append(t.c.created_ms >= start_ms)
+        if end_ms is not None:
+            cond.append(t.c.created_ms <= end_ms)
+        if id_less_than is not None:
+            cond.append(t.c.bill_id < id_less_than)
+        q = select(t).where(and_(*cond)).order_by(t.c.bill_id.desc())
+        if limit is not None:
+            q = q.limit(limit)
+        return [_typed(Bill, r) for r in self.conn.execute(q)]
+
+    def get_fill_model(self, scope: str) -> FillModel | None:
+        t = s.fill_models
+        row = self.conn.execute(select(t).where(t.c.scope == scope)).first()
+        return FillModel(row.scope, row.kind, json.loads(row.params)) if row else None
+
+    def put_fill_model(self, model: FillModel) -> None:
+        row = {"scope": model.scope, "kind": model.kind, "params": json.dumps(model.params, sort_keys=True)}
+        if _update_row(self.conn, s.fill_models, row) == 0:
+            _insert_row(self.conn, s.fill_models, row)
+
+    def delete_fill_model(self, scope: str) -> None:
+        self.conn.execute(delete(s.fill_models).where(s.fill_models.c.scope == scope))
+
+    def list_fill_models(self) -> list[FillModel]:
+        t = s.fill_models
+        return [FillModel(r.scope, r.kind, json.loads(r.params))
+                for r in self.conn.execute(select(t).order_by(t.c.scope))]
 
     def count(self, table: str) -> int:
         return self.conn.execute(select(func.count()).select_from(s.metadata.tables[table])).scalar_one()
