@@ -319,7 +319,7 @@ def test_tickers_and_prices_come_from_the_mark(world, wire):
     row = rows[0]
     assert {k: row[k] for k in ("lastPr", "askPr", "bidPr", "indexPrice", "markPrice", "open24h")} == {
         k: "95123.4" for k in ("lastPr", "askPr", "bidPr", "indexPrice", "markPrice", "open24h")}
-    assert (row["ts"], row["bidSz"], row["fundingRate"], row["deliveryTime"]) == (now, "0", "0", None)
+    assert (row["ts"], row["bidSz"], row["fundingRate"], row["deliveryTime"]) == (now, "0", "0.0001", None)
     rows = ok(world, wire.get(None, TICKERS, {"productType": PT}))
     assert [(r["symbol"], r["lastPr"]) for r in rows] == [("BTCUSDT", "95123.4"), ("ETHUSDT", "3200")]
     assert ok(world, wire.get(None, TICKERS, {"productType": "SUSDT-FUTURES"})) == []

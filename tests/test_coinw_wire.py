@@ -772,7 +772,7 @@ def test_depth_trades_klines(http, api, world):
 
 def test_funding_rate(http, api):
     assert http.get("/v1/perpum/fundingRate", params={"instrument": "btc"}).json() == \
-        {"code": 0, "data": {"value": 0}, "msg": ""}
+        {"code": 0, "data": {"value": 0.0001}, "msg": ""}  # the demo instruments' rate
     for name in ("NOPE", "BTC_USDC"):
         assert http.get("/v1/perpum/fundingRate", params={"instrument": name}).json() == \
             {"code": 9001, "msg": "Contract not found."}

@@ -16,8 +16,15 @@ import orjson
 import localex
 from localex.engine.clock import ManualClock
 from localex.engine.errors import Conflict, DomainError, NotFound
-from localex.engine.model import KeyKind, Permission
+from localex.engine.model import CancelReason, KeyKind, Liquidity, Permission
 from localex.server.http import Request, Response
+
+
+REJECT_REASONS = ("rejected", "user", "ioc", "fok", "post_only", "stp")
+
+
+def _fill_model(model) -> dict:
+    return {"scope": model.scope, "kind": model.kind, "params": model.params}
 
 
 class ControlError(Exception):
@@ -101,6 +108,10 @@ class ControlPlane:
             ("POST", "/localex/prices"): self.set_price,
             ("GET", "/localex/orders"): self.orders,
             ("POST", "/localex/orders/fill"): self.fill_order,
+            ("POST", "/localex/orders/reject"): self.reject_order,
+            ("GET", "/localex/fill-models"): self.list_fill_models,
+            ("POST", "/localex/fill-models"): self.set_fill_model,
+            ("DELETE", "/localex/fill-models"): self.remove_fill_models,
             ("GET", "/localex/faults"): self.list_faults,
             ("POST", "/localex/faults"): self.add_fault,
             ("DELETE", "/localex/faults"): self.remove_faults,
@@ -111,6 +122,7 @@ class ControlPlane:
             ("GET", "/localex/clock"): self.clock,
             ("POST", "/localex/clock"): self.move_clock,
             ("POST", "/localex/paths"): self.set_path,
+            ("POST", "/localex/funding"): self.set_funding,
             ("POST", "/localex/copy/traders"): self.make_trader,
             ("POST", "/localex/copy/followers"): self.follow_trader,
             ("GET", "/localex/copy/tracking"): self.tracking_orders,
@@ -237,14 +249,86 @@ class ControlPlane:
                                                limit=1000))
 
     def fill_order(self, request: Request) -> dict:
-        """Fill part ("size") or all of a resting limit order at its price, as maker."""
+        """Fill part ("size") or all of an open spot or futures order: {"uid", "orderId", "size",
+        "price", "liquidity": maker|taker}. A limit order fills at its price as maker, a market
+        order at the mark as taker, unless told otherwise. A spot order answers the fill; a
+        futures order {"order", "fills"}."""
         body = _body(request)
-        order_id = _need(body, "orderId")
-        if not str(order_id).isdigit():
-            raise ControlError(400, "bad_field", "'orderId' must be a numeric order id")
+        uid = _text(body, "uid", required=True)
+        order_id = self._order_id(body)
         size = _decimal(body, "size") if body.get("size") not in (None, "") else None
-        fill = self.engine.fill_spot_order(_text(body, "uid", required=True), int(order_id), size)
-        return to_json(fill)
+        price = _decimal(body, "price") if body.get("price") not in (None, "") else None
+        liquidity = body.get("liquidity")
+        if liquidity is not None:
+            if liquidity not in ("maker", "taker"):
+                raise ControlError(400, "bad_field", "'liquidity' is maker or taker")
+            liquidity = Liquidity(liquidity)
+        if self.engine.spot_order(uid, order_id) is not None:
+            return to_json(self.engine.fill_spot_order(uid, order_id, size, price, liquidity))
+        order, fills = self.engine.fill_futures_order(uid, order_id, size, price, liquidity)
+        return {"order": to_json(order), "fills": to_json(fills)}
+
+    def reject_order(self, request: Request) -> dict:
+        """Cancel an open spot or futures order as refused by the venue: {"uid", "orderId",
+        "reason": rejected (default) | user | ioc | fok | post_only | stp} — the reason picks
+        the cancelReason the venue shows (Bitget: stp -> stp_cancel, user / ioc / fok / post_only
+        -> normal_cancel, rejected -> "")."""
+        body = _body(request)
+        uid = _text(body, "uid", required=True)
+        order_id = self._order_id(body)
+        reason = _text(body, "reason") or CancelReason.REJECTED.value
+        if reason not in REJECT_REASONS:
+            raise ControlError(400, "bad_field", f"'reason' is one of {', '.join(REJECT_REASONS)}")
+        return to_json(self.engine.reject_order(uid, order_id, CancelReason(reason)))
+
+    @staticmethod
+    def _order_id(body: dict) -> int:
+        order_id = _need(body, "orderId")
+        if isinstance(order_id, bool) or not str(order_id).isdigit():
+            raise ControlError(400, "bad_field", "'orderId' must be a numeric order id")
+        return int(order_id)
+
+    def list_fill_models(self, request: Request) -> list:
+        """Every fill model set, by scope; ?venue=&market=&symbol= answers the one model an
+        instrument's orders meet (its own, its venue's, or immediate) instead."""
+        q = request.query
+        if q.get("symbol"):
+            venue = q.get("venue")
+            if not venue:
+                raise ControlError(400, "missing_field", "'venue' is required with 'symbol'")
+            model = self.engine.fill_model_for(venue, q.get("market") or "spot", q["symbol"].upper())
+            return [_fill_model(model)]
+        return [_fill_model(m) for m in self.engine.list_fill_models()]
+
+    def set_fill_model(self, request: Request) -> dict:
+        """{"scope": "bitget" | "bitget:spot:BTCUSDT", "kind": immediate | latency | liquidity |
+        manual, "params": {"ms"} | {"size", "step", "levels"}}"""
+        body = _body(request)
+        scope = _text(body, "scope", required=True)
+        kind = _text(body, "kind", required=True)
+        params = body.get("params") or {}
+        if not isinstance(params, dict):
+            raise ControlError(400, "bad_field", "'params' must be an object")
+        venue = scope.split(":")[0].lower()
+        if venue not in {v.name for v in self.app.venues}:
+            raise ControlError(400, "bad_field", f"unknown venue '{venue}'")
+        try:
+            model = self.engine.set_fill_model(scope, kind, params)
+        except ValueError as err:
+            raise ControlError(400, "bad_field", str(err)) from None
+        return _fill_model(model)
+
+    def remove_fill_models(self, request: Request) -> dict:
+        """?scope= removes one scope's model (its orders fall back to the venue's, or immediate);
+        without it, every model."""
+        scope = request.query.get("scope")
+        try:
+            removed = self.engine.delete_fill_model(scope)
+        except ValueError as err:
+            raise ControlError(400, "bad_field", str(err)) from None
+        if scope is not None and not removed:
+            raise ControlError(404, "not_found", f"no fill model for '{scope}'")
+        return {"status": "removed" if scope is not None else "cleared", "removed": removed}
 
     def list_faults(self, request: Request) -> list:
         return [f.as_json() for f in self.app.faults.list()]
@@ -374,6 +458,30 @@ class ControlPlane:
             raise ControlError(400, "bad_field", str(err)) from None
         self.engine.simulation.set_path(inst, path)
         return {"venue": venue, "market": market, "symbol": symbol, "kind": kind}
+
+    def set_funding(self, request: Request) -> dict:
+        """A perpetual's funding rate per interval (longs pay when positive) from the next
+        settlement on: {"venue", "market" (default: the venue's contract of that symbol),
+        "symbol", "rate", "intervalH" (optional, hours)}"""
+        body = _body(request)
+        venue, symbol = _text(body, "venue", required=True), _text(body, "symbol", required=True).upper()
+        market = _text(body, "market")
+        if market is None:
+            found = [i for i in self.engine.instruments(venue) if i.symbol == symbol and i.is_contract]
+            if len(found) != 1:
+                raise ControlError(404, "not_found", f"no single contract {symbol} on {venue}; name its market")
+            market = found[0].market
+        rate = _decimal(body, "rate")
+        if abs(rate) >= 1:
+            raise ControlError(400, "bad_field", "'rate' is a fraction per interval (0.0001 = 0.01%)")
+        interval = body.get("intervalH")
+        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, int) or interval <= 0):
+            raise ControlError(400, "bad_field", "'intervalH' must be a positive whole number of hours")
+        inst = self.engine.set_funding_rate(venue, market, symbol, rate, interval)
+        period = inst.funding_interval_h * 3_600_000
+        return {"venue": venue, "market": market, "symbol": symbol, "rate": format(inst.funding_rate, "f"),
+                "intervalH": inst.funding_interval_h,
+                "nextSettlement": (self.engine.now_ms() // period + 1) * period}
 
     # copy trading ------------------------------------------------------------------------
     def make_trader(self, request: Request) -> dict:

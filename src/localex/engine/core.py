@@ -5,6 +5,7 @@ Every public method is one transaction: it happens entirely or not at all.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from decimal import Decimal
 from typing import Iterable
@@ -13,11 +14,14 @@ from localex.engine import accounts
 from localex.engine.clock import Clock, SystemClock
 from localex.engine.errors import Conflict, NoPosition, UnknownInstrument, UnknownUser
 from localex.engine.copy import CopyTrading
+from localex.engine.fills import FillModels, normalize, split_scope
 from localex.engine.futures import UNCHANGED, FuturesBook, house_uid
 from localex.engine.ids import Ids
+from localex.engine.pricepaths import HOUR_MS
 from localex.engine.simulation import Simulation
 from localex.engine.model import (
     DEFAULT_PERMISSIONS,
+    Bill,
     FuturesAccount,
     FuturesFill,
     FuturesOrder,
@@ -28,9 +32,12 @@ from localex.engine.model import (
     SymbolSettings,
     ApiKey,
     Balance,
+    CancelReason,
     Fill,
+    FillModel,
     Instrument,
     KeyKind,
+    Liquidity,
     MarkPrice,
     OrderType,
     Permission,
@@ -53,8 +60,10 @@ class Engine:
         self.seed = seed
         self.rng = random.Random(seed)
         self.ids = Ids(self.rng)
-        self.spot = SpotBook(self.ids, self.clock, FEE_TOKENS)
+        self.fill_models = FillModels()  # the fill models in force (engine/fills.py)
+        self.spot = SpotBook(self.ids, self.clock, FEE_TOKENS, self.fill_models)
         self.futures = FuturesBook(self.ids, self.clock, DEFAULT_MARGIN_MODES)
+        self.futures.models = self.fill_models
         self.copy = CopyTrading(self)  # copy trading, a listener on the futures book
         self.simulation = Simulation(self)
         # API keys never change once created, and every signed request looks one up
@@ -92,17 +101,20 @@ class Engine:
 
         extra = load(self.store, snapshot)
         self._keys.clear()
+        self.fill_models.invalidate()
         self.seed = extra.get("seed", self.seed)
         if extra.get("rng"):
             version, internal, gauss = extra["rng"]
             self.rng.setstate((version, tuple(internal), gauss))
         if extra.get("clock_ms") is not None and hasattr(self.clock, "set"):
             self.clock.set(extra["clock_ms"])
+            self.simulation.applied_ms = extra["clock_ms"]  # walk on from the restored time
 
     def reset(self, seed: int | None = None) -> None:
         """Forget everything; the random source starts again from the seed."""
         self.store.reset()
         self._keys.clear()
+        self.fill_models.invalidate()
         self.simulation.reset()
         if seed is not None:
             self.seed = seed
@@ -241,11 +253,15 @@ class Engine:
         with self.tx(read_only=True) as uow:
             return {m.instrument: m.price for m in uow.list_marks()}
 
-    def set_mark(self, venue: str, market: str, symbol: str, price: Decimal) -> list[Fill]:
-        """Move the mark price, and fill everything it reaches, in the same transaction."""
+    def set_mark(self, venue: str, market: str, symbol: str, price: Decimal,
+                 at_ms: int | None = None) -> list[Fill]:
+        """Move the mark price, and fill everything it reaches, in the same transaction. Orders
+        due to reach the book by the time of the move (at_ms, market time; default now) arrive
+        first, at the price before it."""
         price = Decimal(price)
         if price <= 0:
             raise ValueError("a price must be positive")
+        self.settle_arrivals(at_ms)
         with self.tx() as uow:
             inst = uow.get_instrument(venue, market, symbol)
             if inst is None:
@@ -256,6 +272,140 @@ class Engine:
                 self.futures.on_mark(uow, inst, old.price if old else None, price)
                 return []
             return self.spot.match(uow, inst, price)
+
+    # funding -----------------------------------------------------------------------------
+    def set_funding_rate(self, venue: str, market: str, symbol: str, rate: Decimal,
+                         interval_h: int | None = None) -> Instrument:
+        """The rate a perpetual settles at from now on (per interval; longs pay when positive),
+        and optionally its interval in hours."""
+        if interval_h is not None and interval_h <= 0:
+            raise ValueError("a funding interval is a positive number of hours")
+        with self.tx() as uow:
+            inst = self.futures.instrument(uow, venue, market, symbol)
+            inst = dataclasses.replace(inst, funding_rate=Decimal(rate),
+                                       funding_interval_h=interval_h or inst.funding_interval_h)
+            uow.put_instrument(inst)
+            return inst
+
+    def funding_times(self, start_ms: int, end_ms: int) -> list[int]:
+        """Every funding settlement time in (start_ms, end_ms] of any perpetual, in order:
+        the multiples of its interval since the epoch (00:00, 08:00, 16:00 UTC for 8 hours)."""
+        if end_ms // HOUR_MS <= start_ms // HOUR_MS:  # intervals are whole hours
+            return []
+        times: set[int] = set()
+        for hours in {inst.funding_interval_h for inst in self.instruments()
+                      if inst.is_contract and inst.funding_interval_h > 0}:
+            period = hours * HOUR_MS
+            times.update(range((start_ms // period + 1) * period, end_ms + 1, period))
+        return sorted(times)
+
+    def settle_funding(self, at_ms: int) -> list[Bill]:
+        """Settle funding for every perpetual whose settlement time `at_ms` is, all in one
+        transaction (FuturesBook.settle_funding). Returns the users' funding bills."""
+        with self.tx() as uow:
+            bills: list[Bill] = []
+            for inst in uow.list_instruments():
+                period = inst.funding_interval_h * HOUR_MS
+                if inst.is_contract and period > 0 and at_ms % period == 0:
+                    bills.extend(self.futures.settle_funding(uow, inst, at_ms))
+            return bills
+
+    def funding_history(self, venue: str, market: str, symbol: str) -> list[tuple[int, Decimal]]:
+        """The rates a perpetual has settled at, newest first: (settlement time, rate)."""
+        with self.tx(read_only=True) as uow:
+            return self.futures.funding_history(uow, self.futures.instrument(uow, venue, market, symbol))
+
+    def bills(self, uid: str, **filters) -> list[Bill]:
+        """A user's bills, newest first; filters as SqlUnitOfWork.list_bills."""
+        with self.tx(read_only=True) as uow:
+            return uow.list_bills(uid, **filters)
+
+    # fill models -------------------------------------------------------------------------
+    def set_fill_model(self, scope: str, kind: str, params: dict | None = None) -> FillModel:
+        """Choose how orders fill for a venue ("bitget") or an instrument
+        ("bitget:spot:BTCUSDT"; it wins over its venue's): kind immediate, latency {"ms"},
+        liquidity {"size", "step", "levels"} or manual. See engine/fills.py."""
+        params = normalize(kind, params)
+        venue, market, symbol = split_scope(scope)
+        try:
+            with self.tx() as uow:
+                if market is None:
+                    if not uow.list_instruments(venue):
+                        raise ValueError(f"unknown venue '{venue}'")
+                    key = venue
+                else:
+                    inst = uow.get_instrument(venue, market, symbol)
+                    if inst is None:
+                        raise UnknownInstrument(f"{venue}:{market}:{symbol}", symbol=symbol)
+                    key = inst.key
+                model = FillModel(key, kind, params)
+                uow.put_fill_model(model)
+                return model
+        finally:
+            self.fill_models.models_changed()
+
+    def delete_fill_model(self, scope: str | None = None) -> int:
+        """Remove one scope's model (None: every model); returns how many were removed."""
+        try:
+            with self.tx() as uow:
+                if scope is None:
+                    models = uow.list_fill_models()
+                else:
+                    venue, market, symbol = split_scope(scope)
+                    key = venue if market is None else f"{venue}:{market}:{symbol}"
+                    models = [m for m in [uow.get_fill_model(key)] if m is not None]
+                for model in models:
+                    uow.delete_fill_model(model.scope)
+                return len(models)
+        finally:
+            self.fill_models.models_changed()
+
+    def list_fill_models(self) -> list[FillModel]:
+        with self.tx(read_only=True) as uow:
+            return uow.list_fill_models()
+
+    def fill_model_for(self, venue: str, market: str, symbol: str) -> FillModel:
+        """The model an instrument's orders meet: its own, else its venue's, else immediate."""
+        with self.tx(read_only=True) as uow:
+            inst = uow.get_instrument(venue, market, symbol)
+            if inst is None:
+                raise UnknownInstrument(symbol, symbol=symbol)
+            return self.fill_models.for_instrument(uow, inst)
+
+    def settle_arrivals(self, until_ms: int | None = None) -> int:
+        """Orders a latency model holds back whose due time is at or before until_ms (default
+        now) reach the book, in due order, each at the mark of that moment; a manual clock behind
+        an order's due time is moved to it first, so what fills carries that time. Returns how
+        many arrived."""
+        until = self.now_ms() if until_ms is None else until_ms
+        if not self.fill_models.may_be_due(until):
+            return 0
+        with self.tx(read_only=True) as uow:
+            due = uow.due_orders(until)
+        for due_ms, market, order_id, uid in due:
+            if hasattr(self.clock, "set") and due_ms > self.clock.now_ms():
+                self.clock.set(due_ms)
+            with self.tx() as uow:
+                if market == SPOT_ACCOUNT:
+                    order = uow.get_spot_order(uid, order_id)
+                    if order is not None and order.status.is_open and order.due_ms is not None:
+                        self.spot.arrive(uow, order)
+                else:
+                    order = uow.get_futures_order(uid, order_id)
+                    if order is not None and order.status.is_open and order.due_ms is not None:
+                        self.futures.arrive(uow, order)
+        with self.tx(read_only=True) as uow:
+            self.fill_models.next_arrival = uow.next_due_ms()
+        return len(due)
+
+    def reject_order(self, uid: str, order_id: int,
+                     reason: CancelReason = CancelReason.REJECTED) -> SpotOrder | FuturesOrder:
+        """Cancel a user's open spot or futures order as refused by the venue."""
+        with self.tx() as uow:
+            self._user(uow, uid)
+            if uow.get_spot_order(uid, order_id) is not None:
+                return self.spot.reject(uow, uid, order_id, reason)
+            return self.futures.reject(uow, uid, order_id, reason)
 
     # spot --------------------------------------------------------------------------------
     def place_spot_order(self, uid: str, symbol: str, side: Side, order_type: OrderType,
@@ -277,10 +427,12 @@ class Engine:
                 raise UnknownUser(uid, uid=uid)
             return self.spot.cancel(uow, user, symbol, order_id, client_oid)
 
-    def fill_spot_order(self, uid: str, order_id: int, size: Decimal | None = None) -> Fill:
-        """Fill part or all of a resting limit order at its price, as maker (a manual fill)."""
+    def fill_spot_order(self, uid: str, order_id: int, size: Decimal | None = None,
+                        price: Decimal | None = None, liquidity: Liquidity | None = None) -> Fill:
+        """Fill part or all of an open order (a manual fill): a limit order at its price as
+        maker, a market order at the mark as taker, unless price / liquidity say otherwise."""
         with self.tx() as uow:
-            return self.spot.fill_manually(uow, uid, order_id, size)
+            return self.spot.fill_manually(uow, uid, order_id, size, price, liquidity)
 
     def spot_order(self, uid: str, order_id: int | None = None,
                    client_oid: str | None = None) -> SpotOrder | None:
@@ -360,6 +512,15 @@ class Engine:
         with self.tx() as uow:
             self._user(uow, uid)
             return self.futures.cancel(uow, uid, order_id, client_oid, symbol)
+
+    def fill_futures_order(self, uid: str, order_id: int, size: Decimal | None = None,
+                           price: Decimal | None = None, liquidity: Liquidity | None = None
+                           ) -> tuple[FuturesOrder, list[FuturesFill]]:
+        """Fill part or all of an open futures order in the book (a manual fill): the order and
+        the fills made."""
+        with self.tx() as uow:
+            self._user(uow, uid)
+            return self.futures.fill_manually(uow, uid, order_id, size, price, liquidity)
 
     def futures_order(self, uid: str, order_id: int | None = None,
                       client_oid: str | None = None) -> FuturesOrder | None:

@@ -30,6 +30,7 @@ from localex.engine.errors import (
     HasOpenPositions,
     InstrumentNotTrading,
     InsufficientBalance,
+    InvalidOrder,
     InvalidTrigger,
     LeverageOutOfRange,
     NoMarkPrice,
@@ -48,6 +49,7 @@ from localex.engine.errors import (
 )
 from localex.engine.model import (
     ZERO,
+    Bill,
     CancelReason,
     FuturesAccount,
     FuturesFill,
@@ -68,6 +70,16 @@ from localex.engine.model import (
     User,
 )
 from localex.engine.spot import scale_of
+from localex.engine.fills import (
+    IMMEDIATE,
+    LATENCY,
+    LIQUIDITY,
+    MANUAL,
+    Ladder,
+    immediate,
+    size_grid,
+    takes_liquidity,
+)
 
 UNCHANGED = object()  # "leave this setting as it is"
 MONEY_STEP = Decimal("1e-16")  # every amount of money the engine computes is cut to this
@@ -78,6 +90,8 @@ def money(value: Decimal) -> Decimal:
     is exact and money is conserved to the last digit."""
     return value.quantize(MONEY_STEP)
 HOUSE_ACCOUNT = "house"
+FUNDING_KIND = "funding"  # a position's funding payment, in its owner's bills
+FUNDING_RATE_KIND = "funding_rate"  # a settled rate, in the house's bills
 
 
 def house_uid(venue: str) -> str:
@@ -167,6 +181,7 @@ class FuturesBook:
         self.ids = ids
         self.clock = clock
         self.listeners: list[FuturesListener] = []
+        self.models = None  # FillModels; None: every order fills immediately
         # a symbol's margin mode before its owner sets one, per venue (crossed elsewhere)
         self.default_margin_modes = dict(default_margin_modes or {})
 
@@ -332,7 +347,14 @@ class FuturesBook:
             order.position_id = -1  # opens a position of its own
         uow.insert_futures_order(order)
         if order.kind is OrderKind.REGULAR:
-            self._on_live(uow, inst, order, mark)
+            model = self._model(uow, inst, order)
+            if model.kind == LATENCY and model.params["ms"] > 0 and takes_liquidity(order.side, order.price, mark):
+                # it reaches the book later (arrive); until then it is live and can be cancelled
+                order.due_ms = now + model.params["ms"]
+                uow.update_futures_order(order)
+                self.models.scheduled(order.due_ms)
+            else:
+                self._on_live(uow, inst, order, mark, model)
         return order
 
     def _check_stop(self, kind: str, side: PositionSide, level: Decimal, mark: Decimal) -> None:
@@ -359,8 +381,18 @@ class FuturesBook:
         if size > held - pending:
             raise PositionTooSmall("close exceeds the position", available=held - pending)
 
-    def _on_live(self, uow, inst: Instrument, order: FuturesOrder, mark: Decimal | None) -> None:
-        """A regular order has just entered the book: fill it now or let it rest."""
+    def _on_live(self, uow, inst: Instrument, order: FuturesOrder, mark: Decimal | None,
+                 model=None) -> None:
+        """A regular order has just entered the book: fill it now or let it rest (as the fill
+        model says; None: immediately)."""
+        kind = model.kind if model is not None else IMMEDIATE
+        if kind == MANUAL:  # waits for the control plane
+            uow.update_futures_order(order)
+            return
+        if kind == LIQUIDITY and takes_liquidity(order.side, order.price, mark) and (
+                order.order_type is OrderType.MARKET or order.force is not TimeInForce.POST_ONLY):
+            self._sweep(uow, inst, order, mark, Ladder.of(model, inst))  # type: ignore[arg-type]
+            return
         if order.order_type is OrderType.MARKET:
             self._fill(uow, inst, order, mark, order.size - order.filled_size, Liquidity.TAKER)
             return
@@ -376,6 +408,54 @@ class FuturesBook:
             self._cancel(uow, order, CancelReason.FOK)
         else:
             uow.update_futures_order(order)
+
+    # ---- fill models -----------------------------------------------------------------------------
+    def _model(self, uow, inst: Instrument, order: FuturesOrder):
+        """The fill model an order meets: its instrument's, for orders users send; orders the
+        engine makes (TP/SL, liquidations, trailing stops, copies) fill immediately."""
+        if self.models is None or order.source != "api":
+            return immediate()
+        return self.models.for_instrument(uow, inst)
+
+    def _resting_share(self, uow, inst: Instrument, order: FuturesOrder) -> Decimal | None:
+        """How much of a resting order one price move may fill: None all of it, 0 nothing
+        (manual model), else the liquidity model's size per level."""
+        model = self._model(uow, inst, order)
+        if model.kind == MANUAL:
+            return ZERO
+        return Ladder.of(model, inst).size if model.kind == LIQUIDITY else None
+
+    def _sweep(self, uow, inst: Instrument, order: FuturesOrder, mark: Decimal, ladder: Ladder) -> None:
+        """A taking order under the liquidity model: fill level by level from the mark, up to
+        `ladder.size` each, never beyond a limit order's price; then settle what is left (a
+        market or ioc order's rest is cancelled, a gtc order's rests; fok all or nothing)."""
+        left = order.size - order.filled_size
+        plan: list[tuple[Decimal, Decimal]] = []
+        for price in ladder.prices(inst, order.side, mark, order.price):
+            if left <= 0:
+                break
+            qty = min(ladder.size, left)
+            plan.append((price, qty))
+            left -= qty
+        if order.order_type is OrderType.LIMIT and order.force is TimeInForce.FOK and left > 0:
+            self._cancel(uow, order, CancelReason.FOK)
+            return
+        for i, (price, qty) in enumerate(plan):
+            if not order.status.is_open:
+                break
+            if i == 0:  # the best level: a refusal here refuses the order, as it would immediately
+                self._fill(uow, inst, order, price, qty, Liquidity.TAKER)
+                continue
+            try:
+                with uow.savepoint():
+                    self._fill(uow, inst, order, price, qty, Liquidity.TAKER)
+            except (InsufficientBalance, NoPosition):
+                # a worse level costs more margin than is left: stop here
+                order.__dict__.update(uow.get_futures_order(order.uid, order.order_id).__dict__)
+                break
+        if order.status.is_open and (order.order_type is OrderType.MARKET
+                                     or order.force in (TimeInForce.IOC, TimeInForce.FOK)):
+            self._cancel(uow, order, CancelReason.IOC)  # the rest finds no liquidity
 
     # ---- filling ---------------------------------------------------------------------------------
     def _house(self, uow, venue: str, asset: str, delta: Decimal, now: int) -> None:
@@ -561,6 +641,81 @@ class FuturesBook:
             return uow.get_futures_order_by_client_oid(uid, client_oid)
         return None
 
+    # ---- arrivals, manual fills and rejections (fill models) ------------------------------------
+    def arrive(self, uow, order: FuturesOrder) -> None:
+        """A latency-delayed order reaches the book: it is treated as placed now, at the mark. If
+        it can no longer be filled (margin, position gone) it is cancelled."""
+        inst = self.instrument(uow, order.venue, order.market, order.symbol)
+        mark = self.mark(uow, inst)
+        order.due_ms = None
+        if order.trade_side is TradeSide.CLOSE:  # the position may have closed meanwhile
+            if order.position_id and order.position_id > 0:
+                pos = uow.get_position(order.position_id)
+                held = pos.size if pos is not None and pos.open else ZERO
+            else:
+                held = sum((p.size for p in self._open_positions(uow, order.uid, inst, order.pos_side)), ZERO)
+            if held <= 0:
+                self._cancel(uow, order, CancelReason.NONE)
+                return
+        model = self._model(uow, inst, order)
+        if model.kind == LATENCY:
+            model = immediate(model.scope)
+        try:
+            with uow.savepoint():
+                self._on_live(uow, inst, order, mark, model)
+        except (InsufficientBalance, NoPosition, PositionTooSmall):
+            order = uow.get_futures_order(order.uid, order.order_id)
+            order.due_ms = None
+            self._cancel(uow, order, CancelReason.NONE)
+
+    def fill_manually(self, uow, uid: str, order_id: int, size: Decimal | None = None,
+                      price: Decimal | None = None, liquidity: Liquidity | None = None
+                      ) -> tuple[FuturesOrder, list[FuturesFill]]:
+        """Fill part (or, size None, the rest) of an open order in the book, as the control plane
+        asks. A limit order fills at its own price as maker unless told otherwise (never beyond
+        its price); a market order at the mark as taker. Returns the order and the fills made."""
+        order = uow.get_futures_order(uid, order_id)
+        if order is None:
+            raise OrderNotFound("order not found")
+        if not order.status.is_open or order.kind is not OrderKind.REGULAR:
+            raise OrderNotCancellable("only an open order in the book can be filled", status=order.status.value)
+        inst = self.instrument(uow, order.venue, order.market, order.symbol)
+        if price is None:
+            price = order.price if order.price is not None else self.mark(uow, inst)
+            if price is None:
+                raise NoMarkPrice(f"{inst.symbol} has no price yet", symbol=inst.symbol)
+        else:
+            if price <= 0:
+                raise NonPositive("price must be positive", field="price")
+            if scale_of(price) > inst.price_scale:
+                raise PricePrecision("price scale", value=price, scale=inst.price_scale)
+            if order.price is not None and (price > order.price if order.side is Side.BUY
+                                            else price < order.price):
+                raise InvalidOrder("the price is beyond the order's limit", limit=order.price)
+        if liquidity is None:
+            liquidity = Liquidity.MAKER if order.order_type is OrderType.LIMIT else Liquidity.TAKER
+        remaining = order.size - order.filled_size
+        size = remaining if size is None else size
+        if size <= 0:
+            raise NonPositive("size must be positive", field="size")
+        if size > remaining:
+            raise InvalidOrder("size exceeds what remains of the order", remaining=remaining)
+        if scale_of(size) > inst.size_scale or size % size_grid(inst) != 0:
+            raise SizePrecision("size scale", value=size, scale=inst.size_scale)
+        before = {f.trade_id for f in uow.list_futures_fills(uid, order_id=order_id, limit=None)}
+        self._fill(uow, inst, order, price, size, liquidity)
+        made = [f for f in uow.list_futures_fills(uid, order_id=order_id, limit=None) if f.trade_id not in before]
+        return order, sorted(made, key=lambda f: f.trade_id)
+
+    def reject(self, uow, uid: str, order_id: int, reason: CancelReason = CancelReason.REJECTED) -> FuturesOrder:
+        """Cancel an open order as the venue would refuse it (the manual model's "no")."""
+        order = uow.get_futures_order(uid, order_id)
+        if order is None:
+            raise OrderNotFound("order not found")
+        if not order.status.is_open:
+            raise OrderNotCancellable("order is finished", status=order.status.value)
+        return self._cancel(uow, order, reason)
+
     # ---- positions -------------------------------------------------------------------------------
     def close_position(self, uow, user: User, pos: Position, size: Decimal | None = None,
                        price: Decimal | None = None, source: str = "api", tag: str = "") -> FuturesOrder:
@@ -669,6 +824,7 @@ class FuturesBook:
             old = new
         rising = new >= old
         events = self._events(uow, inst, old, new)
+        seen = {e.ident for e in events if e.priority == PRIORITY_LIMIT}  # resting orders met already
         for listener in self.listeners:
             events.extend(listener.collect_events(uow, inst, old, new))
         events.sort(key=lambda e: e.key(rising))
@@ -678,9 +834,15 @@ class FuturesBook:
         for order in uow.list_futures_orders(venue=inst.venue, market=inst.market, symbol=inst.symbol,
                                              open_only=True, kinds=[OrderKind.REGULAR], newest_first=False):
             if order.status is not FuturesStatus.UNTRIGGERED and order.price is not None and (
+                    order.due_ms is None and order.order_id not in seen) and (
                     (order.side is Side.BUY and new <= order.price)
                     or (order.side is Side.SELL and new >= order.price)):
-                self._fill(uow, inst, order, order.price, order.size - order.filled_size, Liquidity.MAKER)
+                share = self._resting_share(uow, inst, order)
+                if share is not None and share <= 0:
+                    continue
+                remaining = order.size - order.filled_size
+                self._fill(uow, inst, order, order.price, remaining if share is None else min(share, remaining),
+                           Liquidity.MAKER)
 
     def _events(self, uow, inst: Instrument, old: Decimal, new: Decimal) -> list[Event]:
         events: list[Event] = []
@@ -688,9 +850,12 @@ class FuturesBook:
                                          open_only=True, newest_first=False)
         for order in orders:
             if order.kind is OrderKind.REGULAR and order.price is not None:
-                if crossed(old, new, order.price, upward=order.side is Side.SELL):
-                    events.append(Event(order.price, PRIORITY_LIMIT, order.order_id,
-                                        self._resting_fill(inst, order.order_id, order.uid)))
+                # an order still on its way (latency model) is not in the book yet
+                if order.due_ms is None and crossed(old, new, order.price, upward=order.side is Side.SELL):
+                    share = self._resting_share(uow, inst, order)
+                    if share is None or share > 0:
+                        events.append(Event(order.price, PRIORITY_LIMIT, order.order_id,
+                                            self._resting_fill(inst, order.order_id, order.uid, share)))
             elif order.kind is OrderKind.PLAN and order.status is FuturesStatus.UNTRIGGERED:
                 if crossed(old, new, order.trigger_price, upward=bool(order.trigger_above)):
                     events.append(Event(order.trigger_price, PRIORITY_PLAN, order.order_id,
@@ -713,13 +878,15 @@ class FuturesBook:
                                     self._liquidate(inst, pos.position_id, liq)))
         return events
 
-    def _resting_fill(self, inst: Instrument, order_id: int, uid: str):
+    def _resting_fill(self, inst: Instrument, order_id: int, uid: str, share: Decimal | None = None):
         def fire(uow) -> None:
             order = uow.get_futures_order(uid, order_id)
             if order is None or not order.status.is_open:
                 return
+            remaining = order.size - order.filled_size
             try:
-                self._fill(uow, inst, order, order.price, order.size - order.filled_size, Liquidity.MAKER)
+                self._fill(uow, inst, order, order.price, remaining if share is None else min(share, remaining),
+                           Liquidity.MAKER)
             except (InsufficientBalance, NoPosition):
                 self._cancel(uow, order, CancelReason.NONE)
         return fire
@@ -733,6 +900,13 @@ class FuturesBook:
             order.kind = OrderKind.REGULAR
             order.updated_ms = self.clock.now_ms()
             uow.update_futures_order(order)
+            model = self._model(uow, inst, order)
+            if model.kind in (LIQUIDITY, MANUAL):  # enters the book at the trigger price
+                try:
+                    self._on_live(uow, inst, order, order.trigger_price, model)
+                except (InsufficientBalance, NoPosition):
+                    self._cancel(uow, order, CancelReason.NONE)
+                return
             try:
                 if order.order_type is OrderType.MARKET:
                     self._fill(uow, inst, order, order.trigger_price, order.size - order.filled_size,
@@ -845,6 +1019,80 @@ class FuturesBook:
             uow.update_futures_order(current)
             self._fill(uow, inst, current, level, min(current.size, pos.size), Liquidity.TAKER)
         return Event(level, PRIORITY_TRAILING, order.order_id, fire)
+
+    # ---- funding ---------------------------------------------------------------------------------
+    def settle_funding(self, uow, inst: Instrument, at_ms: int) -> list[Bill]:
+        """Settle one funding interval of a perpetual at `at_ms`, at the instrument's rate.
+
+        Every open position pays (a long when the rate is positive, a short when it is negative)
+        or receives its value at the mark times the rate; the house is the other side. Crossed
+        positions pay from, and are paid into, the account's available balance (a shortfall comes
+        out of the position's margin); isolated positions pay from and are paid into their own
+        margin, which moves their liquidation price (past the mark: liquidated at once, at the
+        mark). A payment is never more than there is to pay it with. Each payment adds to
+        Position.funding (positive: paid) and writes a "funding" bill; the settled rate itself is
+        recorded as a bill of the house (kind "funding_rate", amount the rate). Returns the
+        users' bills."""
+        rate = inst.funding_rate
+        mark = self.mark(uow, inst)
+        bills: list[Bill] = []
+        if mark is not None and rate != 0:
+            for pos in uow.list_positions(venue=inst.venue, market=inst.market, symbol=inst.symbol,
+                                          open_only=True):
+                bill = self._pay_funding(uow, inst, pos, mark, rate, at_ms)
+                if bill is not None:
+                    bills.append(bill)
+        house = house_uid(inst.venue)
+        uow.insert_bill(Bill(
+            bill_id=self.ids.next_id(uow, inst.venue, at_ms), uid=house, venue=inst.venue,
+            account=inst.market, asset=inst.settle, symbol=inst.symbol, kind=FUNDING_RATE_KIND,
+            amount=rate, balance=uow.get_balance(house, HOUSE_ACCOUNT, inst.settle).available,
+            ref_id=None, created_ms=at_ms))
+        return bills
+
+    def _pay_funding(self, uow, inst: Instrument, pos: Position, mark: Decimal, rate: Decimal,
+                     at_ms: int) -> Bill | None:
+        if inst.inverse:  # the position's value in coin at the mark: its USD face over the mark
+            due = money(pos.size * pos.entry_price * rate / mark)
+        else:
+            due = money(notional(inst, mark, pos.size) * rate)
+        due *= pos.side.sign  # positive: the position pays
+        from_balance = from_margin = ZERO
+        if due > 0:
+            if pos.margin_mode is MarginMode.CROSSED:
+                available = uow.get_balance(pos.uid, inst.market, inst.settle).available
+                from_balance = min(due, max(available, ZERO))
+            from_margin = min(due - from_balance, pos.margin)
+        elif pos.margin_mode is MarginMode.CROSSED:
+            from_balance = due
+        else:
+            from_margin = due
+        paid = from_balance + from_margin
+        if paid == 0:
+            return None
+        if from_balance:
+            accounts.move(uow, pos.uid, inst.market, inst.settle, available=-from_balance, now_ms=at_ms)
+        self._house(uow, pos.venue, inst.settle, paid, at_ms)
+        pos.margin -= from_margin
+        pos.funding += paid
+        pos.updated_ms = at_ms
+        uow.update_position(pos)
+        bill = Bill(
+            bill_id=self.ids.next_id(uow, pos.venue, at_ms), uid=pos.uid, venue=pos.venue,
+            account=inst.market, asset=inst.settle, symbol=inst.symbol, kind=FUNDING_KIND,
+            amount=-paid, balance=uow.get_balance(pos.uid, inst.market, inst.settle).available,
+            ref_id=pos.position_id, created_ms=at_ms)
+        uow.insert_bill(bill)
+        liq = liquidation_price(inst, pos)
+        if liq is not None and (mark <= liq if pos.side is PositionSide.LONG else mark >= liq):
+            self._liquidate(inst, pos.position_id, mark)(uow)
+        return bill
+
+    def funding_history(self, uow, inst: Instrument) -> list[tuple[int, Decimal]]:
+        """The rates settled so far, newest first: (settlement time, rate)."""
+        return [(b.created_ms, b.amount)
+                for b in uow.list_bills(house_uid(inst.venue), account=inst.market,
+                                        kinds=[FUNDING_RATE_KIND], symbol=inst.symbol, limit=None)]
 
     # ---- reading ---------------------------------------------------------------------------------
     def equity(self, uow, uid: str, market: str, settle: str) -> tuple[Decimal, Decimal, Decimal]:

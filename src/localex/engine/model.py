@@ -44,6 +44,7 @@ class CancelReason(str, enum.Enum):
     IOC = "ioc"  # remainder of an immediate-or-cancel order
     FOK = "fok"  # fill-or-kill could not fill whole
     POST_ONLY = "post_only"  # post-only would have taken liquidity
+    REJECTED = "rejected"  # refused through the control plane (manual fill model)
 
 
 class Liquidity(str, enum.Enum):

@@ -5,6 +5,9 @@ points in time order (instruments interleaved; same-time points in instrument or
 each as the mark price, so every order, trigger, stop and liquidation a point crosses fires,
 in price order within the move, exactly as when the control plane sets a price. With a manual
 clock the clock is set to each point's time as it is applied, so what fires carries that time.
+Funding settles at each settlement time on the way (Engine.funding_times), in the same time
+order, before the path points of that same time. Orders a latency fill model holds back
+arrive at their due times on the way (Engine.settle_arrivals), before anything else at that time.
 """
 
 from __future__ import annotations
@@ -45,6 +48,12 @@ class Simulation:
         return heapq.merge(*(stream(key) for key in sorted(self.paths)),
                            key=lambda item: (item[0], item[1]))
 
+    def _timeline(self, start_ms: int, end_ms: int):
+        """Path points and funding settlements (inst None) in (start_ms, end_ms], in time order;
+        a settlement goes before the path points of its own time."""
+        settlements = [(t, "", None, None) for t in self.engine.funding_times(start_ms, end_ms)]
+        return heapq.merge(settlements, self._due(start_ms, end_ms), key=lambda item: (item[0], item[1]))
+
     def advance(self, ms: int) -> int:
         """Move a manual clock forward by `ms`, applying every path point on the way.
         Returns how many prices were set."""
@@ -56,10 +65,15 @@ class Simulation:
         with self._lock:
             target = clock.now_ms() + ms
             applied = 0
-            for t, _key, price, inst in self._due(self.applied_ms, target):
+            for t, _key, price, inst in self._timeline(self.applied_ms, target):
+                self.engine.settle_arrivals(t)  # orders due by t reach the book first, each at its time
                 clock.set(t)
+                if inst is None:
+                    self.engine.settle_funding(t)
+                    continue
                 self.engine.set_mark(inst.venue, inst.market, inst.symbol, price)
                 applied += 1
+            self.engine.settle_arrivals(target)
             clock.set(target)
             self.applied_ms = target
             return applied
@@ -70,8 +84,13 @@ class Simulation:
         with self._lock:
             now = self.engine.now_ms()
             applied = 0
-            for _t, _key, price, inst in self._due(self.applied_ms, now):
-                self.engine.set_mark(inst.venue, inst.market, inst.symbol, price)
+            for t, _key, price, inst in self._timeline(self.applied_ms, now):
+                self.engine.settle_arrivals(t)  # orders due by t reach the book first
+                if inst is None:
+                    self.engine.settle_funding(t)
+                    continue
+                self.engine.set_mark(inst.venue, inst.market, inst.symbol, price, at_ms=t)
                 applied += 1
+            self.engine.settle_arrivals(now)
             self.applied_ms = max(self.applied_ms, now)
             return applied

@@ -1,10 +1,11 @@
 """Spot trading: placing, cancelling and filling orders against the mark price.
 
-Fill model (the foundation's; market simulation extends it):
+The immediate fill model (the default):
 - a market order fills whole, at once, at the mark price, as taker;
 - a limit order that is marketable when placed fills whole at the mark price as taker
   (post_only is cancelled instead); otherwise gtc and post_only rest, ioc and fok cancel;
 - a resting limit order fills whole, at its own price, as maker, when the mark price reaches it.
+The latency, liquidity and manual models (engine/fills.py) change when and how much fills.
 """
 
 from __future__ import annotations
@@ -28,10 +29,21 @@ from localex.engine.errors import (
     SizePrecision,
     UnknownInstrument,
 )
+from localex.engine.fills import (
+    IMMEDIATE,
+    LATENCY,
+    LIQUIDITY,
+    MANUAL,
+    Ladder,
+    immediate,
+    size_grid,
+    takes_liquidity,
+)
 from localex.engine.model import (
     ZERO,
     CancelReason,
     Fill,
+    FillModel,
     Instrument,
     Liquidity,
     OrderStatus,
@@ -92,10 +104,14 @@ def validate_order(inst: Instrument, side: Side, order_type: OrderType, price: D
 class SpotBook:
     """Spot rules over one unit of work. Stateless: every call gets the uow it works in."""
 
-    def __init__(self, ids, clock, fee_tokens: dict[str, FeeToken]) -> None:
+    def __init__(self, ids, clock, fee_tokens: dict[str, FeeToken], models=None) -> None:
         self.ids = ids
         self.clock = clock
         self.fee_tokens = fee_tokens
+        self.models = models  # FillModels; None: every instrument fills immediately
+
+    def _model(self, uow, inst: Instrument) -> FillModel:
+        return self.models.for_instrument(uow, inst) if self.models is not None else immediate()
 
     # placing -----------------------------------------------------------------------------
     def place(self, uow, user: User, symbol: str, side: Side, order_type: OrderType,
@@ -131,16 +147,32 @@ class SpotBook:
             enter_point=enter_point, cancel_reason=CancelReason.NONE, created_ms=now, updated_ms=now,
         )
         uow.insert_spot_order(order)
-        self._on_placed(uow, user, inst, order, mark)
+        model = self._model(uow, inst)
+        if model.kind == LATENCY and model.params["ms"] > 0 and takes_liquidity(order.side, order.price, mark):
+            # it reaches the book later (arrive); until then it is live and can be cancelled
+            order.due_ms = now + model.params["ms"]
+            uow.update_spot_order(order)
+            self.models.scheduled(order.due_ms)
+            return order
+        self._on_placed(uow, user, inst, order, mark, model)
         return order
 
-    def _on_placed(self, uow, user: User, inst: Instrument, order: SpotOrder, mark: Decimal | None) -> None:
+    def _on_placed(self, uow, user: User, inst: Instrument, order: SpotOrder, mark: Decimal | None,
+                   model: FillModel | None = None) -> None:
+        kind = model.kind if model is not None else IMMEDIATE
+        if kind == MANUAL:  # waits for the control plane
+            uow.update_spot_order(order)
+            return
+        if kind == LIQUIDITY and takes_liquidity(order.side, order.price, mark) and (
+                order.order_type == OrderType.MARKET or order.force != TimeInForce.POST_ONLY):
+            self._sweep(uow, user, inst, order, mark, Ladder.of(model, inst))  # type: ignore[arg-type]
+            return
         if order.order_type == OrderType.MARKET:
             assert mark is not None
-            if order.side == Side.BUY:
-                base = (order.size / mark).quantize(Decimal(1).scaleb(-inst.size_scale), ROUND_DOWN)
+            if order.side == Side.BUY:  # what the quote still frozen for it buys
+                base = (order.frozen_amount / mark).quantize(Decimal(1).scaleb(-inst.size_scale), ROUND_DOWN)
             else:
-                base = order.size
+                base = order.size - order.filled_size
             if base <= 0:
                 self._cancel(uow, order, CancelReason.IOC)
                 return
@@ -153,7 +185,8 @@ class SpotBook:
         if marketable and order.force == TimeInForce.POST_ONLY:
             self._cancel(uow, order, CancelReason.POST_ONLY)
         elif marketable:
-            self._fill(uow, user, inst, order, mark, order.size, Liquidity.TAKER)  # type: ignore[arg-type]
+            self._fill(uow, user, inst, order, mark, order.size - order.filled_size,  # type: ignore[arg-type]
+                       Liquidity.TAKER)
         elif order.force == TimeInForce.IOC:
             self._cancel(uow, order, CancelReason.IOC)
         elif order.force == TimeInForce.FOK:
@@ -185,8 +218,50 @@ class SpotBook:
                     return amount, token.asset, fee_value
         return fee_value, received, fee_value
 
+    def _sweep(self, uow, user: User, inst: Instrument, order: SpotOrder, mark: Decimal,
+               ladder: Ladder) -> None:
+        """A taking order under the liquidity model: fill level by level from the mark, up to
+        `ladder.size` each, never beyond a limit order's price; then settle what is left."""
+        grid = size_grid(inst)
+        plan: list[tuple[Decimal, Decimal]] = []
+        if order.is_market_buy:  # size is quote coin: buy what it pays for
+            budget, whole = order.frozen_amount, False
+            for price in ladder.prices(inst, order.side, mark):
+                qty = min(ladder.size, (budget / price / grid).to_integral_value(ROUND_DOWN) * grid)
+                if qty > 0:
+                    plan.append((price, qty))
+                    budget -= price * qty
+                if qty < ladder.size:  # the money ran out before the liquidity did
+                    whole = True
+                    break
+            if plan and budget < plan[-1][0] * grid:  # spent to the last step
+                whole = True
+        else:
+            left = order.size - order.filled_size
+            for price in ladder.prices(inst, order.side, mark, order.price):
+                if left <= 0:
+                    break
+                qty = min(ladder.size, left)
+                plan.append((price, qty))
+                left -= qty
+            whole = left <= 0
+            if order.force == TimeInForce.FOK and not whole:
+                self._cancel(uow, order, CancelReason.FOK)
+                return
+        if not plan:
+            self._cancel(uow, order, CancelReason.IOC)
+            return
+        for i, (price, qty) in enumerate(plan):
+            self._fill(uow, user, inst, order, price, qty, Liquidity.TAKER,
+                       complete=whole if i == len(plan) - 1 else False)
+        if order.status.is_open and (order.order_type == OrderType.MARKET
+                                     or order.force in (TimeInForce.IOC, TimeInForce.FOK)):
+            self._cancel(uow, order, CancelReason.IOC)  # the rest finds no liquidity
+
     def _fill(self, uow, user: User, inst: Instrument, order: SpotOrder, price: Decimal,
-              base: Decimal, liquidity: Liquidity) -> Fill:
+              base: Decimal, liquidity: Liquidity, complete: bool | None = None) -> Fill:
+        """Fill `base` of the order at `price`. complete: whether this fill finishes the order
+        (None: a market order's one fill does, a limit order's when nothing remains)."""
         now = self.clock.now_ms()
         quote = price * base
         rate = inst.maker_fee if liquidity == Liquidity.MAKER else inst.taker_fee
@@ -210,7 +285,8 @@ class SpotBook:
             order.fee += fee
             order.fee_asset = fee_asset
         order.fee_value += fee_value
-        complete = order.order_type == OrderType.MARKET or order.filled_size >= order.size
+        if complete is None:
+            complete = order.order_type == OrderType.MARKET or order.filled_size >= order.size
         order.status = OrderStatus.FILLED if complete else OrderStatus.PARTIALLY_FILLED
         if complete and order.frozen_amount > 0:
             accounts.release(uow, user.uid, SPOT_ACCOUNT, order.frozen_asset, order.frozen_amount, now)
@@ -257,32 +333,87 @@ class SpotBook:
             return uow.get_spot_order_by_client_oid(uid, client_oid)
         return None
 
-    def fill_manually(self, uow, uid: str, order_id: int, size: Decimal | None) -> Fill:
-        """Fill part (or, size None, the rest) of a resting limit order at its own price, as
-        maker: how a test makes an order partially filled on purpose."""
+    def fill_manually(self, uow, uid: str, order_id: int, size: Decimal | None,
+                      price: Decimal | None = None, liquidity: Liquidity | None = None) -> Fill:
+        """Fill part (or, size None, the rest) of an open order, as the control plane asks: how a
+        test makes an order partially filled on purpose, or fills under the manual model. A limit
+        order fills at its own price as maker unless told otherwise (never beyond its price); a
+        market order at the mark as taker. A market buy's size is base coin, up to what its
+        frozen quote pays for at that price."""
         order = uow.get_spot_order(uid, order_id)
         if order is None:
             raise OrderNotFound("order not found")
-        if not order.status.is_open or order.order_type != OrderType.LIMIT:
-            raise OrderNotCancellable("only a resting limit order can be filled",
-                                      status=order.status.value)
-        remaining = order.size - order.filled_size
+        if not order.status.is_open:
+            raise OrderNotCancellable("only an open order can be filled", status=order.status.value)
+        inst = uow.get_instrument(order.venue, SPOT, order.symbol)
+        if price is None:
+            if order.price is not None:
+                price = order.price
+            else:
+                mark_row = uow.get_mark(inst.key)
+                if mark_row is None:
+                    raise NoMarkPrice(f"{inst.symbol} has no price yet", symbol=inst.symbol)
+                price = mark_row.price
+        else:
+            if price <= 0:
+                raise NonPositive("price must be positive", field="price")
+            if scale_of(price) > inst.price_scale:
+                raise PricePrecision("price scale", value=price, scale=inst.price_scale)
+            if order.price is not None and (price > order.price if order.side == Side.BUY
+                                            else price < order.price):
+                raise InvalidOrder("the price is beyond the order's limit", limit=order.price)
+        if liquidity is None:
+            liquidity = Liquidity.MAKER if order.order_type == OrderType.LIMIT else Liquidity.TAKER
+        grid = size_grid(inst)
+        if order.is_market_buy:
+            remaining = (order.frozen_amount / price / grid).to_integral_value(ROUND_DOWN) * grid
+        else:
+            remaining = order.size - order.filled_size
         size = remaining if size is None else size
         if size <= 0:
             raise NonPositive("size must be positive", field="size")
         if size > remaining:
             raise InvalidOrder("size exceeds what remains of the order", remaining=remaining)
-        inst = uow.get_instrument(order.venue, SPOT, order.symbol)
         if scale_of(size) > inst.size_scale:
             raise SizePrecision("size scale", value=size, scale=inst.size_scale)
-        return self._fill(uow, uow.get_user(uid), inst, order, order.price, size, Liquidity.MAKER)
+        complete = None
+        if order.is_market_buy:  # done once what is left cannot buy another step at this price
+            complete = order.frozen_amount - price * size < price * grid
+        elif order.order_type == OrderType.MARKET:
+            complete = order.filled_size + size >= order.size
+        return self._fill(uow, uow.get_user(uid), inst, order, price, size, liquidity, complete=complete)
+
+    def reject(self, uow, uid: str, order_id: int, reason: CancelReason = CancelReason.REJECTED) -> SpotOrder:
+        """Cancel an open order as the venue would refuse it (the manual model's "no")."""
+        order = uow.get_spot_order(uid, order_id)
+        if order is None:
+            raise OrderNotFound("order not found")
+        if not order.status.is_open:
+            raise OrderNotCancellable("order is finished", status=order.status.value)
+        return self._cancel(uow, order, reason)
+
+    def arrive(self, uow, order: SpotOrder) -> None:
+        """A latency-delayed order reaches the book: it is treated as placed now, at the mark."""
+        inst = uow.get_instrument(order.venue, SPOT, order.symbol)
+        mark_row = uow.get_mark(inst.key)
+        order.due_ms = None
+        model = self._model(uow, inst)
+        if model.kind == LATENCY:
+            model = immediate(model.scope)
+        self._on_placed(uow, uow.get_user(order.uid), inst, order, mark_row.price if mark_row else None, model)
 
     # matching on a price move ------------------------------------------------------------
     def match(self, uow, inst: Instrument, mark: Decimal) -> list[Fill]:
-        """Fill every resting order the mark price reaches, best price first, then oldest."""
+        """Fill every resting order the mark price reaches, best price first, then oldest (under
+        the liquidity model, at most its size per order and move; under the manual model none)."""
+        model = self._model(uow, inst)
+        if model.kind == MANUAL:
+            return []
+        cap = Ladder.of(model, inst).size if model.kind == LIQUIDITY else None
         crossing = [
             o for o in uow.resting_spot_orders(inst.venue, inst.symbol)
-            if (o.side == Side.BUY and o.price >= mark) or (o.side == Side.SELL and o.price <= mark)
+            if o.price is not None and o.due_ms is None
+            and ((o.side == Side.BUY and o.price >= mark) or (o.side == Side.SELL and o.price <= mark))
         ]
         crossing.sort(key=lambda o: (-o.price if o.side == Side.BUY else o.price, o.order_id))
         fills = []
@@ -290,6 +421,7 @@ class SpotBook:
         for order in crossing:
             user = users.get(order.uid) or uow.get_user(order.uid)
             users[order.uid] = user
-            fills.append(self._fill(uow, user, inst, order, order.price, order.size - order.filled_size,
-                                    Liquidity.MAKER))
+            remaining = order.size - order.filled_size
+            fills.append(self._fill(uow, user, inst, order, order.price,
+                                    remaining if cap is None else min(cap, remaining), Liquidity.MAKER))
         return fills

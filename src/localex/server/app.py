@@ -54,6 +54,7 @@ class LocalexApp:
             for venue in self.venues:
                 if venue.owns(request.path):
                     owner = venue
+                    self.engine.settle_arrivals()  # orders a latency model held back, now due
                     response = self._faulted(venue, request)
                     self.journal.record(venue.name, venue.key_header, self.engine.now_ms(), request,
                                         response)

@@ -846,6 +846,34 @@ class SqlUnitOfWork:
         return [FillModel(r.scope, r.kind, json.loads(r.params))
                 for r in self.conn.execute(select(t).order_by(t.c.scope))]
 
+    def due_orders(self, until_ms: int) -> list[tuple[int, str, int, str]]:
+        """Open orders on their way to the book (latency fill model) due by until_ms, in due
+        order: (due_ms, "spot" or the futures market, order_id, uid)."""
+        out = []
+        open_spot = [OrderStatus.LIVE.value, OrderStatus.PARTIALLY_FILLED.value]
+        for table, open_states, market in ((s.spot_orders, open_spot, None),
+                                           (s.futures_orders, _OPEN_FUTURES, True)):
+            cols = [table.c.due_ms, table.c.order_id, table.c.uid]
+            if market:
+                cols.append(table.c.market)
+            q = select(*cols).where(and_(table.c.due_ms.is_not(None), table.c.due_ms <= until_ms,
+                                         table.c.status.in_(open_states)))
+            for r in self.conn.execute(q):
+                out.append((r.due_ms, r.market if market else "spot", r.order_id, r.uid))
+        return sorted(out, key=lambda item: (item[0], item[2]))
+
+    def next_due_ms(self) -> int | None:
+        """When the next open order on its way to the book is due (None: there is none)."""
+        times = []
+        open_spot = [OrderStatus.LIVE.value, OrderStatus.PARTIALLY_FILLED.value]
+        for table, open_states in ((s.spot_orders, open_spot), (s.futures_orders, _OPEN_FUTURES)):
+            q = select(func.min(table.c.due_ms)).where(
+                and_(table.c.due_ms.is_not(None), table.c.status.in_(open_states)))
+            value = self.conn.execute(q).scalar()
+            if value is not None:
+                times.append(value)
+        return min(times) if times else None
+
     def count(self, table: str) -> int:
         return self.conn.execute(select(func.count()).select_from(s.metadata.tables[table])).scalar_one()
 

@@ -15,7 +15,7 @@ import orjson
 from localex.demo import COINW_DEMO_FUNDS, DEMO_FUNDS, install_market
 from localex.engine import Engine
 from localex.engine.clock import Clock, ManualClock
-from localex.engine.model import Balance, Fill, KeyKind, Permission, SpotOrder
+from localex.engine.model import Balance, Fill, FillModel, KeyKind, Permission, SpotOrder
 from localex.engine.spot import SPOT, SPOT_ACCOUNT
 from localex.server.app import NOT_FOUND_HTML, LocalexApp
 from localex.server.http import Request, Response
@@ -203,17 +203,41 @@ class Emulator:
         inst = self.engine.instrument(venue, market, symbol.upper())
         return None if inst is None else self.engine.mark(inst)
 
+    # fill models -------------------------------------------------------------------------
+    def set_fill_model(self, scope: str, kind: str, **params: Any) -> FillModel:
+        """How orders fill for a venue ("bitget") or an instrument ("bitget:spot:BTCUSDT"):
+        immediate, latency (ms=), liquidity (size=, step=, levels=) or manual."""
+        return self.engine.set_fill_model(scope, kind, {k: str(v) if isinstance(v, (Decimal, float)) else v
+                                                        for k, v in params.items()})
+
+    def fill_order(self, uid: str, order_id: int | str, size: Any = None, price: Any = None):
+        """Fill part (size) or all of an open order, as the manual model's control plane does: a
+        spot order answers its fill, a futures order (order, fills)."""
+        size = None if size is None else Decimal(str(size))
+        price = None if price is None else Decimal(str(price))
+        if self.engine.spot_order(uid, int(order_id)) is not None:
+            return self.engine.fill_spot_order(uid, int(order_id), size, price)
+        return self.engine.fill_futures_order(uid, int(order_id), size, price)
+
+    def reject_order(self, uid: str, order_id: int | str):
+        """Cancel an open order as refused by the venue."""
+        return self.engine.reject_order(uid, int(order_id))
+
     # clock -------------------------------------------------------------------------------
     def now_ms(self) -> int:
         """Market time (order times, requestTime)."""
         return self.engine.now_ms()
 
     def set_clock(self, ms: int) -> int:
-        self._manual_clock().set(ms)
+        """Jump market time to `ms` (no price path is walked, no funding settles)."""
+        self._manual_clock()
+        self.engine.set_clock(ms)
         return self.engine.now_ms()
 
     def advance_clock(self, ms: int) -> int:
-        self._manual_clock().advance(ms)
+        """Move market time forward, walking the price paths and settling funding on the way."""
+        self._manual_clock()
+        self.engine.advance_clock(ms)
         return self.engine.now_ms()
 
     def _manual_clock(self) -> ManualClock:

@@ -1,5 +1,5 @@
 """Bitget doc family "contract / account": accounts, account, set-leverage, set-margin,
-set-margin-mode, set-position-mode.
+set-margin-mode, set-position-mode, bill.
 
 A futures account lives in the engine under the market's name ("usdt-futures", ...), one balance
 per margin coin; position margin lives on the positions (engine/futures.py).
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from localex.engine.errors import InsufficientBalance
-from localex.engine.futures import notional, unrealized_pnl
+from localex.engine.futures import FUNDING_KIND, notional, unrealized_pnl
 from localex.engine.model import (
     ZERO,
     Instrument,
@@ -39,6 +39,11 @@ MARGIN_MODES = {"isolated": MarginMode.ISOLATED, "crossed": MarginMode.CROSSED}
 HOLD_SIDES = {"long": PositionSide.LONG, "short": PositionSide.SHORT}
 USD_COINS = ("USDT", "USDC")  # valued at one USDT each
 MONEY_PLACES = 8  # balances, fees and PnL on the mix wire
+# the engine's bill kinds as the venue's businessType names them
+BUSINESS_TYPES = {FUNDING_KIND: "contract_settle_fee"}
+BILL_KINDS = {name: kind for kind, name in BUSINESS_TYPES.items()}
+BILL_DAYS = 90  # the endpoint serves the last 90 days
+YES_NO = {"yes": True, "no": False}
 RATIO_PLACES = 16  # the venue's quotients
 
 
@@ -309,3 +314,38 @@ def set_position_mode(call: Call) -> dict:
     if market is not None:  # the demo product lines hold nothing: there is nothing to switch
         call.engine.set_position_mode(call.uid, market, mode)
     return {"posMode": POS_MODE_NAMES[mode]}
+
+
+@route("GET", "/api/v2/mix/account/bill", limit=10)
+def bill(call: Call) -> dict:
+    """The account's bills, newest first, paged by idLessThan / endId. The emulator records the
+    funding fees (businessType contract_settle_fee); other business types list nothing. `coin`
+    applies to transfers only (DOC), so it filters nothing here; `symbol` (which ccxt sends)
+    narrows to one contract."""
+    p = call.params
+    product = product_type(call)
+    p.text("coin")
+    symbol = p.symbol()
+    business = p.text("businessType")
+    p.enum("onlyFunding", YES_NO)
+    start, end = p.time_range(call.now_ms)
+    id_less_than = p.order_id("idLessThan")
+    limit = p.limit(20, 100)
+    market = market_of(product)
+    kinds = [BILL_KINDS.get(business.lower(), "")] if business is not None else list(BUSINESS_TYPES)
+    oldest = call.now_ms - BILL_DAYS * 86_400_000
+    rows = []
+    if market is not None and any(kinds):
+        bills = call.engine.bills(call.uid, account=market, kinds=kinds, symbol=symbol,
+                                  start_ms=max(start or oldest, oldest), end_ms=end,
+                                  id_less_than=id_less_than, limit=limit)
+        rows = [{"billId": str(b.bill_id),
+                 "symbol": b.symbol,
+                 "amount": money(b.amount),
+                 "fee": "0",
+                 "feeByCoupon": "",
+                 "businessType": BUSINESS_TYPES[b.kind],
+                 "coin": b.asset,
+                 "balance": money(b.balance),
+                 "cTime": str(b.created_ms)} for b in bills]
+    return {"bills": rows, "endId": rows[-1]["billId"] if rows else None}

@@ -1,5 +1,6 @@
 """Bitget doc family "contract / market" (futures public data): contracts, ticker, tickers,
-symbol-price. Also the product-type and contract look-ups every mix endpoint shares."""
+symbol-price, current-fund-rate, history-fund-rate, funding-time. Also the product-type and
+contract look-ups every mix endpoint shares."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ PRODUCT_TYPES = ("USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES",
 # accepted and list nothing.
 MARKETS = {"USDT-FUTURES": "usdt-futures", "COIN-FUTURES": "coin-futures", "USDC-FUTURES": "usdc-futures"}
 VENUE = "bitget"
+HOUR_MS = 3_600_000
+# the bounds Get Current Funding Rate shows (the page's example); the emulator does not clamp
+MIN_FUNDING_RATE, MAX_FUNDING_RATE = "-0.003", "0.003"
+HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX = 20, 100
 
 
 def product_type(call: Call, required: bool = True, default: str | None = None) -> str:
@@ -52,6 +57,12 @@ def contract(call: Call, product: str, symbol: str) -> Instrument:
 
 def required_contract(call: Call, product: str) -> Instrument:
     return contract(call, product, call.params.symbol(required=True))
+
+
+def next_funding(inst: Instrument, now_ms: int) -> int:
+    """The next settlement time: the next multiple of the interval since the epoch."""
+    period = inst.funding_interval_h * HOUR_MS
+    return (now_ms // period + 1) * period
 
 
 def mark_text(marks: dict[str, Decimal], inst: Instrument) -> str:
@@ -122,7 +133,7 @@ def ticker_row(inst: Instrument, last: str, now_ms: int) -> dict:
         "openUtc": last,
         "changeUtc24h": "0",
         "indexPrice": last,
-        "fundingRate": "0",
+        "fundingRate": fmt.plain(inst.funding_rate),
         "holdingAmount": "0",
         "deliveryStartTime": None,
         "deliveryTime": None,
@@ -168,3 +179,44 @@ def symbol_price(call: Call) -> list:
     last = mark_text(call.engine.marks(), inst)
     return [{"symbol": inst.symbol, "price": last, "indexPrice": last, "markPrice": last,
              "ts": str(call.now_ms)}]
+
+
+@route("GET", "/api/v2/mix/market/current-fund-rate", signed=False, limit=20)
+def current_fund_rate(call: Call) -> list:
+    """The rate the next settlement charges (the instrument's configured rate)."""
+    product = product_type(call)
+    symbol = call.params.symbol()
+    if symbol is not None:
+        if market_of(product) is None:
+            return []
+        insts = [contract(call, product, symbol)]
+    else:
+        insts = contracts_of(call, product)
+    return [{"symbol": inst.symbol,
+             "fundingRate": fmt.plain(inst.funding_rate),
+             "fundingRateInterval": str(inst.funding_interval_h),
+             "nextUpdate": str(next_funding(inst, call.now_ms)),
+             "minFundingRate": MIN_FUNDING_RATE,
+             "maxFundingRate": MAX_FUNDING_RATE} for inst in insts]
+
+
+@route("GET", "/api/v2/mix/market/history-fund-rate", signed=False, limit=20)
+def history_fund_rate(call: Call) -> list:
+    """Settled rates, newest first, a page at a time (pageNo from 1, pageSize up to 100)."""
+    p = call.params
+    product = product_type(call)
+    inst = required_contract(call, product)
+    size = p.integer("pageSize")
+    size = HISTORY_PAGE_DEFAULT if size is None or size == 0 else min(size, HISTORY_PAGE_MAX)
+    page = max(p.integer("pageNo") or 1, 1)
+    settled = call.engine.funding_history(inst.venue, inst.market, inst.symbol)
+    return [{"symbol": inst.symbol, "fundingRate": fmt.plain(rate), "fundingTime": str(at)}
+            for at, rate in settled[(page - 1) * size:page * size]]
+
+
+@route("GET", "/api/v2/mix/market/funding-time", signed=False, limit=20)
+def funding_time(call: Call) -> list:
+    product = product_type(call)
+    inst = required_contract(call, product)
+    return [{"symbol": inst.symbol, "nextFundingTime": str(next_funding(inst, call.now_ms)),
+             "ratePeriod": str(inst.funding_interval_h)}]

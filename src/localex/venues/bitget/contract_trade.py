@@ -64,6 +64,7 @@ CANCEL_REASONS = {
     CancelReason.FOK: "normal_cancel",
     CancelReason.POST_ONLY: "normal_cancel",
     CancelReason.STP: "stp_cancel",
+    CancelReason.REJECTED: "",  # refused by the venue itself: no documented value
 }
 # why the engine made an order -> Bitget's orderSource
 SOURCES = {"liquidation": "liquidation", "tp": "pos_profit_market", "sl": "pos_loss_market",

@@ -32,6 +32,7 @@ CANCEL_REASONS = {
     CancelReason.FOK: "normal_cancel",
     CancelReason.POST_ONLY: "normal_cancel",
     CancelReason.STP: "stp_cancel",
+    CancelReason.REJECTED: "",  # refused by the venue itself: no documented value
 }
 HISTORY_DAYS = 90
 FEE_TOKEN = "BGB"

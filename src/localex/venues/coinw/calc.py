@@ -80,6 +80,12 @@ def shown_fee(fee: Decimal) -> Decimal:
     return fmt.cut(fee, 4)
 
 
+def shown_funding(funding: Decimal) -> Decimal:
+    """A position's funding as the positions endpoints show it (fundingFee): paid positive,
+    received negative, cut to 8 decimals."""
+    return fmt.cut(funding, 8)
+
+
 def shown_margin(margin: Decimal, open_fee: Decimal) -> Decimal:
     """A position's margin as shown: its position margin less the opening fee, cut to 4 decimals."""
     return fmt.cut(margin - open_fee, 4)

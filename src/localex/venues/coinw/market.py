@@ -174,9 +174,9 @@ def klines(call: Call) -> list:
 
 @route("GET", "/v1/perpum/fundingRate", signed=False, limit=8)
 def funding_rate(call: Call) -> dict:
-    """The last settled funding rate. The emulator charges no funding, so it is 0. USDC-margined
-    contracts answer 9001, as the venue does for BTC_USDC."""
+    """The funding rate (the instrument's configured rate, which the next settlement charges),
+    a JSON number. USDC-margined contracts answer 9001, as the venue does for BTC_USDC."""
     inst = find_contract(call.engine, call.params.text("instrument", required=True))
     if inst is None or inst.settle != "USDT":
         raise CoinWError(9001)
-    return {"value": 0}
+    return {"value": num(inst.funding_rate)}

@@ -483,7 +483,7 @@ def position_row(book: Book, pos: Position) -> dict:
         "currentPiece": num(pieces),
         "direction": pos.side.value,
         "fee": text(calc.shown_fee(open_fee)),
-        "fundingFee": "0",
+        "fundingFee": text(calc.shown_funding(pos.funding)),
         "fundingSettle": 0,
         "id": pos.position_id,
         "indexPrice": num(mark),
