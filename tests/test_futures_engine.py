@@ -452,3 +452,24 @@ def test_money_is_conserved_over_a_random_session(engine, seed):
     for u in users:
         for b in engine.balances(u):
             assert b.available >= 0 and b.frozen >= 0
+
+
+def test_a_resting_close_whose_position_closed_otherwise_trades_nothing():
+    """A take-profit closes the position first; the resting close order then finds nothing
+    to close: it is cancelled, with no fill and no money moved."""
+    engine = Engine(open_store(":memory:"), clock=ManualClock(), seed=9)
+    install_market(engine)
+    uid = engine.create_user("bitget", name="t").uid
+    engine.fund(uid, "USDT", D("10000"), account="usdt-futures")
+    engine.set_position_mode(uid, "usdt-futures", PositionMode.HEDGE)
+    engine.place_futures_order(uid, "usdt-futures", "BTCUSDT", pos_side=PositionSide.LONG,
+                               trade_side=TradeSide.OPEN, order_type=OrderType.MARKET, size=D("0.01"),
+                               tp_price=D("96000"))
+    close = engine.place_futures_order(uid, "usdt-futures", "BTCUSDT", pos_side=PositionSide.LONG,
+                                       trade_side=TradeSide.CLOSE, order_type=OrderType.LIMIT,
+                                       size=D("0.01"), price=D("96500"))
+    engine.set_mark("bitget", "usdt-futures", "BTCUSDT", D("97000"))  # TP at 96000 fires first
+    after = engine.futures_order(uid, close.order_id)
+    assert after.status.value == "cancelled" and after.filled_size == 0
+    assert [f.order_id for f in engine.futures_fills(uid)].count(close.order_id) == 0
+    assert engine.positions(uid) == []

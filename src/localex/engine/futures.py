@@ -477,6 +477,10 @@ class FuturesBook:
         left, unreduced = size, ZERO
         if order.trade_side is TradeSide.CLOSE:
             left = self._close(uow, inst, order, price, left, rate, liquidity, now)
+            if left > 0:
+                # the position shrank or closed some other way (a TP/SL, another close): only
+                # what was there trades; the rest of the order is cancelled
+                unreduced, size, left = left, size - left, ZERO
         elif acct.position_mode is PositionMode.ONE_WAY:
             left = self._close(uow, inst, order, price, left, rate, liquidity, now, netting=True)
             if order.reduce_only:
@@ -490,6 +494,7 @@ class FuturesBook:
         order.status = FuturesStatus.FILLED if complete else FuturesStatus.PARTIALLY_FILLED
         if unreduced > 0:
             order.status = FuturesStatus.CANCELLED
+            order.cancel_reason = CancelReason.NONE
         if complete and order.frozen > 0:
             accounts.release(uow, order.uid, inst.market, inst.settle, order.frozen, now)
             order.frozen = ZERO
