@@ -349,3 +349,25 @@ def test_price_paths_move_with_the_clock(http, world):
     finally:
         world.engine.simulation.reset()
         world.engine.set_clock(saved)
+
+
+def test_futures_orders_and_positions_through_the_control_plane(http, world):
+    from localex.engine.model import PositionSide, TradeSide
+
+    uid = new_user(http)
+    ok(http.post("/localex/balances", json={"uid": uid, "asset": "USDT", "amount": "5000",
+                                           "account": "usdt-futures"}))
+    order = world.engine.place_futures_order(uid, "usdt-futures", "BTCUSDT", pos_side=PositionSide.LONG,
+                                             trade_side=TradeSide.OPEN, order_type=OrderType.MARKET,
+                                             size=D("0.01"))
+    rows = ok(http.get("/localex/orders", params={"uid": uid, "market": "usdt-futures"}))
+    assert [(r["orderId"], r["status"], r["size"]) for r in rows] == [(order.order_id, "filled", "0.01")]
+    assert ok(http.get("/localex/orders", params={"uid": uid, "market": "usdt-futures",
+                                                  "status": "open"})) == []
+    assert ok(http.get("/localex/orders", params={"uid": uid})) == []  # spot by default
+    positions = ok(http.get("/localex/positions", params={"uid": uid, "symbol": "btcusdt"}))
+    assert [(p["side"], p["size"], p["open"]) for p in positions] == [("long", "0.01", True)]
+    assert ok(http.get("/localex/positions", params={"uid": uid, "status": "closed"})) == []
+    error(http.get("/localex/positions", params={"uid": uid, "status": "gone"}), 400, "bad_field")
+    error(http.get("/localex/positions"), 400, "missing_field")
+    error(http.get("/localex/positions", params={"uid": "0000000000"}), 404, "not_found")

@@ -107,6 +107,7 @@ class ControlPlane:
             ("GET", "/localex/prices"): self.prices,
             ("POST", "/localex/prices"): self.set_price,
             ("GET", "/localex/orders"): self.orders,
+            ("GET", "/localex/positions"): self.positions,
             ("POST", "/localex/orders/fill"): self.fill_order,
             ("POST", "/localex/orders/reject"): self.reject_order,
             ("GET", "/localex/fill-models"): self.list_fill_models,
@@ -245,8 +246,27 @@ class ControlPlane:
         if status not in ("all", "open", "closed"):
             raise ControlError(400, "bad_field", "'status' is one of all, open, closed")
         open_only = {"all": None, "open": True, "closed": False}[status]
-        return to_json(self.engine.spot_orders(uid, open_only=open_only, symbol=q.get("symbol"),
-                                               limit=1000))
+        market = q.get("market", "spot")
+        symbol = q.get("symbol").upper() if q.get("symbol") else None
+        if market == "spot":
+            return to_json(self.engine.spot_orders(uid, open_only=open_only, symbol=symbol, limit=1000))
+        return to_json(self.engine.futures_orders(uid, market=market, open_only=open_only,
+                                                  symbol=symbol, limit=1000))
+
+    def positions(self, request: Request) -> list:
+        """A user's futures positions: ?uid=&market=&symbol=&status=open|closed|all"""
+        q = request.query
+        uid = q.get("uid")
+        if not uid:
+            raise ControlError(400, "missing_field", "'uid' is required")
+        self.engine.get_user(uid)
+        status = q.get("status", "open")
+        if status not in ("all", "open", "closed"):
+            raise ControlError(400, "bad_field", "'status' is one of all, open, closed")
+        open_only = {"all": None, "open": True, "closed": False}[status]
+        symbol = q.get("symbol").upper() if q.get("symbol") else None
+        return to_json(self.engine.positions(uid, market=q.get("market"), symbol=symbol,
+                                             open_only=open_only))
 
     def fill_order(self, request: Request) -> dict:
         """Fill part ("size") or all of an open spot or futures order: {"uid", "orderId", "size",
