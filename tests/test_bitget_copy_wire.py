@@ -273,6 +273,15 @@ def test_a_trader_closing_a_tracked_position_with_place_order_is_refused(wire, c
     assert len(cp.e.positions(lead.uid)) == 1
 
 
+def test_a_trader_stays_in_hedge_mode(wire, cp):
+    lead = cp.trader()
+    body = {"productType": "USDT-FUTURES", "posMode": "one_way_mode"}
+    wire.error(wire.post(lead, "/api/v2/mix/account/set-position-mode", body), "43011",
+               "The parameter does not meet the specification posMode: elite traders trade copy "
+               "symbols in hedge mode only")
+    assert cp.e.futures_account(lead.uid, "usdt-futures").position_mode.value == "hedge"
+
+
 # ---- the rest of the trader side --------------------------------------------------------------------
 
 def test_history_track_rows_and_order(wire, cp, world):

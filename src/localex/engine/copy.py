@@ -136,6 +136,10 @@ class FollowerNotFound(NotFound):
     """The trader has no such follower."""
 
 
+class TraderHedgeOnly(DomainError):
+    """An elite trader's copy-trading markets stay in hedge mode."""
+
+
 class NothingToClose(DomainError):
     pass
 

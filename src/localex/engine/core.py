@@ -473,8 +473,13 @@ class Engine:
             return uow.get_futures_account(uid, market)
 
     def set_position_mode(self, uid: str, market: str, mode: PositionMode) -> FuturesAccount:
+        from localex.engine.copy import TraderHedgeOnly
+
         with self.tx() as uow:
-            self._user(uow, uid)
+            user = self._user(uow, uid)
+            if (mode is PositionMode.ONE_WAY and user.elite_trader
+                    and any(cs.enabled for cs in uow.list_copy_symbols(uid, market))):
+                raise TraderHedgeOnly("copy trading is hedge mode only", market=market)
             return self.futures.set_position_mode(uow, uid, market, mode)
 
     def set_merge_positions(self, uid: str, market: str, merge: bool) -> FuturesAccount:

@@ -40,6 +40,7 @@ MESSAGES: dict[str, str] = {
     # orders and balances
     "43001": "The order does not exist",
     "43006": "The order quantity is less than the minimum transaction quantity",
+    "43011": "The parameter does not meet the specification {0}",
     "43012": "Insufficient balance",
     "43115": "The current symbol is not open for trading, please try again later",
     "43118": "clientOrderId duplicate",
@@ -202,6 +203,8 @@ def _copy_trading(exc: dom.DomainError) -> BitgetError | None:
     for kind, code in simple.items():
         if isinstance(exc, kind):
             return BitgetError(code)
+    if isinstance(exc, cp.TraderHedgeOnly):
+        return BitgetError("43011", "posMode: elite traders trade copy symbols in hedge mode only")
     if isinstance(exc, cp.TraderLeverageTooHigh):
         return BitgetError("40914", d["maximum"])
     if isinstance(exc, cp.TraderBelowMinimum):
