@@ -69,6 +69,7 @@ from localex.engine.model import (
     TradeSide,
     User,
 )
+from localex.engine.orders import cancellable, find_order
 from localex.engine.spot import scale_of
 from localex.engine.fills import (
     IMMEDIATE,
@@ -629,22 +630,12 @@ class FuturesBook:
 
     def cancel(self, uow, uid: str, order_id: int | None, client_oid: str | None,
                symbol: str | None = None) -> FuturesOrder:
-        order = self.find(uow, uid, order_id, client_oid)
-        if order is None or (symbol is not None and order.symbol != symbol):
-            raise OrderNotFound("order not found")
-        if not order.status.is_open:
-            raise OrderNotCancellable("order is finished", status=order.status.value)
+        order = cancellable(self.find(uow, uid, order_id, client_oid), symbol)
         return self._cancel(uow, order, CancelReason.USER)
 
     def find(self, uow, uid: str, order_id: int | None, client_oid: str | None) -> FuturesOrder | None:
-        if order_id is not None:
-            order = uow.get_futures_order(uid, order_id)
-            if order is not None and client_oid and order.client_oid != client_oid:
-                return None
-            return order
-        if client_oid:
-            return uow.get_futures_order_by_client_oid(uid, client_oid)
-        return None
+        return find_order(uid, order_id, client_oid, uow.get_futures_order,
+                          uow.get_futures_order_by_client_oid)
 
     # ---- arrivals, manual fills and rejections (fill models) ------------------------------------
     def arrive(self, uow, order: FuturesOrder) -> None:

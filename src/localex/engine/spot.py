@@ -53,6 +53,7 @@ from localex.engine.model import (
     TimeInForce,
     User,
 )
+from localex.engine.orders import cancellable, find_order
 
 SPOT = "spot"
 SPOT_ACCOUNT = "spot"
@@ -316,22 +317,12 @@ class SpotBook:
 
     def cancel(self, uow, user: User, symbol: str | None, order_id: int | None,
                client_oid: str | None) -> SpotOrder:
-        order = self.find(uow, user.uid, order_id, client_oid)
-        if order is None or (symbol is not None and order.symbol != symbol):
-            raise OrderNotFound("order not found")
-        if not order.status.is_open:
-            raise OrderNotCancellable("order is finished", status=order.status.value)
+        order = cancellable(self.find(uow, user.uid, order_id, client_oid), symbol)
         return self._cancel(uow, order, CancelReason.USER)
 
     def find(self, uow, uid: str, order_id: int | None, client_oid: str | None) -> SpotOrder | None:
-        if order_id is not None:
-            order = uow.get_spot_order(uid, order_id)
-            if order is not None and client_oid and order.client_oid != client_oid:
-                return None
-            return order
-        if client_oid:
-            return uow.get_spot_order_by_client_oid(uid, client_oid)
-        return None
+        return find_order(uid, order_id, client_oid, uow.get_spot_order,
+                          uow.get_spot_order_by_client_oid)
 
     def fill_manually(self, uow, uid: str, order_id: int, size: Decimal | None,
                       price: Decimal | None = None, liquidity: Liquidity | None = None) -> Fill:
