@@ -39,7 +39,7 @@ from localex.engine.clock import ManualClock
 from localex.engine.copy import FollowerSetting
 from localex.engine.model import DEFAULT_PERMISSIONS, OrderType, Permission, PositionSide, TradeSide
 from localex.server.app import LocalexApp
-from localex.server.http import Request
+from localex.wire.http import Request
 from localex.store import open_store
 from localex.store import schema as s
 

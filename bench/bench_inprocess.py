@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
         serve()
         return
 
-    from localex.server.http import Request
+    from localex.wire.http import Request
     from localex.testing import Emulator, mock_exchanges
 
     targets: dict[str, Callable] = {}

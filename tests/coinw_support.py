@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 from localex.client import CoinWClient
-from localex.server.ratelimit import NoRateLimiter
+from localex.wire.ratelimit import NoRateLimiter
 
 FUTURES = "futures"
 ORDER = "/v1/perpum/order"

@@ -842,7 +842,7 @@ def test_the_public_market_group_is_limited_to_thirty_a_second_per_ip(world, htt
 def test_serve_starts_a_funded_coinw_user(tmp_path):
     from localex.cli import build_app
     from localex.demo import credentials
-    from localex.server.http import Request
+    from localex.wire.http import Request
 
     app, accounts = build_app(str(tmp_path / "demo.db"), seed=3)
     [coinw] = [a for a in accounts if a.venue == "coinw"]

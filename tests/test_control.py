@@ -13,7 +13,7 @@ from localex.engine import Engine
 from localex.engine.clock import ManualClock
 from localex.engine.model import OrderType, Side
 from localex.server.app import LocalexApp
-from localex.server.http import Request
+from localex.wire.http import Request
 from localex.store import open_store
 
 

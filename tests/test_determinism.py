@@ -11,7 +11,7 @@ from localex.demo import install_market, set_price_paths
 from localex.engine import Engine
 from localex.engine.clock import ManualClock
 from localex.server.app import LocalexApp
-from localex.server.http import Request
+from localex.wire.http import Request
 from localex.store import open_store
 
 T0 = 1_767_225_600_000

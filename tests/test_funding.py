@@ -22,7 +22,7 @@ from localex.engine.errors import DomainError
 from localex.engine.futures import liquidation_price
 from localex.engine.model import MarginMode, OrderType, PositionMode, PositionSide, TradeSide
 from localex.server.app import LocalexApp
-from localex.server.http import Request
+from localex.wire.http import Request
 from localex.store import open_store
 from localex.testing import mock_exchanges
 

@@ -17,7 +17,7 @@ import localex
 from localex.engine.clock import ManualClock
 from localex.engine.errors import Conflict, DomainError, NotFound
 from localex.engine.model import CancelReason, KeyKind, Liquidity, Permission
-from localex.server.http import Request, Response
+from localex.wire.http import Request, Response
 
 
 REJECT_REASONS = ("rejected", "user", "ioc", "fok", "post_only", "stp")

@@ -11,10 +11,10 @@ import logging
 
 from localex.control import ControlPlane
 from localex.engine.clock import Clock, ManualClock
-from localex.server.http import Request, Response
+from localex.wire.http import Request, Response
 from localex.server.faults import Faults, gateway_page
 from localex.server.journal import Journal
-from localex.server.ratelimit import MemoryRateLimiter, NoRateLimiter
+from localex.wire.ratelimit import MemoryRateLimiter, NoRateLimiter
 from localex.venues.bitget import BitgetVenue
 from localex.venues.coinw import CoinWVenue
 

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from http import HTTPStatus
 
-from localex.server.http import Request
+from localex.wire.http import Request
 
 KINDS = ("error", "http", "rate_limit", "latency", "drop")
 

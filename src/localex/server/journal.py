@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Iterable
 
-from localex.server.http import Request, Response
+from localex.wire.http import Request, Response
 
 REDACTED = "<redacted>"
 # request headers that would let a reader replay or forge a request

@@ -22,7 +22,7 @@ import time
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
-from localex.server.http import Request, Response
+from localex.wire.http import Request, Response
 
 CLIENT_IP = "127.0.0.1"
 

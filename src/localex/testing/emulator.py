@@ -18,7 +18,7 @@ from localex.engine.clock import Clock, ManualClock
 from localex.engine.model import Balance, Fill, FillModel, KeyKind, Permission, SpotOrder
 from localex.engine.spot import SPOT, SPOT_ACCOUNT
 from localex.server.app import NOT_FOUND_HTML, LocalexApp
-from localex.server.http import Request, Response
+from localex.wire.http import Request, Response
 from localex.store import open_store
 
 #: Request headers the log never shows (they would let a reader replay or forge a request).

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from localex.engine.model import ApiKey, KeyKind
-from localex.server.http import Request
+from localex.wire.http import Request
 from localex.venues.bitget.errors import BitgetError
 from localex.venues.bitget.params import is_long
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from localex.server.http import Response
+from localex.wire.http import Response
 from localex.venues.bitget.errors import BitgetError
 
 

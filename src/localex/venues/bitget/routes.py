@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from localex.engine.model import ApiKey, Permission
-from localex.server.http import Request
+from localex.wire.http import Request
 from localex.venues.bitget.params import Params
 
 

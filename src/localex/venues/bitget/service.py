@@ -8,8 +8,8 @@ import orjson
 
 from localex.engine.clock import Clock, SystemClock
 from localex.engine.errors import DomainError
-from localex.server.http import Request, Response
-from localex.server.ratelimit import RateLimiter
+from localex.wire.http import Request, Response
+from localex.wire.ratelimit import RateLimiter
 from localex.venues.bitget import envelope
 from localex.venues.bitget.auth import authenticate
 from localex.venues.bitget.errors import MESSAGES, PERMISSION_NAMES, BitgetError, from_domain

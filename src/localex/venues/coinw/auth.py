@@ -18,7 +18,7 @@ import hmac
 from urllib.parse import unquote, unquote_plus
 
 from localex.engine.model import ApiKey
-from localex.server.http import Request
+from localex.wire.http import Request
 from localex.venues.coinw.errors import CoinWError
 
 TIMESTAMP_WINDOW_MS = 30_000

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import orjson
 
-from localex.server.http import Response
+from localex.wire.http import Response
 from localex.venues.coinw.errors import GATEWAY_CODES, NULL_DATA_CODES, CoinWError
 
 NO_DATA = object()  # a handler's answer when the venue sends no "data"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from localex.engine.model import ApiKey, Permission
-from localex.server.http import Request
+from localex.wire.http import Request
 from localex.venues.coinw.params import Params
 
 GLOBAL_UID_LIMIT = (100, 1000)  # group B: every private futures endpoint, per UID

@@ -7,8 +7,8 @@ import logging
 
 from localex.engine.clock import Clock, SystemClock
 from localex.engine.errors import DomainError
-from localex.server.http import Request, Response
-from localex.server.ratelimit import RateLimiter
+from localex.wire.http import Request, Response
+from localex.wire.ratelimit import RateLimiter
 from localex.venues.coinw import envelope
 from localex.venues.coinw.auth import authenticate
 from localex.venues.coinw.errors import MESSAGES, CoinWError, from_domain
