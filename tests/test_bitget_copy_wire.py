@@ -512,7 +512,7 @@ def test_control_plane_makes_traders_and_followers(wire, cp, world, http):
     assert followed.status_code == 200 and followed.json()["active"] is True, followed.text
     tr = cp.open(lead)
     rows = http.get("/localex/copy/tracking", params={"uid": lead.uid}).json()
-    assert [r["trackingNo"] for r in rows] == [tr.tracking_no]
+    assert [r["trackingNo"] for r in rows] == [str(tr.tracking_no)]  # ids as strings
     assert [(c["followerUid"], c["openSize"]) for c in rows[0]["copies"]] == [(fan.uid, "0.002")]
     bad = http.post("/localex/copy/followers", json={"uid": fan.uid, "traderUid": lead.uid})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "missing_field"

@@ -144,7 +144,7 @@ def test_set_price_runs_matching(http, world):
                     "fills": []}
     body = ok(http.post("/localex/prices", json={"venue": "bitget", "symbol": "BTCUSDT", "price": "93000"}))
     (fill,) = body["fills"]
-    assert fill["orderId"] == order.order_id and fill["uid"] == alice.uid
+    assert fill["orderId"] == str(order.order_id) and fill["uid"] == alice.uid
     assert fill["price"] == "94000" and fill["size"] == "0.01" and fill["liquidity"] == "maker"
     assert ok(http.get("/localex/prices"))["bitget:spot:BTCUSDT"] == "93000"
     assert world.engine.spot_order(alice.uid, order_id=order.order_id).status.value == "filled"
@@ -169,8 +169,8 @@ def test_orders_with_status_filter(http, world):
     cancelled = e.place_spot_order(alice.uid, "ETHUSDT", Side.BUY, OrderType.LIMIT, D("0.1"), D("3000"))
     e.cancel_spot_order(alice.uid, order_id=cancelled.order_id)
 
-    def ids(**params):
-        return [o["orderId"] for o in ok(http.get("/localex/orders", params={"uid": alice.uid, **params}))]
+    def ids(**params):  # ids come as strings (a JavaScript number would round them)
+        return [int(o["orderId"]) for o in ok(http.get("/localex/orders", params={"uid": alice.uid, **params}))]
 
     assert ids() == [cancelled.order_id, filled.order_id, live.order_id]  # newest first
     assert ids(status="all") == ids()
@@ -191,7 +191,7 @@ def test_manual_fill_of_a_resting_order(http, world):
     fill = ok(http.post("/localex/orders/fill", json={"uid": uid, "orderId": str(order.order_id),
                                                       "size": "0.005"}))
     assert (fill["orderId"], fill["size"], fill["price"], fill["liquidity"]) == (
-        order.order_id, "0.005", "90000", "maker")
+        str(order.order_id), "0.005", "90000", "maker")
     assert world.engine.spot_order(uid, order.order_id).status.value == "partially_filled"
     error(http.post("/localex/orders/fill", json={"uid": uid, "orderId": str(order.order_id),
                                                   "size": "1"}), 400, "rejected")
@@ -361,7 +361,7 @@ def test_futures_orders_and_positions_through_the_control_plane(http, world):
                                              trade_side=TradeSide.OPEN, order_type=OrderType.MARKET,
                                              size=D("0.01"))
     rows = ok(http.get("/localex/orders", params={"uid": uid, "market": "usdt-futures"}))
-    assert [(r["orderId"], r["status"], r["size"]) for r in rows] == [(order.order_id, "filled", "0.01")]
+    assert [(r["orderId"], r["status"], r["size"]) for r in rows] == [(str(order.order_id), "filled", "0.01")]
     assert ok(http.get("/localex/orders", params={"uid": uid, "market": "usdt-futures",
                                                   "status": "open"})) == []
     assert ok(http.get("/localex/orders", params={"uid": uid})) == []  # spot by default
@@ -371,3 +371,26 @@ def test_futures_orders_and_positions_through_the_control_plane(http, world):
     error(http.get("/localex/positions", params={"uid": uid, "status": "gone"}), 400, "bad_field")
     error(http.get("/localex/positions"), 400, "missing_field")
     error(http.get("/localex/positions", params={"uid": "0000000000"}), 404, "not_found")
+
+
+def test_ids_are_json_strings_exact_to_the_last_digit(http, world):
+    """19-digit ids do not survive a JavaScript number (1796112909637000880 reads back as
+    1796112909637001000): the control plane sends them as strings, as the venues do."""
+    import re
+
+    from localex.engine.model import PositionSide, TradeSide
+
+    uid = new_user(http)
+    ok(http.post("/localex/balances", json={"uid": uid, "asset": "USDT", "amount": "5000",
+                                           "account": "usdt-futures"}))
+    order = world.engine.place_futures_order(uid, "usdt-futures", "BTCUSDT", pos_side=PositionSide.LONG,
+                                             trade_side=TradeSide.OPEN, order_type=OrderType.MARKET,
+                                             size=D("0.01"))
+    raw = http.get("/localex/orders", params={"uid": uid, "market": "usdt-futures"}).content
+    assert f'"orderId":"{order.order_id}"'.encode() in raw
+    (row,) = orjson.loads(raw)
+    assert re.fullmatch(r"[1-9]\d{18}", row["orderId"]) and isinstance(row["positionId"], str)
+    (position,) = ok(http.get("/localex/positions", params={"uid": uid}))
+    assert position["positionId"] == row["positionId"] == str(order.position_id)
+    # a number stays a number where it is not an id
+    assert isinstance(position["leverage"], int) and isinstance(row["createdMs"], int)

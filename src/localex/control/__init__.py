@@ -33,13 +33,24 @@ class ControlError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+def _is_id(field_name: str) -> bool:
+    """An identifier field (order_id, trade_id, position_id, tracking_no, ...): sent as a string,
+    as the venues send them, since 19-digit numbers do not survive a JavaScript number."""
+    return field_name.endswith(("_id", "_no"))
+
+
 def to_json(obj: Any) -> Any:
-    """Engine values as JSON: Decimals as strings, enums by value, dataclasses as objects."""
+    """Engine values as JSON: Decimals as strings, enums by value, dataclasses as objects, ids
+    (fields named *_id / *_no) as strings."""
     if dataclasses.is_dataclass(obj):
         out = {}
         for f in dataclasses.fields(obj):
             name = "".join(w if i == 0 else w.capitalize() for i, w in enumerate(f.name.split("_")))
-            out[name] = to_json(getattr(obj, f.name))
+            value = getattr(obj, f.name)
+            if _is_id(f.name) and isinstance(value, int) and not isinstance(value, bool):
+                out[name] = str(value)
+            else:
+                out[name] = to_json(value)
         return out
     if isinstance(obj, Decimal):
         return format(obj, "f")

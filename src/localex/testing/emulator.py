@@ -212,7 +212,8 @@ class Emulator:
 
     def fill_order(self, uid: str, order_id: int | str, size: Any = None, price: Any = None):
         """Fill part (size) or all of an open order, as the manual model's control plane does: a
-        spot order answers its fill, a futures order (order, fills)."""
+        spot order answers its fill, a futures order (order, fills). `order_id` is the engine's
+        int or the string the venues and the control plane send."""
         size = None if size is None else Decimal(str(size))
         price = None if price is None else Decimal(str(price))
         if self.engine.spot_order(uid, int(order_id)) is not None:
@@ -220,7 +221,7 @@ class Emulator:
         return self.engine.fill_futures_order(uid, int(order_id), size, price)
 
     def reject_order(self, uid: str, order_id: int | str):
-        """Cancel an open order as refused by the venue."""
+        """Cancel an open order as refused by the venue (`order_id`: int or string)."""
         return self.engine.reject_order(uid, int(order_id))
 
     # clock -------------------------------------------------------------------------------
