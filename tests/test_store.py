@@ -258,3 +258,68 @@ def test_a_0001_store_with_data_upgrades_to_head(tmp_path):
         assert _schema_diff(store) == []
     finally:
         store.close()
+
+
+# the unit of work's buffer and the caches ---------------------------------------------------
+def test_a_savepoint_that_fails_undoes_only_its_own_writes():
+    store = open_store(":memory:")
+    with store.transaction() as uow:
+        uow.insert_user(User(uid="1000000001", venue="bitget", name="kept", created_ms=1))
+        uow.put_balance(Balance(uid="1000000001", account="spot", asset="USDT", available=D(1)))
+        first = uow.next_sequence("bitget.id", 10)
+        with pytest.raises(RuntimeError):
+            with uow.savepoint():
+                uow.put_balance(Balance(uid="1000000001", account="spot", asset="USDT", available=D(2)))
+                uow.insert_user(User(uid="1000000002", venue="bitget", name="lost", created_ms=2))
+                uow.next_sequence("bitget.id", 10)
+                assert len(uow.list_users()) == 2  # a query flushes inside the savepoint
+                raise RuntimeError("boom")
+        assert uow.get_balance("1000000001", "spot", "USDT").available == D(1)
+        assert uow.get_user("1000000002") is None
+        assert [u.uid for u in uow.list_users()] == ["1000000001"]
+        assert uow.next_sequence("bitget.id", 0) == first + 1
+    with store.transaction() as uow:
+        assert uow.get_balance("1000000001", "spot", "USDT").available == D(1)
+        assert counts(store)["users"] == 1
+        assert uow.next_sequence("bitget.id", 0) == first + 2
+
+
+def test_repeated_writes_to_one_row_reach_the_database_once():
+    store = open_store(":memory:")
+    with store.transaction() as uow:
+        uow.insert_user(User(uid="1000000001", venue="bitget", name="a", created_ms=1))
+        uow.next_sequence("bitget.id", 0)
+    before = store.statements
+    with store.transaction() as uow:
+        for i in range(100):
+            uow.put_balance(Balance(uid="1000000001", account="spot", asset="USDT", available=D(i)))
+            uow.next_sequence("bitget.id", 0)
+        assert uow.get_balance("1000000001", "spot", "USDT").available == D(99)
+    # BEGIN, one balance upsert, one sequence upsert, COMMIT
+    assert store.statements - before == 4
+    with store.transaction(read_only=True) as uow:
+        assert uow.list_balances("1000000001")[0].available == D(99)
+
+
+def test_cached_rows_follow_commits_and_ignore_rollbacks(tmp_path):
+    store = open_store(str(tmp_path / "c.db"))
+    with store.transaction() as uow:
+        uow.insert_user(User(uid="1000000001", venue="bitget", name="a", created_ms=1))
+    with store.transaction(read_only=True) as uow:
+        assert uow.get_user("1000000001").name == "a"  # now cached
+    with pytest.raises(RuntimeError):
+        with store.transaction() as uow:
+            uow.update_user(User(uid="1000000001", venue="bitget", name="b", created_ms=1))
+            assert uow.get_user("1000000001").name == "b"
+            raise RuntimeError("boom")
+    with store.transaction(read_only=True) as uow:
+        assert uow.get_user("1000000001").name == "a"
+    with store.transaction() as uow:
+        uow.update_user(User(uid="1000000001", venue="bitget", name="c", created_ms=1))
+    with store.transaction(read_only=True) as uow:
+        assert uow.get_user("1000000001").name == "c"
+    with store.transaction() as uow:  # SQL outside the buffer drops the caches
+        uow.conn.execute(text("update users set name = 'd'"))
+    with store.transaction(read_only=True) as uow:
+        assert uow.get_user("1000000001").name == "d"
+    store.close()

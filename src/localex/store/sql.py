@@ -1,4 +1,23 @@
-"""SQL backend over SQLAlchemy Core. SQLite is the embedded default; the schema is portable."""
+"""SQL backend over SQLAlchemy Core. SQLite is the embedded default; the schema is portable.
+
+How it stays lean (docs/architecture.md, "The store"):
+
+- Every statement is built with SQLAlchemy Core once per shape and compiled once per dialect; a
+  call runs the compiled text on the DB-API cursor of one persistent connection, with the column
+  types' own bind and result processors, and rows become dataclasses through a mapper generated
+  once per table (no per-row reflection).
+- A unit of work buffers its writes: repeated writes to one row coalesce into one, and the rest
+  are flushed with executemany when the transaction commits, or earlier for the tables a query
+  is about to read (a query always sees the unit's own writes). Reads by primary key see the
+  buffer first.
+- Id sequences live in memory within a unit of work and are written once when it commits.
+- Rows that change only through this store (users, API keys, instruments, mark prices, fill
+  models) and the sequences are cached across transactions when the store is the database's
+  only writer (SQLite): a unit of work that commits publishes the rows it wrote; one that rolls
+  back publishes nothing; raw SQL (`uow.conn`) or a bulk delete drops the affected caches.
+- A read-only unit of work on SQLite issues no BEGIN/COMMIT (the in-process lock already
+  serialises every unit of work); a writing one begins at once (IMMEDIATE on a file).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +27,9 @@ import json
 import threading
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
-from sqlalchemy import and_, bindparam, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import and_, bindparam, create_engine, delete, event, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
@@ -57,258 +76,617 @@ from localex.engine.copy import (
 from localex.store import schema as s
 
 
+def _plain(value: Any) -> Any:
+    """A field's value as its column stores it (enums by value, sets and tuples comma-joined)."""
+    if value is None or value.__class__ is str:
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (frozenset, set)):
+        return ",".join(sorted(v.value if isinstance(v, enum.Enum) else v for v in value))
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return value
+
+
 def _to_row(obj: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {}
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        if isinstance(value, enum.Enum):
-            value = value.value
-        elif isinstance(value, (frozenset, set)):
-            value = ",".join(sorted(v.value if isinstance(v, enum.Enum) else v for v in value))
-        elif isinstance(value, tuple):
-            value = ",".join(value)
-        row[f.name] = value
-    return row
+    return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
 
 
 def _split(text: str) -> list[str]:
     return [part for part in text.split(",") if part]
 
 
-def _user(row) -> User:
-    return User(uid=row.uid, venue=row.venue, name=row.name, created_ms=row.created_ms,
-                fee_deduction=bool(row.fee_deduction), elite_trader=bool(row.elite_trader))
+def _permissions(text: str) -> frozenset:
+    return frozenset(Permission(p) for p in _split(text))
 
 
-def _key(row) -> ApiKey:
-    return ApiKey(
-        key=row.key, uid=row.uid, venue=row.venue, secret=row.secret, passphrase=row.passphrase,
-        kind=KeyKind(row.kind), permissions=frozenset(Permission(p) for p in _split(row.permissions)),
-        ip_whitelist=tuple(_split(row.ip_whitelist)), created_ms=row.created_ms, label=row.label,
-    )
+def _addresses(text: str) -> tuple:
+    return tuple(_split(text))
 
 
-def _instrument(row) -> Instrument:
-    return Instrument(**row._mapping)
-
-
-def _balance(row) -> Balance:
-    return Balance(**row._mapping)
-
-
-def _spot_order(row) -> SpotOrder:
-    m = dict(row._mapping)
-    m["side"] = Side(m["side"])
-    m["order_type"] = OrderType(m["order_type"])
-    m["force"] = TimeInForce(m["force"])
-    m["status"] = OrderStatus(m["status"])
-    m["cancel_reason"] = CancelReason(m["cancel_reason"])
-    return SpotOrder(**m)
-
-
-def _fill(row) -> Fill:
-    m = dict(row._mapping)
-    m["side"] = Side(m["side"])
-    m["order_type"] = OrderType(m["order_type"])
-    m["liquidity"] = Liquidity(m["liquidity"])
-    return Fill(**m)
-
-
-# Statements on the hot read path are built once: building a statement per call costs more than
-# running it.
-_USER = select(s.users).where(s.users.c.uid == bindparam("uid"))
-_KEY = select(s.api_keys).where(s.api_keys.c.key == bindparam("key"))
-_SPOT_ORDER = select(s.spot_orders).where(
-    and_(s.spot_orders.c.uid == bindparam("uid"), s.spot_orders.c.order_id == bindparam("order_id")))
-_SPOT_ORDER_BY_CLIENT_OID = select(s.spot_orders).where(
-    and_(s.spot_orders.c.uid == bindparam("uid"), s.spot_orders.c.client_oid == bindparam("client_oid")))
-_MARK = select(s.mark_prices).where(s.mark_prices.c.instrument == bindparam("instrument"))
-_INSTRUMENT = select(s.instruments).where(
-    and_(s.instruments.c.venue == bindparam("venue"), s.instruments.c.market == bindparam("market"),
-         s.instruments.c.symbol == bindparam("symbol")))
-_BALANCE = select(s.balances).where(
-    and_(s.balances.c.uid == bindparam("uid"), s.balances.c.account == bindparam("account"),
-         s.balances.c.asset == bindparam("asset")))
-
-
-# Inserts and primary-key updates are built once per table and reused with new parameters.
-_BUILT: dict = {}
-
-
-def _insert_row(conn, table, row: dict) -> None:
-    stmt = _BUILT.get(("insert", table.name))
-    if stmt is None:
-        stmt = _BUILT[("insert", table.name)] = insert(table)
-    conn.execute(stmt, row)
-
-
-def _update_row(conn, table, row: dict) -> int:
-    """Update the row whose primary key `row` names; returns how many rows changed."""
-    built = _BUILT.get(("update", table.name))
-    if built is None:
-        pk = [c.name for c in table.primary_key.columns]
-        stmt = (update(table)
-                .where(and_(*(table.c[name] == bindparam("pk_" + name) for name in pk)))
-                .values({c.name: bindparam(c.name) for c in table.columns if c.name not in pk}))
-        built = _BUILT[("update", table.name)] = (stmt, pk)
-    stmt, pk = built
-    params = {k: v for k, v in row.items() if k not in pk}
-    params.update({"pk_" + name: row[name] for name in pk})
-    return conn.execute(stmt, params).rowcount
-
-
-def _typed(cls, row, **enums):
-    """A dataclass from a row whose columns carry the field names; enum fields converted."""
-    m = dict(row._mapping)
-    for name, enum_type in enums.items():
-        if m.get(name) is not None:
-            m[name] = enum_type(m[name])
-    return cls(**m)
-
-
+_OPEN_SPOT = (OrderStatus.LIVE.value, OrderStatus.PARTIALLY_FILLED.value)
+_OPEN_FUTURES = (FuturesStatus.UNTRIGGERED.value, FuturesStatus.LIVE.value,
+                 FuturesStatus.PARTIALLY_FILLED.value)
 _ORDER_ENUMS = dict(kind=OrderKind, side=Side, pos_side=PositionSide, trade_side=TradeSide,
                     order_type=OrderType, force=TimeInForce, status=FuturesStatus,
                     margin_mode=MarginMode, cancel_reason=CancelReason)
-_OPEN_FUTURES = [FuturesStatus.UNTRIGGERED.value, FuturesStatus.LIVE.value,
-                 FuturesStatus.PARTIALLY_FILLED.value]
-_POSITION = select(s.positions).where(s.positions.c.position_id == bindparam("position_id"))
-_FUTURES_ORDER = select(s.futures_orders).where(
-    and_(s.futures_orders.c.uid == bindparam("uid"), s.futures_orders.c.order_id == bindparam("order_id")))
+
+# table -> (dataclass, converters from a column's value to its field's, by column name)
+_CLASSES: dict[str, tuple[type, dict[str, Callable]]] = {
+    "users": (User, {}),
+    "api_keys": (ApiKey, dict(kind=KeyKind, permissions=_permissions, ip_whitelist=_addresses)),
+    "instruments": (Instrument, {}),
+    "mark_prices": (MarkPrice, {}),
+    "balances": (Balance, {}),
+    "spot_orders": (SpotOrder, dict(side=Side, order_type=OrderType, force=TimeInForce,
+                                    status=OrderStatus, cancel_reason=CancelReason)),
+    "spot_fills": (Fill, dict(side=Side, order_type=OrderType, liquidity=Liquidity)),
+    "futures_accounts": (FuturesAccount, dict(position_mode=PositionMode)),
+    "symbol_settings": (SymbolSettings, dict(margin_mode=MarginMode)),
+    "positions": (Position, dict(side=PositionSide, margin_mode=MarginMode)),
+    "futures_orders": (FuturesOrder, _ORDER_ENUMS),
+    "futures_fills": (FuturesFill, dict(side=Side, pos_side=PositionSide, trade_side=TradeSide,
+                                        liquidity=Liquidity)),
+    "copy_traders": (CopyTrader, {}),
+    "copy_symbols": (CopySymbol, {}),
+    "copy_follows": (Follow, {}),
+    "copy_follower_settings": (FollowerSetting, {}),
+    "copy_tracking": (Tracking, {}),
+    "copy_follower_orders": (FollowerCopy, {}),
+    "copy_profit_shares": (ProfitShare, {}),
+    "bills": (Bill, {}),
+    "fill_models": (FillModel, dict(params=json.loads)),
+}
+_DUMP_SPECIAL: dict[tuple[str, str], Callable] = {
+    ("fill_models", "params"): lambda params: json.dumps(params, sort_keys=True),
+}
+
+# Tables whose rows change only through this store: cached across transactions (sole writer).
+CACHED_TABLES = frozenset({"users", "api_keys", "instruments", "mark_prices", "fill_models"})
+
+_CLEAN, _INSERT, _UPDATE, _UPSERT = 0, 1, 2, 3
+_MISSING = object()
+
+
+class _Select:
+    """A SELECT compiled once: its text, its parameters in order, its result processors."""
+
+    __slots__ = ("sql", "spec", "names", "positional", "procs")
+
+    def __init__(self, stmt, dialect) -> None:
+        compiled = stmt.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.positional = compiled.positional
+        by_name = {name: bp for bp, name in compiled.bind_names.items()}
+        order = list(compiled.positiontup) if compiled.positional else list(by_name)
+        self.names = order
+        self.spec = [(name, by_name[name].type.bind_processor(dialect), by_name[name].value)
+                     for name in order]
+        self.procs = [c.type.result_processor(dialect, None) for c in stmt.selected_columns] \
+            if hasattr(stmt, "selected_columns") else []
+
+    def args(self, params: dict):
+        out = []
+        for name, proc, default in self.spec:
+            value = params[name] if name in params else default
+            out.append(proc(value) if proc is not None else value)
+        return tuple(out) if self.positional else dict(zip(self.names, out))
+
+    def processed(self, rows):
+        procs = self.procs
+        if not any(procs):
+            return rows
+        return [tuple(p(v) if p is not None else v for p, v in zip(procs, row)) for row in rows]
+
+
+class _Write:
+    """An INSERT / UPDATE / upsert of whole rows compiled once; parameters come from row tuples
+    already in bound form, in the table's column order."""
+
+    __slots__ = ("sql", "index", "names", "positional")
+
+    def __init__(self, stmt, dialect, columns: list[str]) -> None:
+        compiled = stmt.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.positional = compiled.positional
+        by_name = {name: bp for bp, name in compiled.bind_names.items()}
+        order = list(compiled.positiontup) if compiled.positional else list(by_name)
+        position = {name: i for i, name in enumerate(columns)}
+        self.names = order
+        self.index = [position[name[3:] if name.startswith("pk_") else name] for name in order]
+
+    def params(self, rows):
+        index = self.index
+        if self.positional:
+            if index == list(range(len(index))):
+                return rows
+            return [tuple(row[i] for i in index) for row in rows]
+        return [{n: row[i] for n, i in zip(self.names, index)} for row in rows]
+
+
+class _Table:
+    """One table's compiled statements, its row mapper and dumper, for one dialect."""
+
+    def __init__(self, table, dialect) -> None:
+        self.table = table
+        self.name = table.name
+        self.columns = [c.name for c in table.columns]
+        self.pk_names = [c.name for c in table.primary_key.columns]
+        self.pk_index = [self.columns.index(n) for n in self.pk_names]
+        ints = [isinstance(table.c[n].type, s.Integer) for n in self.pk_names]
+        self.pk_ints = ints if any(ints) else None
+        self.cls, convs = _CLASSES.get(self.name, (None, {}))
+        env: dict[str, Any] = {"cls": self.cls}
+        load, dump = [], []
+        for i, col in enumerate(table.columns):
+            result = col.type.result_processor(dialect, None)
+            bind = col.type.bind_processor(dialect)
+            expr = f"t[{i}]"
+            if result is not None:
+                env[f"r{i}"] = result
+                expr = f"r{i}({expr})"
+            conv = convs.get(col.name)
+            if conv is not None:
+                env[f"c{i}"] = conv
+                expr = f"(None if t[{i}] is None else c{i}({expr}))"
+            load.append(expr)
+            value = f"o.{col.name}"
+            special = _DUMP_SPECIAL.get((self.name, col.name))
+            if special is not None:
+                env[f"s{i}"] = special
+                value = f"s{i}({value})"
+            elif not isinstance(col.type, (s.Money, s.Integer, s.BigInteger)):
+                value = f"_plain({value})"
+            if bind is not None:
+                env[f"b{i}"] = bind
+                value = f"b{i}({value})"
+            dump.append(value)
+        env["_plain"] = _plain
+        code = (f"def load(t):\n    return cls({', '.join(load)})\n"
+                f"def dump(o):\n    return ({', '.join(dump)},)\n")
+        exec(code, env)  # noqa: S102 - generated from the schema, once per table
+        self.load: Callable = env["load"]
+        self.dump: Callable = env["dump"]
+        cols = {c: bindparam(c, type_=table.c[c].type) for c in self.columns}
+        self.insert = _Write(insert(table).values(cols), dialect, self.columns)
+        non_pk = [c for c in self.columns if c not in self.pk_names]
+        pk_match = and_(*(table.c[n] == bindparam("pk_" + n, type_=table.c[n].type) for n in self.pk_names))
+        self.update = _Write(update(table).where(pk_match).values({c: cols[c] for c in non_pk}),
+                             dialect, self.columns) if non_pk else None
+        self.upsert = self._upsert(dialect, cols, non_pk)
+        self.by_pk = _Select(select(table).where(pk_match), dialect)
+
+    def _upsert(self, dialect, cols, non_pk):
+        if dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        elif dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            return None  # update, then insert what did not exist (SqlUnitOfWork._flush_upserts)
+        stmt = dialect_insert(self.table).values(cols)
+        if non_pk:
+            stmt = stmt.on_conflict_do_update(index_elements=self.pk_names,
+                                              set_={c: stmt.excluded[c] for c in non_pk})
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=self.pk_names)
+        return _Write(stmt, dialect, self.columns)
+
+    def pk_of(self, row: tuple) -> tuple:
+        return tuple(row[i] for i in self.pk_index)
+
+
+_TABLES: dict[tuple[str, str], _Table] = {}
+
+
+def _meta(dialect, table) -> _Table:
+    key = (dialect.name, table.name)
+    meta = _TABLES.get(key)
+    if meta is None:
+        meta = _TABLES[key] = _Table(table, dialect)
+    return meta
+
+
+_COMPARE = {
+    "=": lambda c, b: c == b, "<": lambda c, b: c < b, ">": lambda c, b: c > b,
+    "<=": lambda c, b: c <= b, ">=": lambda c, b: c >= b,
+}
 
 
 class SqlUnitOfWork:
     """Every read and write of one transaction. Commit happens when the block exits cleanly."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    def __init__(self, store: "SqlStore", read_only: bool = False) -> None:
+        self.store = store
+        self.read_only = read_only
+        self._pending: dict[str, dict[tuple, tuple[int, tuple]]] = {}
+        self._clean: dict[str, dict[tuple, tuple]] = {}
+        self._written: set[str] = set()  # tables this unit wrote (their cached rows are not used)
+        self._raw: set[str] = set()  # tables changed by SQL outside the row buffer
+        self._seq: dict[str, int | None] = {}
+        self._seq_dirty: set[str] = set()
+        self._undo: list[tuple[dict, dict, set]] = []  # per open savepoint
+        self._touched: dict[str, set] = {}  # primary keys written, of the cached tables
+
+    # plumbing ----------------------------------------------------------------------------
+    @property
+    def conn(self) -> Connection:
+        """The SQLAlchemy connection, for SQL this class does not write (snapshots, bulk loads):
+        everything buffered is flushed first, and every cache is dropped when the unit ends."""
+        self.flush()
+        self._raw.update(s.metadata.tables)
+        self._written.update(s.metadata.tables)
+        self._clean.clear()
+        self.store._ensure_tx()
+        return self.store._sa
+
+    def _m(self, table) -> _Table:
+        return _meta(self.store.dialect, table)
+
+    def _fetch(self, q: _Select, params: dict, tables=()) -> list:
+        for name in tables:
+            if name in self._pending:
+                self._flush_table(name)
+        store = self.store
+        store.statements += 1
+        cur = store._cur
+        cur.execute(q.sql, q.args(params))
+        return cur.fetchall()
+
+    def _get(self, table, pk: tuple):
+        """The row with this primary key as a bound tuple (None: absent)."""
+        name = table.name
+        meta = self._m(table)
+        if meta.pk_ints:
+            try:
+                pk = tuple(int(v) if i else v for v, i in zip(pk, meta.pk_ints))
+            except (TypeError, ValueError):
+                return None  # an integer key that is not one matches no row
+        pend = self._pending.get(name)
+        if pend is not None:
+            entry = pend.get(pk)
+            if entry is not None:
+                return entry[1]
+        clean = self._clean.get(name)
+        if clean is not None:
+            row = clean.get(pk, _MISSING)
+            if row is not _MISSING:
+                return row
+        cache = self.store._cache.get(name)
+        if cache is not None and name not in self._written:
+            row = cache.get(pk, _MISSING)
+            if row is not _MISSING:
+                return row
+        rows = self._fetch(meta.by_pk, dict(zip(("pk_" + n for n in meta.pk_names), pk)))
+        row = rows[0] if rows else None
+        self._clean.setdefault(name, {})[pk] = row
+        if cache is not None and row is not None and name not in self._written:
+            cache[pk] = row
+        return row
+
+    def _load(self, table, pk: tuple):
+        row = self._get(table, pk)
+        return None if row is None else self._m(table).load(row)
+
+    def _put(self, table, obj, op: int) -> None:
+        meta = self._m(table)
+        row = meta.dump(obj)
+        self._put_row(meta, row, op)
+
+    def _put_row(self, meta: _Table, row: tuple, op: int) -> None:
+        name = meta.name
+        pk = meta.pk_of(row)
+        pend = self._pending.get(name)
+        if pend is None:
+            pend = self._pending[name] = {}
+        prev = pend.get(pk)
+        if self._undo:
+            self._undo[-1][0].setdefault((name, pk), prev)
+        if prev is not None and prev[0] != _UPDATE:
+            op = prev[0]  # an insert or an upsert stays one, with the newest values
+        pend[pk] = (op, row)
+        if name in CACHED_TABLES:
+            self._touched.setdefault(name, set()).add(pk)
+        clean = self._clean.get(name)
+        if clean is not None:
+            clean.pop(pk, None)
+        self._written.add(name)
+
+    def flush(self) -> None:
+        """Write everything buffered (tables in dependency order) and the sequences."""
+        for table in s.metadata.sorted_tables:
+            if table.name in self._pending:
+                self._flush_table(table.name)
+        self._flush_sequences()
+
+    def _flush_table(self, name: str) -> None:
+        pend = self._pending.pop(name, None)
+        if not pend:
+            return
+        store = self.store
+        store._ensure_tx()
+        meta = self._m(s.metadata.tables[name])
+        clean = self._clean.setdefault(name, {})
+        undo = self._undo[-1][0] if self._undo else None
+        run_op, run = None, []
+        for pk, (op, row) in pend.items():
+            if undo is not None:
+                undo.setdefault((name, pk), (op, row))
+            if op != run_op and run:
+                self._write(meta, run_op, run)
+                run = []
+            run_op = op
+            run.append(row)
+            clean[pk] = row
+        if run:
+            self._write(meta, run_op, run)
+
+    def _write(self, meta: _Table, op: int, rows: list) -> None:
+        store = self.store
+        cur = store._cur
+        if op == _INSERT:
+            stmt = meta.insert
+        elif op == _UPDATE:
+            stmt = meta.update
+        else:
+            stmt = meta.upsert
+            if stmt is None:  # a dialect without an upsert: update, then insert what was missing
+                for row in rows:
+                    store.statements += 1
+                    cur.execute(meta.update.sql, meta.update.params([row])[0])
+                    if cur.rowcount == 0:
+                        store.statements += 1
+                        cur.execute(meta.insert.sql, meta.insert.params([row])[0])
+                return
+        if stmt is None:  # an update of a table that is all primary key: nothing to change
+            return
+        store.statements += 1
+        if len(rows) == 1:
+            cur.execute(stmt.sql, stmt.params(rows)[0])
+        else:
+            cur.executemany(stmt.sql, stmt.params(rows))
+
+    def _flush_sequences(self) -> None:
+        if not self._seq_dirty:
+            return
+        meta = self._m(s.sequences)
+        rows = [(name, self._seq[name]) for name in sorted(self._seq_dirty)]
+        self._seq_dirty.clear()
+        self.store._ensure_tx()
+        self._write(meta, _UPSERT, rows)
+
+    def _raw_sql(self, table, stmt, params: dict | None = None) -> int:
+        """Run a statement this class writes by hand on `table` (a delete): the table's buffer is
+        flushed first and its cached rows dropped."""
+        name = table.name
+        if name in self._pending:
+            self._flush_table(name)
+        self._clean.pop(name, None)
+        self._raw.add(name)
+        self._written.add(name)
+        self.store._ensure_tx()
+        result = self.store._sa.execute(stmt, params or {})
+        return result.rowcount
+
+    def _finish(self) -> None:
+        self.flush()
+
+    def _publish(self) -> None:
+        """After commit: the caches learn what this unit wrote."""
+        store = self.store
+        for name in self._raw:
+            if name in store._cache:
+                store._cache[name].clear()
+            if name == "sequences":
+                store._seq.clear()
+        for name, pks in self._touched.items():
+            cache = store._cache.get(name)
+            if cache is None or name in self._raw:
+                continue
+            clean = self._clean.get(name, {})
+            for pk in pks:
+                row = clean.get(pk)
+                if row is None:
+                    cache.pop(pk, None)
+                else:
+                    cache[pk] = row
+        if store.sole_writer and "sequences" not in self._raw:
+            store._seq.update(self._seq)
+
+    def _discard(self) -> None:
+        store = self.store
+        for name in self._raw:
+            if name in store._cache:
+                store._cache[name].clear()
+            if name == "sequences":
+                store._seq.clear()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: what happens inside is undone alone if it raises."""
+        store = self.store
+        store._ensure_tx()
+        store._savepoints += 1
+        name = f"sp{store._savepoints}"
+        store.statements += 1
+        store._cur.execute(f"SAVEPOINT {name}")
+        self._undo.append(({}, dict(self._seq), set(self._seq_dirty)))
+        try:
+            yield
+        except BaseException:
+            undo, seq, seq_dirty = self._undo.pop()
+            store.statements += 2
+            store._cur.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            store._cur.execute(f"RELEASE SAVEPOINT {name}")
+            for (table, pk), entry in undo.items():
+                pend = self._pending.setdefault(table, {})
+                if entry is None:
+                    pend.pop(pk, None)
+                else:
+                    pend[pk] = entry
+            self._clean.clear()  # rows read inside may have seen what was undone
+            self._seq, self._seq_dirty = seq, seq_dirty
+            raise
+        else:
+            undo = self._undo.pop()[0]
+            if self._undo:
+                outer = self._undo[-1][0]
+                for key, entry in undo.items():
+                    outer.setdefault(key, entry)
+            store.statements += 1
+            store._cur.execute(f"RELEASE SAVEPOINT {name}")
+
+    def _select(self, table, where: list, order=(), limit: int | None = None, columns=None,
+                tables=None) -> list:
+        """Rows of `table` matching `where` [(column, op, value)], op one of = < > <= >= in
+        notin; ordered by `order` [(column, descending)]. Whole rows mapped to their dataclass,
+        or with `columns`, tuples of those columns' values."""
+        shape = (table.name, tuple((c, op, len(v) if op in ("in", "notin") else 0) for c, op, v in where),
+                 tuple(order), limit is not None, columns)
+        store = self.store
+        q = store._selects.get(shape)
+        if q is None:
+            q = store._selects[shape] = _Select(self._build(table, shape[1], order, limit, columns),
+                                                store.dialect)
+        params: dict[str, Any] = {}
+        for i, (_c, op, value) in enumerate(where):
+            if op in ("in", "notin"):
+                for j, v in enumerate(value):
+                    params[f"w{i}_{j}"] = v
+            else:
+                params[f"w{i}"] = value
+        if limit is not None:
+            params["lim"] = limit
+        rows = self._fetch(q, params, tables or (table.name,))
+        if columns is None:
+            load = self._m(table).load
+            return [load(r) for r in rows]
+        return q.processed(rows)
+
+    @staticmethod
+    def _build(table, where, order, limit, columns):
+        cond = []
+        for i, (c, op, n) in enumerate(where):
+            col = table.c[c]
+            if op == "in":
+                cond.append(col.in_([bindparam(f"w{i}_{j}", type_=col.type) for j in range(n)]))
+            elif op == "notin":
+                cond.append(col.not_in([bindparam(f"w{i}_{j}", type_=col.type) for j in range(n)]))
+            else:
+                cond.append(_COMPARE[op](col, bindparam(f"w{i}", type_=col.type)))
+        q = select(*(table.c[c] for c in columns)) if columns else select(table)
+        if cond:
+            q = q.where(and_(*cond))
+        if order:
+            q = q.order_by(*(table.c[c].desc() if desc else table.c[c] for c, desc in order))
+        if limit:
+            q = q.limit(bindparam("lim", type_=s.Integer()))
+        return q
+
+    def _custom(self, key: str, build: Callable, params: dict, tables) -> tuple[_Select, list]:
+        store = self.store
+        q = store._selects.get(key)
+        if q is None:
+            q = store._selects[key] = _Select(build(), store.dialect)
+        return q, self._fetch(q, params, tables)
 
     # sequences ---------------------------------------------------------------------------
     def next_sequence(self, name: str, floor: int) -> int:
         """max(last + 1, floor), stored; monotonic within the store."""
-        current = self.conn.execute(
-            select(s.sequences.c.value).where(s.sequences.c.name == name)
-        ).scalar_one_or_none()
-        if current is None:
-            value = floor
-            self.conn.execute(insert(s.sequences).values(name=name, value=value))
-        else:
-            value = max(current + 1, floor)
-            self.conn.execute(update(s.sequences).where(s.sequences.c.name == name).values(value=value))
+        current = self._seq.get(name, _MISSING)
+        if current is _MISSING:
+            store = self.store
+            current = store._seq.get(name, _MISSING) if store.sole_writer else _MISSING
+            if current is _MISSING:
+                t = s.sequences
+                q, rows = self._custom("seq", lambda: select(t.c.value).where(
+                    t.c.name == bindparam("name", type_=t.c.name.type)), {"name": name}, ())
+                current = rows[0][0] if rows else None
+        value = floor if current is None else max(current + 1, floor)
+        self._seq[name] = value
+        self._seq_dirty.add(name)
         return value
 
     # users and keys ------------------------------------------------------------------------
     def insert_user(self, user: User) -> None:
-        _insert_row(self.conn, s.users, _to_row(user))
+        self._put(s.users, user, _INSERT)
 
     def update_user(self, user: User) -> None:
-        _update_row(self.conn, s.users, _to_row(user))
+        self._put(s.users, user, _UPDATE)
 
     def get_user(self, uid: str) -> User | None:
-        row = self.conn.execute(_USER, {"uid": uid}).first()
-        return _user(row) if row else None
+        return self._load(s.users, (uid,))
 
     def find_user(self, venue: str, name: str) -> User | None:
-        row = self.conn.execute(
-            select(s.users).where(and_(s.users.c.venue == venue, s.users.c.name == name))
-        ).first()
-        return _user(row) if row else None
+        found = self._select(s.users, [("venue", "=", venue), ("name", "=", name)])
+        return found[0] if found else None
 
     def list_users(self, venue: str | None = None) -> list[User]:
-        q = select(s.users).order_by(s.users.c.created_ms, s.users.c.uid)
-        if venue:
-            q = q.where(s.users.c.venue == venue)
-        return [_user(r) for r in self.conn.execute(q)]
+        where = [("venue", "=", venue)] if venue else []
+        return self._select(s.users, where, (("created_ms", False), ("uid", False)))
 
     def insert_key(self, key: ApiKey) -> None:
-        _insert_row(self.conn, s.api_keys, _to_row(key))
+        self._put(s.api_keys, key, _INSERT)
 
     def get_key(self, key: str) -> ApiKey | None:
-        row = self.conn.execute(_KEY, {"key": key}).first()
-        return _key(row) if row else None
+        return self._load(s.api_keys, (key,))
 
     def list_keys(self, uid: str) -> list[ApiKey]:
-        q = select(s.api_keys).where(s.api_keys.c.uid == uid).order_by(s.api_keys.c.created_ms)
-        return [_key(r) for r in self.conn.execute(q)]
+        return self._select(s.api_keys, [("uid", "=", uid)], (("created_ms", False),))
 
     # instruments and prices ---------------------------------------------------------------
     def put_instrument(self, inst: Instrument) -> None:
-        t = s.instruments
-        key = and_(t.c.venue == inst.venue, t.c.market == inst.market, t.c.symbol == inst.symbol)
-        row = _to_row(inst)
-        if self.conn.execute(select(t.c.symbol).where(key)).first():
-            self.conn.execute(update(t).where(key).values(**row))
-        else:
-            _insert_row(self.conn, t, row)
+        self._put(s.instruments, inst, _UPSERT)
 
     def get_instrument(self, venue: str, market: str, symbol: str) -> Instrument | None:
-        row = self.conn.execute(_INSTRUMENT, {"venue": venue, "market": market, "symbol": symbol}).first()
-        return _instrument(row) if row else None
+        return self._load(s.instruments, (venue, market, symbol))
 
     def list_instruments(self, venue: str | None = None, market: str | None = None) -> list[Instrument]:
-        t = s.instruments
-        q = select(t).order_by(t.c.venue, t.c.market, t.c.symbol)
-        if venue:
-            q = q.where(t.c.venue == venue)
-        if market:
-            q = q.where(t.c.market == market)
-        return [_instrument(r) for r in self.conn.execute(q)]
+        where = ([("venue", "=", venue)] if venue else []) + ([("market", "=", market)] if market else [])
+        return self._select(s.instruments, where, (("venue", False), ("market", False), ("symbol", False)))
 
     def set_mark(self, mark: MarkPrice) -> None:
-        t = s.mark_prices
-        row = _to_row(mark)
-        if self.conn.execute(select(t.c.instrument).where(t.c.instrument == mark.instrument)).first():
-            self.conn.execute(update(t).where(t.c.instrument == mark.instrument).values(**row))
-        else:
-            _insert_row(self.conn, t, row)
+        self._put(s.mark_prices, mark, _UPSERT)
 
     def get_mark(self, instrument: str) -> MarkPrice | None:
-        row = self.conn.execute(_MARK, {"instrument": instrument}).first()
-        return MarkPrice(**row._mapping) if row else None
+        return self._load(s.mark_prices, (instrument,))
 
     def list_marks(self) -> list[MarkPrice]:
-        t = s.mark_prices
-        return [MarkPrice(**r._mapping) for r in self.conn.execute(select(t).order_by(t.c.instrument))]
+        return self._select(s.mark_prices, [], (("instrument", False),))
 
     # balances ----------------------------------------------------------------------------
     def get_balance(self, uid: str, account: str, asset: str) -> Balance:
-        row = self.conn.execute(_BALANCE, {"uid": uid, "account": account, "asset": asset}).first()
-        return _balance(row) if row else Balance(uid=uid, account=account, asset=asset)
+        found = self._load(s.balances, (uid, account, asset))
+        return found if found is not None else Balance(uid=uid, account=account, asset=asset)
 
     def put_balance(self, bal: Balance) -> None:
-        t = s.balances
-        row = _to_row(bal)
-        if _update_row(self.conn, t, row) == 0:
-            _insert_row(self.conn, t, row)
+        self._put(s.balances, bal, _UPSERT)
 
     def list_balances(self, uid: str, account: str | None = None) -> list[Balance]:
-        t = s.balances
-        q = select(t).where(t.c.uid == uid).order_by(t.c.account, t.c.asset)
-        if account:
-            q = q.where(t.c.account == account)
-        return [_balance(r) for r in self.conn.execute(q)]
+        where = [("uid", "=", uid)] + ([("account", "=", account)] if account else [])
+        return self._select(s.balances, where, (("account", False), ("asset", False)))
 
     def sum_balances(self, asset: str) -> Decimal:
-        t = s.balances
         total = ZERO
-        for r in self.conn.execute(select(t.c.available, t.c.frozen).where(t.c.asset == asset)):
-            total += r.available + r.frozen
+        for available, frozen in self._select(s.balances, [("asset", "=", asset)],
+                                              columns=("available", "frozen")):
+            total += available + frozen
         return total
 
     # spot orders and fills ----------------------------------------------------------------
     def insert_spot_order(self, order: SpotOrder) -> None:
-        _insert_row(self.conn, s.spot_orders, _to_row(order))
+        self._put(s.spot_orders, order, _INSERT)
 
     def update_spot_order(self, order: SpotOrder) -> None:
-        t = s.spot_orders
-        _update_row(self.conn, t, _to_row(order))
+        self._put(s.spot_orders, order, _UPDATE)
 
     def get_spot_order(self, uid: str, order_id: int) -> SpotOrder | None:
-        row = self.conn.execute(_SPOT_ORDER, {"uid": uid, "order_id": order_id}).first()
-        return _spot_order(row) if row else None
+        order = self._load(s.spot_orders, (order_id,))
+        return order if order is not None and order.uid == uid else None
 
     def get_spot_order_by_client_oid(self, uid: str, client_oid: str) -> SpotOrder | None:
-        row = self.conn.execute(_SPOT_ORDER_BY_CLIENT_OID, {"uid": uid, "client_oid": client_oid}).first()
-        return _spot_order(row) if row else None
+        found = self._select(s.spot_orders, [("uid", "=", uid), ("client_oid", "=", client_oid)])
+        return found[0] if found else None
 
     def list_spot_orders(
         self,
@@ -323,44 +701,30 @@ class SqlUnitOfWork:
         limit: int = 100,
     ) -> list[SpotOrder]:
         """Newest first. open_only True: live and partially filled; False: finished; None: all."""
-        t = s.spot_orders
-        cond = [t.c.uid == uid]
-        open_states = [OrderStatus.LIVE.value, OrderStatus.PARTIALLY_FILLED.value]
+        where: list = [("uid", "=", uid)]
         if open_only is True:
-            cond.append(t.c.status.in_(open_states))
+            where.append(("status", "in", _OPEN_SPOT))
         elif open_only is False:
-            cond.append(t.c.status.not_in(open_states))
+            where.append(("status", "notin", _OPEN_SPOT))
         if symbol:
-            cond.append(t.c.symbol == symbol)
+            where.append(("symbol", "=", symbol))
         if order_id is not None:
-            cond.append(t.c.order_id == order_id)
+            where.append(("order_id", "=", order_id))
         if start_ms is not None:
-            cond.append(t.c.created_ms >= start_ms)
+            where.append(("created_ms", ">=", start_ms))
         if end_ms is not None:
-            cond.append(t.c.created_ms <= end_ms)
+            where.append(("created_ms", "<=", end_ms))
         if id_less_than is not None:
-            cond.append(t.c.order_id < id_less_than)
-        q = select(t).where(and_(*cond)).order_by(t.c.order_id.desc()).limit(limit)
-        return [_spot_order(r) for r in self.conn.execute(q)]
+            where.append(("order_id", "<", id_less_than))
+        return self._select(s.spot_orders, where, (("order_id", True),), limit)
 
     def resting_spot_orders(self, venue: str, symbol: str) -> list[SpotOrder]:
         """Open limit orders of one instrument, oldest first."""
-        t = s.spot_orders
-        q = (
-            select(t)
-            .where(
-                and_(
-                    t.c.venue == venue,
-                    t.c.symbol == symbol,
-                    t.c.status.in_([OrderStatus.LIVE.value, OrderStatus.PARTIALLY_FILLED.value]),
-                )
-            )
-            .order_by(t.c.order_id)
-        )
-        return [_spot_order(r) for r in self.conn.execute(q)]
+        return self._select(s.spot_orders, [("venue", "=", venue), ("symbol", "=", symbol),
+                                            ("status", "in", _OPEN_SPOT)], (("order_id", False),))
 
     def insert_fill(self, fill: Fill) -> None:
-        _insert_row(self.conn, s.spot_fills, _to_row(fill))
+        self._put(s.spot_fills, fill, _INSERT)
 
     def list_fills(
         self,
@@ -373,108 +737,89 @@ class SqlUnitOfWork:
         id_less_than: int | None = None,
         limit: int = 100,
     ) -> list[Fill]:
-        t = s.spot_fills
-        cond = [t.c.uid == uid]
+        where: list = [("uid", "=", uid)]
         if symbol:
-            cond.append(t.c.symbol == symbol)
+            where.append(("symbol", "=", symbol))
         if order_id is not None:
-            cond.append(t.c.order_id == order_id)
+            where.append(("order_id", "=", order_id))
         if start_ms is not None:
-            cond.append(t.c.created_ms >= start_ms)
+            where.append(("created_ms", ">=", start_ms))
         if end_ms is not None:
-            cond.append(t.c.created_ms <= end_ms)
+            where.append(("created_ms", "<=", end_ms))
         if id_less_than is not None:
-            cond.append(t.c.trade_id < id_less_than)
-        q = select(t).where(and_(*cond)).order_by(t.c.trade_id.desc()).limit(limit)
-        return [_fill(r) for r in self.conn.execute(q)]
+            where.append(("trade_id", "<", id_less_than))
+        return self._select(s.spot_fills, where, (("trade_id", True),), limit)
 
     def fees_collected(self, asset: str) -> Decimal:
-        t = s.spot_fills
         total = ZERO
-        for r in self.conn.execute(select(t.c.fee).where(t.c.fee_asset == asset)):
-            total += r.fee
+        for (fee,) in self._select(s.spot_fills, [("fee_asset", "=", asset)], columns=("fee",)):
+            total += fee
         return total
 
     # futures: accounts and settings ------------------------------------------------------------
     def get_futures_account(self, uid: str, market: str) -> FuturesAccount:
-        t = s.futures_accounts
-        row = self.conn.execute(select(t).where(and_(t.c.uid == uid, t.c.market == market))).first()
-        return _typed(FuturesAccount, row, position_mode=PositionMode) if row else FuturesAccount(uid, market)
+        found = self._load(s.futures_accounts, (uid, market))
+        return found if found is not None else FuturesAccount(uid, market)
 
     def put_futures_account(self, acct: FuturesAccount) -> None:
-        t = s.futures_accounts
-        if _update_row(self.conn, t, _to_row(acct)) == 0:
-            _insert_row(self.conn, t, _to_row(acct))
+        self._put(s.futures_accounts, acct, _UPSERT)
 
     def get_symbol_settings(self, uid: str, market: str, symbol: str,
                             default: SymbolSettings | None = None) -> SymbolSettings:
-        t = s.symbol_settings
-        row = self.conn.execute(select(t).where(
-            and_(t.c.uid == uid, t.c.market == market, t.c.symbol == symbol))).first()
-        if row:
-            return _typed(SymbolSettings, row, margin_mode=MarginMode)
+        found = self._load(s.symbol_settings, (uid, market, symbol))
+        if found is not None:
+            return found
         return default or SymbolSettings(uid, market, symbol)
 
     def put_symbol_settings(self, st: SymbolSettings) -> None:
-        t = s.symbol_settings
-        if _update_row(self.conn, t, _to_row(st)) == 0:
-            _insert_row(self.conn, t, _to_row(st))
+        self._put(s.symbol_settings, st, _UPSERT)
 
     # futures: positions --------------------------------------------------------------------------
     def insert_position(self, pos: Position) -> None:
-        _insert_row(self.conn, s.positions, _to_row(pos))
+        self._put(s.positions, pos, _INSERT)
 
     def update_position(self, pos: Position) -> None:
-        t = s.positions
-        _update_row(self.conn, t, _to_row(pos))
+        self._put(s.positions, pos, _UPDATE)
 
     def get_position(self, position_id: int) -> Position | None:
-        row = self.conn.execute(_POSITION, {"position_id": position_id}).first()
-        return _typed(Position, row, side=PositionSide, margin_mode=MarginMode) if row else None
+        return self._load(s.positions, (position_id,))
 
     def list_positions(self, uid: str | None = None, *, venue: str | None = None,
                        market: str | None = None, symbol: str | None = None,
                        open_only: bool | None = True, side: PositionSide | None = None,
                        id_less_than: int | None = None, limit: int | None = None,
                        newest_first: bool = False) -> list[Position]:
-        t = s.positions
-        cond = []
+        where: list = []
         if uid is not None:
-            cond.append(t.c.uid == uid)
+            where.append(("uid", "=", uid))
         if venue is not None:
-            cond.append(t.c.venue == venue)
+            where.append(("venue", "=", venue))
         if market is not None:
-            cond.append(t.c.market == market)
+            where.append(("market", "=", market))
         if symbol is not None:
-            cond.append(t.c.symbol == symbol)
+            where.append(("symbol", "=", symbol))
         if open_only is not None:
-            cond.append(t.c.open == open_only)
+            where.append(("open", "=", open_only))
         if side is not None:
-            cond.append(t.c.side == side.value)
+            where.append(("side", "=", side.value))
         if id_less_than is not None:
-            cond.append(t.c.position_id < id_less_than)
-        order = t.c.position_id.desc() if newest_first else t.c.position_id
-        q = select(t).where(and_(*cond)).order_by(order)
-        if limit is not None:
-            q = q.limit(limit)
-        return [_typed(Position, r, side=PositionSide, margin_mode=MarginMode) for r in self.conn.execute(q)]
+            where.append(("position_id", "<", id_less_than))
+        return self._select(s.positions, where, (("position_id", newest_first),), limit)
 
     # futures: orders and fills ------------------------------------------------------------------
     def insert_futures_order(self, order: FuturesOrder) -> None:
-        _insert_row(self.conn, s.futures_orders, _to_row(order))
+        self._put(s.futures_orders, order, _INSERT)
 
     def update_futures_order(self, order: FuturesOrder) -> None:
-        t = s.futures_orders
-        _update_row(self.conn, t, _to_row(order))
+        self._put(s.futures_orders, order, _UPDATE)
 
     def get_futures_order(self, uid: str, order_id: int) -> FuturesOrder | None:
-        row = self.conn.execute(_FUTURES_ORDER, {"uid": uid, "order_id": order_id}).first()
-        return _typed(FuturesOrder, row, **_ORDER_ENUMS) if row else None
+        order = self._load(s.futures_orders, (order_id,))
+        return order if order is not None and order.uid == uid else None
 
     def get_futures_order_by_client_oid(self, uid: str, client_oid: str) -> FuturesOrder | None:
-        t = s.futures_orders
-        row = self.conn.execute(select(t).where(and_(t.c.uid == uid, t.c.client_oid == client_oid))).first()
-        return _typed(FuturesOrder, row, **_ORDER_ENUMS) if row else None
+        found = self._select(s.futures_orders, [("uid", "=", uid), ("client_oid", "=", client_oid)])
+        return found[0] if found else None
 
     def list_futures_orders(self, uid: str | None = None, *, venue: str | None = None,
                             market: str | None = None, symbol: str | None = None,
@@ -483,166 +828,123 @@ class SqlUnitOfWork:
                             start_ms: int | None = None, end_ms: int | None = None,
                             id_less_than: int | None = None, id_greater_than: int | None = None,
                             limit: int | None = None, newest_first: bool = True) -> list[FuturesOrder]:
-        t = s.futures_orders
-        cond = []
+        where: list = []
         if uid is not None:
-            cond.append(t.c.uid == uid)
+            where.append(("uid", "=", uid))
         if venue is not None:
-            cond.append(t.c.venue == venue)
+            where.append(("venue", "=", venue))
         if market is not None:
-            cond.append(t.c.market == market)
+            where.append(("market", "=", market))
         if symbol is not None:
-            cond.append(t.c.symbol == symbol)
+            where.append(("symbol", "=", symbol))
         if open_only is True:
-            cond.append(t.c.status.in_(_OPEN_FUTURES))
+            where.append(("status", "in", _OPEN_FUTURES))
         elif open_only is False:
-            cond.append(t.c.status.not_in(_OPEN_FUTURES))
+            where.append(("status", "notin", _OPEN_FUTURES))
         if kinds:
-            cond.append(t.c.kind.in_([k.value for k in kinds]))
+            where.append(("kind", "in", tuple(k.value for k in kinds)))
         if order_id is not None:
-            cond.append(t.c.order_id == order_id)
+            where.append(("order_id", "=", order_id))
         if client_oid is not None:
-            cond.append(t.c.client_oid == client_oid)
+            where.append(("client_oid", "=", client_oid))
         if start_ms is not None:
-            cond.append(t.c.created_ms >= start_ms)
+            where.append(("created_ms", ">=", start_ms))
         if end_ms is not None:
-            cond.append(t.c.created_ms <= end_ms)
+            where.append(("created_ms", "<=", end_ms))
         if id_less_than is not None:
-            cond.append(t.c.order_id < id_less_than)
+            where.append(("order_id", "<", id_less_than))
         if id_greater_than is not None:
-            cond.append(t.c.order_id > id_greater_than)
-        q = select(t).where(and_(*cond)).order_by(
-            t.c.order_id.desc() if newest_first else t.c.order_id)
-        if limit is not None:
-            q = q.limit(limit)
-        return [_typed(FuturesOrder, r, **_ORDER_ENUMS) for r in self.conn.execute(q)]
+            where.append(("order_id", ">", id_greater_than))
+        return self._select(s.futures_orders, where, (("order_id", newest_first),), limit)
 
     def insert_futures_fill(self, fill: FuturesFill) -> None:
-        _insert_row(self.conn, s.futures_fills, _to_row(fill))
+        self._put(s.futures_fills, fill, _INSERT)
 
     def list_futures_fills(self, uid: str, *, market: str | None = None, symbol: str | None = None,
                            order_id: int | None = None, start_ms: int | None = None,
                            end_ms: int | None = None, id_less_than: int | None = None,
                            id_greater_than: int | None = None, limit: int | None = 100) -> list[FuturesFill]:
-        t = s.futures_fills
-        cond = [t.c.uid == uid]
+        where: list = [("uid", "=", uid)]
         if market is not None:
-            cond.append(t.c.market == market)
+            where.append(("market", "=", market))
         if symbol is not None:
-            cond.append(t.c.symbol == symbol)
+            where.append(("symbol", "=", symbol))
         if order_id is not None:
-            cond.append(t.c.order_id == order_id)
+            where.append(("order_id", "=", order_id))
         if start_ms is not None:
-            cond.append(t.c.created_ms >= start_ms)
+            where.append(("created_ms", ">=", start_ms))
         if end_ms is not None:
-            cond.append(t.c.created_ms <= end_ms)
+            where.append(("created_ms", "<=", end_ms))
         if id_less_than is not None:
-            cond.append(t.c.trade_id < id_less_than)
+            where.append(("trade_id", "<", id_less_than))
         if id_greater_than is not None:
-            cond.append(t.c.trade_id > id_greater_than)
-        q = select(t).where(and_(*cond)).order_by(t.c.trade_id.desc())
-        if limit is not None:
-            q = q.limit(limit)
-        return [_typed(FuturesFill, r, side=Side, pos_side=PositionSide, trade_side=TradeSide,
-                       liquidity=Liquidity) for r in self.conn.execute(q)]
+            where.append(("trade_id", ">", id_greater_than))
+        return self._select(s.futures_fills, where, (("trade_id", True),), limit)
 
     def sum_position_margin(self, settle_accounts: list[str] | None = None) -> dict[str, Decimal]:
         """Margin held by open positions, per market."""
-        t = s.positions
         out: dict[str, Decimal] = {}
-        for r in self.conn.execute(select(t.c.market, t.c.margin).where(t.c.open == True)):  # noqa: E712
-            out[r.market] = out.get(r.market, ZERO) + r.margin
+        for market, margin in self._select(s.positions, [("open", "=", True)],
+                                           columns=("market", "margin")):
+            out[market] = out.get(market, ZERO) + margin
         return out
 
     # copy trading ------------------------------------------------------------------------------
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        """A nested transaction: what happens inside is undone alone if it raises."""
-        with self.conn.begin_nested():
-            yield
-
-    def _upsert(self, table, row: dict) -> None:
-        """Insert, or update the row with the same primary key."""
-        if _update_row(self.conn, table, row) == 0:
-            _insert_row(self.conn, table, row)
-
     def get_copy_trader(self, uid: str) -> CopyTrader | None:
-        t = s.copy_traders
-        row = self.conn.execute(select(t).where(t.c.uid == uid)).first()
-        return _typed(CopyTrader, row) if row else None
+        return self._load(s.copy_traders, (uid,))
 
     def put_copy_trader(self, trader: CopyTrader) -> None:
-        self._upsert(s.copy_traders, _to_row(trader))
+        self._put(s.copy_traders, trader, _UPSERT)
 
     def get_copy_symbol(self, uid: str, market: str, symbol: str) -> CopySymbol | None:
-        t = s.copy_symbols
-        row = self.conn.execute(select(t).where(
-            and_(t.c.uid == uid, t.c.market == market, t.c.symbol == symbol))).first()
-        return _typed(CopySymbol, row) if row else None
+        return self._load(s.copy_symbols, (uid, market, symbol))
 
     def put_copy_symbol(self, cs: CopySymbol) -> None:
-        t = s.copy_symbols
-        self._upsert(t, _to_row(cs))
+        self._put(s.copy_symbols, cs, _UPSERT)
 
     def list_copy_symbols(self, uid: str, market: str | None = None) -> list[CopySymbol]:
-        t = s.copy_symbols
-        cond = [t.c.uid == uid] + ([t.c.market == market] if market else [])
-        q = select(t).where(and_(*cond)).order_by(t.c.market, t.c.symbol)
-        return [_typed(CopySymbol, r) for r in self.conn.execute(q)]
+        where = [("uid", "=", uid)] + ([("market", "=", market)] if market else [])
+        return self._select(s.copy_symbols, where, (("market", False), ("symbol", False)))
 
     def get_copy_follow(self, trader_uid: str, follower_uid: str) -> Follow | None:
-        t = s.copy_follows
-        row = self.conn.execute(select(t).where(
-            and_(t.c.trader_uid == trader_uid, t.c.follower_uid == follower_uid))).first()
-        return _typed(Follow, row) if row else None
+        return self._load(s.copy_follows, (trader_uid, follower_uid))
 
     def put_copy_follow(self, follow: Follow) -> None:
-        t = s.copy_follows
-        self._upsert(t, _to_row(follow))
+        self._put(s.copy_follows, follow, _UPSERT)
 
     def list_copy_follows(self, *, trader_uid: str | None = None, follower_uid: str | None = None,
                           active: bool | None = None) -> list[Follow]:
         """Oldest first (by first following, then uid)."""
-        t = s.copy_follows
-        cond = []
+        where: list = []
         if trader_uid is not None:
-            cond.append(t.c.trader_uid == trader_uid)
+            where.append(("trader_uid", "=", trader_uid))
         if follower_uid is not None:
-            cond.append(t.c.follower_uid == follower_uid)
+            where.append(("follower_uid", "=", follower_uid))
         if active is not None:
-            cond.append(t.c.active == active)
-        q = select(t).where(and_(*cond)).order_by(t.c.first_followed_ms, t.c.follower_uid, t.c.trader_uid)
-        return [_typed(Follow, r) for r in self.conn.execute(q)]
+            where.append(("active", "=", active))
+        return self._select(s.copy_follows, where, (("first_followed_ms", False),
+                                                    ("follower_uid", False), ("trader_uid", False)))
 
     def get_follower_setting(self, trader_uid: str, follower_uid: str, market: str,
                              symbol: str) -> FollowerSetting | None:
-        t = s.copy_follower_settings
-        row = self.conn.execute(select(t).where(and_(
-            t.c.trader_uid == trader_uid, t.c.follower_uid == follower_uid, t.c.market == market,
-            t.c.symbol == symbol))).first()
-        return _typed(FollowerSetting, row) if row else None
+        return self._load(s.copy_follower_settings, (trader_uid, follower_uid, market, symbol))
 
     def put_follower_setting(self, st: FollowerSetting) -> None:
-        t = s.copy_follower_settings
-        self._upsert(t, _to_row(st))
+        self._put(s.copy_follower_settings, st, _UPSERT)
 
     def list_follower_settings(self, trader_uid: str, follower_uid: str) -> list[FollowerSetting]:
-        t = s.copy_follower_settings
-        q = select(t).where(and_(t.c.trader_uid == trader_uid, t.c.follower_uid == follower_uid)) \
-            .order_by(t.c.market, t.c.symbol)
-        return [_typed(FollowerSetting, r) for r in self.conn.execute(q)]
+        return self._select(s.copy_follower_settings,
+                            [("trader_uid", "=", trader_uid), ("follower_uid", "=", follower_uid)],
+                            (("market", False), ("symbol", False)))
 
     def insert_tracking(self, tr: Tracking) -> None:
-        _insert_row(self.conn, s.copy_tracking, _to_row(tr))
+        self._put(s.copy_tracking, tr, _INSERT)
 
     def update_tracking(self, tr: Tracking) -> None:
-        t = s.copy_tracking
-        _update_row(self.conn, t, _to_row(tr))
+        self._put(s.copy_tracking, tr, _UPDATE)
 
     def get_tracking(self, tracking_no: int) -> Tracking | None:
-        t = s.copy_tracking
-        row = self.conn.execute(select(t).where(t.c.tracking_no == tracking_no)).first()
-        return _typed(Tracking, row) if row else None
+        return self._load(s.copy_tracking, (tracking_no,))
 
     def list_tracking(self, trader_uid: str, market: str | None, *, symbol: str | None = None,
                       open_only: bool | None = True, start_ms: int | None = None,
@@ -651,81 +953,91 @@ class SqlUnitOfWork:
                       ascending: bool = False) -> list[Tracking]:
         """A trader's tracking orders by number (newest first unless ascending), a cursor page:
         the index (trader, market[, symbol], status, number) serves it without an offset."""
-        t = s.copy_tracking
-        cond = [t.c.trader_uid == trader_uid]
+        where: list = [("trader_uid", "=", trader_uid)]
         if market is not None:
-            cond.append(t.c.market == market)
+            where.append(("market", "=", market))
         if symbol is not None:
-            cond.append(t.c.symbol == symbol)
+            where.append(("symbol", "=", symbol))
         if open_only is not None:
-            cond.append(t.c.status == ("open" if open_only else "closed"))
+            where.append(("status", "=", "open" if open_only else "closed"))
         if start_ms is not None:
-            cond.append(t.c.open_ms >= start_ms)
+            where.append(("open_ms", ">=", start_ms))
         if end_ms is not None:
-            cond.append(t.c.open_ms <= end_ms)
+            where.append(("open_ms", "<=", end_ms))
         if id_less_than is not None:
-            cond.append(t.c.tracking_no < id_less_than)
+            where.append(("tracking_no", "<", id_less_than))
         if id_greater_than is not None:
-            cond.append(t.c.tracking_no > id_greater_than)
-        q = select(t).where(and_(*cond)).order_by(
-            t.c.tracking_no if ascending else t.c.tracking_no.desc())
-        if limit is not None:
-            q = q.limit(limit)
-        return [_typed(Tracking, r) for r in self.conn.execute(q)]
+            where.append(("tracking_no", ">", id_greater_than))
+        return self._select(s.copy_tracking, where, (("tracking_no", not ascending),), limit)
 
     def count_tracking(self, trader_uid: str) -> int:
         t = s.copy_tracking
-        return self.conn.execute(select(func.count()).where(t.c.trader_uid == trader_uid)).scalar_one()
+        _q, rows = self._custom("count_tracking", lambda: select(func.count()).where(
+            t.c.trader_uid == bindparam("u", type_=t.c.trader_uid.type)), {"u": trader_uid}, (t.name,))
+        return rows[0][0]
 
     def count_open_tracking(self, trader_uid: str, market: str, symbol: str, pos_side: str) -> int:
         t = s.copy_tracking
-        return self.conn.execute(select(func.count()).where(and_(
-            t.c.trader_uid == trader_uid, t.c.market == market, t.c.symbol == symbol,
-            t.c.status == "open", t.c.pos_side == pos_side))).scalar_one()
+
+        def build():
+            return select(func.count()).where(and_(
+                t.c.trader_uid == bindparam("u", type_=t.c.trader_uid.type),
+                t.c.market == bindparam("m", type_=t.c.market.type),
+                t.c.symbol == bindparam("s", type_=t.c.symbol.type),
+                t.c.status == "open", t.c.pos_side == bindparam("p", type_=t.c.pos_side.type)))
+
+        _q, rows = self._custom("count_open_tracking", build,
+                                {"u": trader_uid, "m": market, "s": symbol, "p": pos_side}, (t.name,))
+        return rows[0][0]
+
+    def _book_query(self, key: str, table, extra, params: dict, tables) -> list:
+        def build():
+            q = select(table)
+            if extra[0] is not None:
+                q = q.select_from(extra[0])
+            return q.where(and_(
+                table.c.venue == bindparam("v", type_=table.c.venue.type),
+                table.c.market == bindparam("m", type_=table.c.market.type),
+                table.c.symbol == bindparam("s", type_=table.c.symbol.type),
+                table.c.status == "open", extra[1])).order_by(table.c.tracking_no)
+
+        _q, rows = self._custom(key, build, params, tables)
+        load = self._m(table).load
+        return [load(r) for r in rows]
 
     def list_tracking_with_stops(self, venue: str, market: str, symbol: str) -> list[Tracking]:
         t = s.copy_tracking
-        q = select(t).where(and_(t.c.venue == venue, t.c.market == market, t.c.symbol == symbol,
-                                 t.c.status == "open",
-                                 (t.c.tp_price.is_not(None)) | (t.c.sl_price.is_not(None)))) \
-            .order_by(t.c.tracking_no)
-        return [_typed(Tracking, r) for r in self.conn.execute(q)]
+        return self._book_query("tracking_with_stops", t,
+                                (None, or_(t.c.tp_price.is_not(None), t.c.sl_price.is_not(None))),
+                                {"v": venue, "m": market, "s": symbol}, (t.name,))
 
     def list_orphan_tracking(self, venue: str, market: str, symbol: str) -> list[Tracking]:
         """Open tracking orders whose trader position has closed."""
         t, p = s.copy_tracking, s.positions
-        q = select(t).select_from(t.join(p, p.c.position_id == t.c.position_id)).where(and_(
-            t.c.venue == venue, t.c.market == market, t.c.symbol == symbol, t.c.status == "open",
-            p.c.open == False)).order_by(t.c.tracking_no)  # noqa: E712
-        return [_typed(Tracking, r) for r in self.conn.execute(q)]
+        return self._book_query("orphan_tracking", t,
+                                (t.join(p, p.c.position_id == t.c.position_id), p.c.open == False),  # noqa: E712
+                                {"v": venue, "m": market, "s": symbol}, (t.name, p.name))
 
     def insert_follower_copy(self, copy: FollowerCopy) -> None:
-        _insert_row(self.conn, s.copy_follower_orders, _to_row(copy))
+        self._put(s.copy_follower_orders, copy, _INSERT)
 
     def update_follower_copy(self, copy: FollowerCopy) -> None:
-        t = s.copy_follower_orders
-        _update_row(self.conn, t, _to_row(copy))
+        self._put(s.copy_follower_orders, copy, _UPDATE)
 
     def get_follower_copy(self, tracking_no: int) -> FollowerCopy | None:
-        t = s.copy_follower_orders
-        row = self.conn.execute(select(t).where(t.c.tracking_no == tracking_no)).first()
-        return _typed(FollowerCopy, row) if row else None
+        return self._load(s.copy_follower_orders, (tracking_no,))
 
     def list_copies_of(self, trader_tracking_no: int, open_only: bool = False) -> list[FollowerCopy]:
-        t = s.copy_follower_orders
-        cond = [t.c.trader_tracking_no == trader_tracking_no]
+        where: list = [("trader_tracking_no", "=", trader_tracking_no)]
         if open_only:
-            cond.append(t.c.status == "open")
-        q = select(t).where(and_(*cond)).order_by(t.c.tracking_no)
-        return [_typed(FollowerCopy, r) for r in self.conn.execute(q)]
+            where.append(("status", "=", "open"))
+        return self._select(s.copy_follower_orders, where, (("tracking_no", False),))
 
     def list_copies_of_trader(self, trader_uid: str, open_only: bool = False) -> list[FollowerCopy]:
-        t = s.copy_follower_orders
-        cond = [t.c.trader_uid == trader_uid]
+        where: list = [("trader_uid", "=", trader_uid)]
         if open_only:
-            cond.append(t.c.status == "open")
-        q = select(t).where(and_(*cond)).order_by(t.c.tracking_no)
-        return [_typed(FollowerCopy, r) for r in self.conn.execute(q)]
+            where.append(("status", "=", "open"))
+        return self._select(s.copy_follower_orders, where, (("tracking_no", False),))
 
     def list_follower_copies(self, follower_uid: str, *, trader_uid: str | None = None,
                              market: str | None = None, symbol: str | None = None,
@@ -733,149 +1045,131 @@ class SqlUnitOfWork:
                              end_ms: int | None = None, id_less_than: int | None = None,
                              id_greater_than: int | None = None, limit: int | None = None,
                              ascending: bool = False) -> list[FollowerCopy]:
-        t = s.copy_follower_orders
-        cond = [t.c.follower_uid == follower_uid]
+        where: list = [("follower_uid", "=", follower_uid)]
         if trader_uid is not None:
-            cond.append(t.c.trader_uid == trader_uid)
+            where.append(("trader_uid", "=", trader_uid))
         if market is not None:
-            cond.append(t.c.market == market)
+            where.append(("market", "=", market))
         if symbol is not None:
-            cond.append(t.c.symbol == symbol)
+            where.append(("symbol", "=", symbol))
         if open_only is not None:
-            cond.append(t.c.status == ("open" if open_only else "closed"))
+            where.append(("status", "=", "open" if open_only else "closed"))
         if start_ms is not None:
-            cond.append(t.c.open_ms >= start_ms)
+            where.append(("open_ms", ">=", start_ms))
         if end_ms is not None:
-            cond.append(t.c.open_ms <= end_ms)
+            where.append(("open_ms", "<=", end_ms))
         if id_less_than is not None:
-            cond.append(t.c.tracking_no < id_less_than)
+            where.append(("tracking_no", "<", id_less_than))
         if id_greater_than is not None:
-            cond.append(t.c.tracking_no > id_greater_than)
-        q = select(t).where(and_(*cond)).order_by(
-            t.c.tracking_no if ascending else t.c.tracking_no.desc())
-        if limit is not None:
-            q = q.limit(limit)
-        return [_typed(FollowerCopy, r) for r in self.conn.execute(q)]
+            where.append(("tracking_no", ">", id_greater_than))
+        return self._select(s.copy_follower_orders, where, (("tracking_no", not ascending),), limit)
 
     def sum_open_copy_size(self, follower_uid: str, trader_uid: str, market: str, symbol: str) -> Decimal:
-        t = s.copy_follower_orders
         total = ZERO
-        for r in self.conn.execute(select(t.c.open_size).where(and_(
-                t.c.follower_uid == follower_uid, t.c.trader_uid == trader_uid, t.c.market == market,
-                t.c.symbol == symbol, t.c.status == "open"))):
-            total += r.open_size
+        for (size,) in self._select(s.copy_follower_orders, [
+                ("follower_uid", "=", follower_uid), ("trader_uid", "=", trader_uid),
+                ("market", "=", market), ("symbol", "=", symbol), ("status", "=", "open")],
+                columns=("open_size",)):
+            total += size
         return total
 
     def list_orphan_copies(self, venue: str, market: str, symbol: str) -> list[FollowerCopy]:
         """Open copies whose position has closed (a follower's own close, TP/SL, liquidation)."""
         t, p = s.copy_follower_orders, s.positions
-        q = select(t).select_from(t.join(p, p.c.position_id == t.c.position_id)).where(and_(
-            t.c.venue == venue, t.c.market == market, t.c.symbol == symbol, t.c.status == "open",
-            p.c.open == False)).order_by(t.c.tracking_no)  # noqa: E712
-        return [_typed(FollowerCopy, r) for r in self.conn.execute(q)]
+        return self._book_query("orphan_copies", t,
+                                (t.join(p, p.c.position_id == t.c.position_id), p.c.open == False),  # noqa: E712
+                                {"v": venue, "m": market, "s": symbol}, (t.name, p.name))
 
     def insert_profit_share(self, share: ProfitShare) -> None:
-        _insert_row(self.conn, s.copy_profit_shares, _to_row(share))
+        self._put(s.copy_profit_shares, share, _INSERT)
 
     def list_profit_shares(self, trader_uid: str, *, coin: str | None = None,
                            start_ms: int | None = None, end_ms: int | None = None,
                            id_less_than: int | None = None, id_greater_than: int | None = None,
                            limit: int | None = None, ascending: bool = False) -> list[ProfitShare]:
-        t = s.copy_profit_shares
-        cond = [t.c.trader_uid == trader_uid]
+        where: list = [("trader_uid", "=", trader_uid)]
         if coin is not None:
-            cond.append(t.c.coin == coin)
+            where.append(("coin", "=", coin))
         if start_ms is not None:
-            cond.append(t.c.created_ms >= start_ms)
+            where.append(("created_ms", ">=", start_ms))
         if end_ms is not None:
-            cond.append(t.c.created_ms <= end_ms)
+            where.append(("created_ms", "<=", end_ms))
         if id_less_than is not None:
-            cond.append(t.c.profit_id < id_less_than)
+            where.append(("profit_id", "<", id_less_than))
         if id_greater_than is not None:
-            cond.append(t.c.profit_id > id_greater_than)
-        q = select(t).where(and_(*cond)).order_by(t.c.profit_id if ascending else t.c.profit_id.desc())
-        if limit is not None:
-            q = q.limit(limit)
-        return [_typed(ProfitShare, r) for r in self.conn.execute(q)]
+            where.append(("profit_id", ">", id_greater_than))
+        return self._select(s.copy_profit_shares, where, (("profit_id", not ascending),), limit)
 
     # bills and fill models ----------------------------------------------------------------------
     def insert_bill(self, bill: Bill) -> None:
-        _insert_row(self.conn, s.bills, _to_row(bill))
+        self._put(s.bills, bill, _INSERT)
 
     def list_bills(self, uid: str, *, account: str | None = None, kinds: list[str] | None = None,
                    symbol: str | None = None, asset: str | None = None, start_ms: int | None = None,
                    end_ms: int | None = None, id_less_than: int | None = None,
                    limit: int | None = 100) -> list[Bill]:
         """Newest first."""
-        t = s.bills
-        cond = [t.c.uid == uid]
+        where: list = [("uid", "=", uid)]
         if account is not None:
-            cond.append(t.c.account == account)
+            where.append(("account", "=", account))
         if kinds:
-            cond.append(t.c.kind.in_(kinds))
+            where.append(("kind", "in", tuple(kinds)))
         if symbol is not None:
-            cond.append(t.c.symbol == symbol)
+            where.append(("symbol", "=", symbol))
         if asset is not None:
-            cond.append(t.c.asset == asset)
+            where.append(("asset", "=", asset))
         if start_ms is not None:
-            cond.append(t.c.created_ms >= start_ms)
+            where.append(("created_ms", ">=", start_ms))
         if end_ms is not None:
-            cond.append(t.c.created_ms <= end_ms)
+            where.append(("created_ms", "<=", end_ms))
         if id_less_than is not None:
-            cond.append(t.c.bill_id < id_less_than)
-        q = select(t).where(and_(*cond)).order_by(t.c.bill_id.desc())
-        if limit is not None:
-            q = q.limit(limit)
-        return [_typed(Bill, r) for r in self.conn.execute(q)]
+            where.append(("bill_id", "<", id_less_than))
+        return self._select(s.bills, where, (("bill_id", True),), limit)
 
     def get_fill_model(self, scope: str) -> FillModel | None:
-        t = s.fill_models
-        row = self.conn.execute(select(t).where(t.c.scope == scope)).first()
-        return FillModel(row.scope, row.kind, json.loads(row.params)) if row else None
+        return self._load(s.fill_models, (scope,))
 
     def put_fill_model(self, model: FillModel) -> None:
-        row = {"scope": model.scope, "kind": model.kind, "params": json.dumps(model.params, sort_keys=True)}
-        if _update_row(self.conn, s.fill_models, row) == 0:
-            _insert_row(self.conn, s.fill_models, row)
+        self._put(s.fill_models, model, _UPSERT)
 
     def delete_fill_model(self, scope: str) -> None:
-        self.conn.execute(delete(s.fill_models).where(s.fill_models.c.scope == scope))
+        t = s.fill_models
+        self._raw_sql(t, delete(t).where(t.c.scope == scope))
 
     def list_fill_models(self) -> list[FillModel]:
-        t = s.fill_models
-        return [FillModel(r.scope, r.kind, json.loads(r.params))
-                for r in self.conn.execute(select(t).order_by(t.c.scope))]
+        return self._select(s.fill_models, [], (("scope", False),))
 
     def due_orders(self, until_ms: int) -> list[tuple[int, str, int, str]]:
         """Open orders on their way to the book (latency fill model) due by until_ms, in due
         order: (due_ms, "spot" or the futures market, order_id, uid)."""
         out = []
-        open_spot = [OrderStatus.LIVE.value, OrderStatus.PARTIALLY_FILLED.value]
-        for table, open_states, market in ((s.spot_orders, open_spot, None),
+        for table, open_states, market in ((s.spot_orders, _OPEN_SPOT, False),
                                            (s.futures_orders, _OPEN_FUTURES, True)):
-            cols = [table.c.due_ms, table.c.order_id, table.c.uid]
-            if market:
-                cols.append(table.c.market)
-            q = select(*cols).where(and_(table.c.due_ms.is_not(None), table.c.due_ms <= until_ms,
-                                         table.c.status.in_(open_states)))
-            for r in self.conn.execute(q):
-                out.append((r.due_ms, r.market if market else "spot", r.order_id, r.uid))
+            cols = ("due_ms", "order_id", "uid") + (("market",) if market else ())
+            for r in self._select(table, [("due_ms", "<=", until_ms), ("status", "in", open_states)],
+                                  columns=cols):
+                out.append((r[0], r[3] if market else "spot", r[1], r[2]))
         return sorted(out, key=lambda item: (item[0], item[2]))
 
     def next_due_ms(self) -> int | None:
         """When the next open order on its way to the book is due (None: there is none)."""
         times = []
-        open_spot = [OrderStatus.LIVE.value, OrderStatus.PARTIALLY_FILLED.value]
-        for table, open_states in ((s.spot_orders, open_spot), (s.futures_orders, _OPEN_FUTURES)):
-            q = select(func.min(table.c.due_ms)).where(
-                and_(table.c.due_ms.is_not(None), table.c.status.in_(open_states)))
-            value = self.conn.execute(q).scalar()
+        for table, open_states in ((s.spot_orders, _OPEN_SPOT), (s.futures_orders, _OPEN_FUTURES)):
+            def build(table=table, open_states=open_states):
+                return select(func.min(table.c.due_ms)).where(
+                    and_(table.c.due_ms.is_not(None), table.c.status.in_(
+                        [bindparam(f"st{j}", v, type_=table.c.status.type) for j, v in enumerate(open_states)])))
+
+            _q, rows = self._custom(f"next_due:{table.name}", build, {}, (table.name,))
+            value = rows[0][0]
             if value is not None:
                 times.append(value)
         return min(times) if times else None
 
     def count(self, table: str) -> int:
-        return self.conn.execute(select(func.count()).select_from(s.metadata.tables[table])).scalar_one()
+        t = s.metadata.tables[table]
+        _q, rows = self._custom(f"count:{table}", lambda: select(func.count()).select_from(t), {}, (table,))
+        return rows[0][0]
 
 
 class SqlStore:
@@ -892,17 +1186,33 @@ class SqlStore:
             self.engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
-        if self.engine.dialect.name == "sqlite":
+        self.dialect = self.engine.dialect
+        self._sqlite = self.dialect.name == "sqlite"
+        self._begin_sql = "BEGIN"
+        if self._sqlite:
             self._sqlite_explicit_transactions(file_backed=url != "sqlite://")
         self.lock = threading.RLock()
+        # the store is the database's only writer: rows that change only through it may be cached
+        self.sole_writer = self._sqlite
+        self._cache: dict[str, dict] = {name: {} for name in CACHED_TABLES} if self.sole_writer else {}
+        self._seq: dict[str, int | None] = {}
+        self._selects: dict = {}
+        self._savepoints = 0
+        self._uow: SqlUnitOfWork | None = None
+        self._in_tx = False
+        self.statements = 0  # statements sent to the database (for measurements)
         from localex.store.migrate import upgrade
 
         upgrade(self.engine)
+        self._sa = self.engine.connect()  # one persistent connection for every unit of work
+        self._dbapi = self._sa.connection.dbapi_connection
+        self._cur = self._dbapi.cursor()
 
     def _sqlite_explicit_transactions(self, file_backed: bool) -> None:
         # pysqlite's own transaction handling begins lazily and never around SELECTs; take
-        # control so that every unit of work is one real transaction (a write lock up front).
-        begin = "BEGIN IMMEDIATE" if file_backed else "BEGIN"
+        # control so that every writing unit of work is one real transaction (a write lock up
+        # front on a file).
+        begin = self._begin_sql = "BEGIN IMMEDIATE" if file_backed else "BEGIN"
 
         @event.listens_for(self.engine, "connect")
         def _connect(dbapi_conn, _record):
@@ -914,21 +1224,73 @@ class SqlStore:
 
         @event.listens_for(self.engine, "begin")
         def _begin(conn):
+            if conn.connection.dbapi_connection.in_transaction:
+                return  # the store already began this connection's transaction
             # a read-only unit of work takes no write lock
             conn.exec_driver_sql("BEGIN" if conn.info.get("read_only") else begin)
+
+    # transactions ----------------------------------------------------------------------------
+    def _ensure_tx(self) -> None:
+        if not self._in_tx:
+            self._in_tx = True
+            if self._sqlite:
+                self.statements += 1
+                read_only = self._uow is not None and self._uow.read_only
+                self._cur.execute("BEGIN" if read_only else self._begin_sql)
+
+    def _end(self, commit: bool) -> None:
+        in_tx, self._in_tx = self._in_tx, False
+        if self._sa.in_transaction():
+            (self._sa.commit if commit else self._sa.rollback)()
+        elif in_tx:
+            self.statements += 1
+            if self._sqlite:
+                if self._dbapi.in_transaction:
+                    self._cur.execute("COMMIT" if commit else "ROLLBACK")
+            else:
+                (self._dbapi.commit if commit else self._dbapi.rollback)()
 
     @contextmanager
     def transaction(self, read_only: bool = False) -> Iterator[SqlUnitOfWork]:
         """One unit of work. read_only=True promises no writes (a shared read lock suffices)."""
-        with self.lock, self.engine.connect() as conn:
-            conn.info["read_only"] = read_only
-            with conn.begin():
-                yield SqlUnitOfWork(conn)
+        with self.lock:
+            if self._uow is not None:  # a unit of work within one: it joins the outer one
+                yield self._uow
+                return
+            uow = self._uow = SqlUnitOfWork(self, read_only)
+            self._sa.info["read_only"] = read_only
+            try:
+                if not read_only:
+                    self._ensure_tx()
+                yield uow
+                uow._finish()
+                self._end(commit=True)
+            except BaseException:
+                try:
+                    self._end(commit=False)
+                finally:
+                    uow._discard()
+                    self._uow = None
+                raise
+            else:
+                uow._publish()
+            finally:
+                self._uow = None
+
+    def clear_caches(self) -> None:
+        for cache in self._cache.values():
+            cache.clear()
+        self._seq.clear()
 
     def reset(self) -> None:
         with self.transaction() as uow:
             for table in s.ALL_TABLES:
-                uow.conn.execute(delete(table))
+                uow._raw_sql(table, delete(table))
+        self.clear_caches()
 
     def close(self) -> None:
-        self.engine.dispose()
+        try:
+            self._cur.close()
+            self._sa.close()
+        finally:
+            self.engine.dispose()
