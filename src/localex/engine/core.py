@@ -46,7 +46,8 @@ from localex.engine.model import (
     TimeInForce,
     User,
 )
-from localex.engine.spot import SPOT_ACCOUNT, FeeToken, SpotBook
+from localex.engine.errors import DomainError
+from localex.engine.spot import SPOT_ACCOUNT, FeeToken, OrderRef, SpotBook, SpotOrderRequest
 
 FEE_TOKENS = {"bitget": FeeToken(asset="BGB", discount=Decimal("0.2"), quote="USDT")}
 # a contract's margin mode before its owner chooses one (crossed for venues not named)
@@ -426,6 +427,22 @@ class Engine:
             if user is None:
                 raise UnknownUser(uid, uid=uid)
             return self.spot.cancel(uow, user, symbol, order_id, client_oid)
+
+    def place_spot_orders(self, uid: str, requests: list[SpotOrderRequest]) -> list[SpotOrder | DomainError]:
+        """A batch in one transaction: each order placed or refused on its own (the refusal in
+        its place in the answer)."""
+        with self.tx() as uow:
+            return self.spot.place_many(uow, self._user(uow, uid), requests)
+
+    def cancel_spot_orders(self, uid: str, refs: list[OrderRef]) -> list[SpotOrder | DomainError]:
+        """Cancel a batch in one transaction; an order that cannot be cancelled is reported."""
+        with self.tx() as uow:
+            return self.spot.cancel_many(uow, self._user(uow, uid), refs)
+
+    def cancel_spot_symbol(self, uid: str, symbol: str) -> list[SpotOrder]:
+        """Cancel every open order of a symbol, in one transaction."""
+        with self.tx() as uow:
+            return self.spot.cancel_symbol(uow, self._user(uow, uid), symbol)
 
     def fill_spot_order(self, uid: str, order_id: int, size: Decimal | None = None,
                         price: Decimal | None = None, liquidity: Liquidity | None = None) -> Fill:

@@ -10,13 +10,14 @@ The latency, liquidity and manual models (engine/fills.py) change when and how m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
 from localex.engine import accounts
 from localex.engine.errors import (
     BelowMinimumNotional,
     BelowMinimumSize,
+    DomainError,
     DuplicateClientOid,
     InstrumentNotTrading,
     InsufficientBalance,
@@ -66,6 +67,30 @@ class FeeToken:
     asset: str
     discount: Decimal  # 0.2 = fees are 20% cheaper paid this way
     quote: str  # priced through the spot instrument asset+quote
+
+
+@dataclass
+class SpotOrderRequest:
+    """One order of a batch, as the engine takes it (the venue has parsed the wire already)."""
+
+    symbol: str
+    side: Side
+    order_type: OrderType
+    size: Decimal
+    price: Decimal | None = None
+    force: TimeInForce = TimeInForce.GTC
+    client_oid: str | None = None
+    enter_point: str = "API"
+    extra: dict = field(default_factory=dict)  # options later rules read (presets, STP)
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    """An order named by id or client id (and, optionally, the symbol it must be on)."""
+
+    order_id: int | None = None
+    client_oid: str | None = None
+    symbol: str | None = None
 
 
 def scale_of(value: Decimal) -> int:
@@ -319,6 +344,37 @@ class SpotBook:
                client_oid: str | None) -> SpotOrder:
         order = cancellable(self.find(uow, user.uid, order_id, client_oid), symbol)
         return self._cancel(uow, order, CancelReason.USER)
+
+    def place_many(self, uow, user: User, requests: list[SpotOrderRequest]) -> list[SpotOrder | DomainError]:
+        """Place each order on its own: one refused (its reason in its place in the answer) leaves
+        the others as they are, all in the caller's one unit of work."""
+        results: list[SpotOrder | DomainError] = []
+        for req in requests:
+            try:
+                with uow.savepoint():
+                    results.append(self.place(uow, user, req.symbol, req.side, req.order_type,
+                                              req.force, req.price, req.size, req.client_oid,
+                                              req.enter_point))
+            except DomainError as exc:
+                results.append(exc)
+        return results
+
+    def cancel_many(self, uow, user: User, refs: list[OrderRef]) -> list[SpotOrder | DomainError]:
+        """Cancel each order named; one that cannot be cancelled is reported, not fatal."""
+        results: list[SpotOrder | DomainError] = []
+        for ref in refs:
+            try:
+                results.append(self.cancel(uow, user, ref.symbol, ref.order_id, ref.client_oid))
+            except DomainError as exc:
+                results.append(exc)
+        return results
+
+    def cancel_symbol(self, uow, user: User, symbol: str) -> list[SpotOrder]:
+        """Cancel every open order of one symbol (oldest first)."""
+        if uow.get_instrument(user.venue, SPOT, symbol) is None:
+            raise UnknownInstrument(symbol, symbol=symbol)
+        return [self._cancel(uow, order, CancelReason.USER)
+                for order in uow.resting_spot_orders(user.venue, symbol, uid=user.uid)]
 
     def find(self, uow, uid: str, order_id: int | None, client_oid: str | None) -> SpotOrder | None:
         return find_order(uid, order_id, client_oid, uow.get_spot_order,

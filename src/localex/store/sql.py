@@ -718,10 +718,12 @@ class SqlUnitOfWork:
             where.append(("order_id", "<", id_less_than))
         return self._select(s.spot_orders, where, (("order_id", True),), limit)
 
-    def resting_spot_orders(self, venue: str, symbol: str) -> list[SpotOrder]:
-        """Open limit orders of one instrument, oldest first."""
-        return self._select(s.spot_orders, [("venue", "=", venue), ("symbol", "=", symbol),
-                                            ("status", "in", _OPEN_SPOT)], (("order_id", False),))
+    def resting_spot_orders(self, venue: str, symbol: str, uid: str | None = None) -> list[SpotOrder]:
+        """Open orders of one instrument (of one user, if named), oldest first."""
+        where = [("venue", "=", venue), ("symbol", "=", symbol), ("status", "in", _OPEN_SPOT)]
+        if uid is not None:
+            where.append(("uid", "=", uid))
+        return self._select(s.spot_orders, where, (("order_id", False),))
 
     def insert_fill(self, fill: Fill) -> None:
         self._put(s.spot_fills, fill, _INSERT)

@@ -1,10 +1,11 @@
-"""Bitget doc family "spot / trade": place-order, cancel-order, orderInfo, unfilled-orders,
-history-orders, fills."""
+"""Bitget doc family "spot / trade": place-order, cancel-order, batch-orders, batch-cancel-order,
+cancel-symbol-order, orderInfo, unfilled-orders, history-orders, fills."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from localex.engine.errors import DomainError
 from localex.engine.model import (
     CancelReason,
     Fill,
@@ -14,8 +15,10 @@ from localex.engine.model import (
     SpotOrder,
     TimeInForce,
 )
+from localex.engine.spot import OrderRef, SpotOrderRequest
 from localex.venues.bitget import fmt
-from localex.venues.bitget.errors import BitgetError
+from localex.venues.bitget.errors import BitgetError, from_domain
+from localex.venues.bitget.params import Params
 from localex.venues.bitget.routes import Call, route
 
 SIDES = {"buy": Side.BUY, "sell": Side.SELL}
@@ -34,6 +37,8 @@ CANCEL_REASONS = {
     CancelReason.STP: "stp_cancel",
     CancelReason.REJECTED: "",  # refused by the venue itself: no documented value
 }
+BATCH_MODES = {"single": "single", "multiple": "multiple"}
+BATCH_MAX = 50  # orders per batch request (DOC)
 HISTORY_DAYS = 90
 FEE_TOKEN = "BGB"
 CLIENT_OID_MAX = 50
@@ -163,18 +168,16 @@ def _refuse_tpsl(p) -> None:
             raise BitgetError("40020", name)
 
 
-def _client_oid(call: Call) -> str | None:
-    value = call.params.text("clientOid")
+def _client_oid(p: Params) -> str | None:
+    value = p.text("clientOid")
     if value is not None and len(value) > CLIENT_OID_MAX:
         raise BitgetError("40020", "clientOid")
     return value
 
 
-@route("POST", "/api/v2/spot/trade/place-order", permission=Permission.SPOT_TRADE, limit=10)
-def place_order(call: Call) -> dict:
-    p = call.params
-    p.check_receive_window(call.wall_ms)
-    symbol = p.symbol(required=True)
+def order_request(p: Params, symbol: str | None = None) -> SpotOrderRequest:
+    """One order's parameters (place-order's body, or one entry of batch-orders' orderList)."""
+    symbol = symbol or p.symbol(required=True)
     side = p.enum("side", SIDES, required=True)
     order_type = p.enum("orderType", ORDER_TYPES, required=True)
     if order_type == OrderType.LIMIT:
@@ -184,9 +187,119 @@ def place_order(call: Call) -> dict:
         force, price = TimeInForce.GTC, None
     size = p.decimal("size", required=True)
     _refuse_tpsl(p)
-    order = call.engine.place_spot_order(call.uid, symbol, side, order_type, size, price, force,
-                                         _client_oid(call))
+    return SpotOrderRequest(symbol=symbol, side=side, order_type=order_type, size=size, price=price,
+                            force=force, client_oid=_client_oid(p))
+
+
+@route("POST", "/api/v2/spot/trade/place-order", permission=Permission.SPOT_TRADE, limit=10)
+def place_order(call: Call) -> dict:
+    p = call.params
+    p.check_receive_window(call.wall_ms)
+    req = order_request(p)
+    order = call.engine.place_spot_order(call.uid, req.symbol, req.side, req.order_type, req.size,
+                                         req.price, req.force, req.client_oid)
     return {"orderId": str(order.order_id), "clientOid": order.client_oid}
+
+
+def _order_list(p: Params) -> list[Params]:
+    """orderList: a non-empty array of objects, at most BATCH_MAX of them."""
+    items = p.values.get("orderList")
+    if items is None or items == "" or items == []:
+        raise BitgetError("40019", "orderList")
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise BitgetError("40020", "orderList")
+    if len(items) > BATCH_MAX:
+        raise BitgetError("40058", "orderList", BATCH_MAX)
+    return [Params(item) for item in items]
+
+
+def _batch_symbol(p: Params) -> str | None:
+    """The batch's one symbol in single mode (the default); None in multiple mode, where each
+    entry names its own and the outer one is ignored (DOC)."""
+    mode = p.enum("batchMode", BATCH_MODES, default="single")
+    return p.symbol(required=True) if mode == "single" else None
+
+
+def failure(order_id: str, client_oid: str | None, err: BitgetError) -> dict:
+    return {"orderId": order_id, "clientOid": client_oid or "", "errorMsg": err.msg, "errorCode": err.code}
+
+
+def _refusal(exc: Exception, path: str) -> BitgetError:
+    return exc if isinstance(exc, BitgetError) else from_domain(exc, path)  # type: ignore[arg-type]
+
+
+@route("POST", "/api/v2/spot/trade/batch-orders", permission=Permission.SPOT_TRADE, limit=5,
+       trader_limit=1)
+def batch_orders(call: Call) -> dict:
+    """Each entry is parsed, checked and placed on its own: a refused one goes to failureList with
+    its own code and message and leaves the others alone. All placements are one transaction."""
+    p = call.params
+    symbol = _batch_symbol(p)
+    entries = _order_list(p)
+    parsed: list[SpotOrderRequest | BitgetError] = []
+    for item in entries:
+        try:
+            parsed.append(order_request(item, symbol))
+        except BitgetError as err:
+            parsed.append(err)
+    requests = [r for r in parsed if isinstance(r, SpotOrderRequest)]
+    placed = iter(call.engine.place_spot_orders(call.uid, requests) if requests else [])
+    success, failures = [], []
+    for item, req in zip(entries, parsed):
+        result = next(placed) if isinstance(req, SpotOrderRequest) else req
+        if isinstance(result, (BitgetError, DomainError)):
+            failures.append(failure("", _raw_text(item, "clientOid"), _refusal(result, call.request.path)))
+        else:
+            success.append({"orderId": str(result.order_id), "clientOid": result.client_oid})
+    return {"successList": success, "failureList": failures}
+
+
+def _raw_text(p: Params, name: str) -> str | None:
+    value = p.values.get(name)
+    return value if isinstance(value, str) else (str(value) if isinstance(value, int) and
+                                                 not isinstance(value, bool) else None)
+
+
+@route("POST", "/api/v2/spot/trade/batch-cancel-order", permission=Permission.SPOT_TRADE, limit=10)
+def batch_cancel_order(call: Call) -> dict:
+    """Cancel up to 50 orders in one transaction; each one that cannot be cancelled (unknown,
+    finished, malformed id) is reported in failureList. Mixing the two kinds of id in one batch
+    is not allowed (DOC): with any orderId present, an entry naming only a clientOid fails."""
+    p = call.params
+    symbol = _batch_symbol(p)
+    entries = _order_list(p)
+    by_id = any(_raw_text(item, "orderId") for item in entries)
+    parsed: list[OrderRef | BitgetError] = []
+    for item in entries:
+        try:
+            order_id, client_oid = item.order_id(), item.text("clientOid")
+            if order_id is None and client_oid is None:
+                raise BitgetError("40924")
+            if order_id is None and by_id:
+                raise BitgetError("43001")
+            parsed.append(OrderRef(order_id, client_oid, symbol or item.symbol(required=True)))
+        except BitgetError as err:
+            parsed.append(err)
+    refs = [r for r in parsed if isinstance(r, OrderRef)]
+    cancelled = iter(call.engine.cancel_spot_orders(call.uid, refs) if refs else [])
+    success, failures = [], []
+    for item, ref in zip(entries, parsed):
+        result = next(cancelled) if isinstance(ref, OrderRef) else ref
+        if isinstance(result, (BitgetError, DomainError)):
+            failures.append(failure(_raw_text(item, "orderId") or "", _raw_text(item, "clientOid"),
+                                    _refusal(result, call.request.path)))
+        else:
+            success.append({"orderId": str(result.order_id), "clientOid": result.client_oid})
+    return {"successList": success, "failureList": failures}
+
+
+@route("POST", "/api/v2/spot/trade/cancel-symbol-order", permission=Permission.SPOT_TRADE, limit=5)
+def cancel_symbol_order(call: Call) -> dict:
+    """Cancel every open order of the symbol. Bitget does it asynchronously and answers at once;
+    here the orders are cancelled before the answer, in one transaction."""
+    symbol = call.params.symbol(required=True)
+    call.engine.cancel_spot_symbol(call.uid, symbol)
+    return {"symbol": symbol}
 
 
 @route("POST", "/api/v2/spot/trade/cancel-order", permission=Permission.SPOT_TRADE, limit=10)

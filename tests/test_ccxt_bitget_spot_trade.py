@@ -1,0 +1,111 @@
+"""ccxt's unified spot methods beyond one order at a time, against localex over HTTP and
+in-process, ccxt unchanged but for its URLs: create_orders, cancel_orders, cancel_all_orders
+(and, further down, trigger orders, edits, the ledger and transfers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import ccxt
+import pytest
+from test_ccxt_bitget import BTC, ETH, Recorder, connect, d
+
+from localex.engine import Engine
+from localex.testing import mock_exchanges
+
+D = Decimal
+
+
+@dataclass
+class Bot:
+    exchange: ccxt.bitget
+    engine: Engine
+    uid: str
+
+    def mark(self, price: str, symbol: str = "BTCUSDT") -> None:
+        self.engine.set_mark("bitget", "spot", symbol, D(price))
+
+    def order(self, order_id: str):
+        return self.engine.spot_order(self.uid, int(order_id))
+
+
+FUNDS = {"USDT": "10000", "BTC": "1"}
+
+
+@pytest.fixture(params=["server", "in-process"])
+def bot(request, world):
+    if request.param == "server":
+        trader = world.trader("alice", funds=FUNDS)
+        exchange = connect(world, trader)
+        exchange.fetch_balance()  # ccxt's one probe of the account mode goes first
+        yield Bot(exchange, world.engine, trader.uid)
+        return
+    connect(world)  # the demo market as ccxt loads it, loaded once
+    from test_ccxt_bitget import _DEMO_MARKETS
+
+    with mock_exchanges(clock="manual") as emu:
+        creds = emu.create_user(funds=FUNDS)
+        exchange = ccxt.bitget(creds.ccxt)
+        markets, currencies = _DEMO_MARKETS[0]
+        exchange.set_markets(list(markets.values()), currencies)
+        exchange.fetch_balance()
+        yield Bot(exchange, emu.engine, creds.uid)
+
+
+# ---- batches -----------------------------------------------------------------------------------
+
+def test_create_orders_one_batch_with_a_refusal_in_it(bot):
+    recorder = Recorder(bot.exchange)
+    orders = bot.exchange.create_orders([
+        {"symbol": BTC, "type": "limit", "side": "buy", "amount": 0.01, "price": 90000,
+         "params": {"clientOrderId": "b1"}},
+        {"symbol": BTC, "type": "limit", "side": "buy", "amount": 0.00001, "price": 90000,
+         "params": {"clientOrderId": "b2"}},
+        {"symbol": BTC, "type": "limit", "side": "sell", "amount": 0.02, "price": 99000},
+    ])
+    assert recorder.paths() == ["/api/v2/spot/trade/batch-orders"]
+    # the venue answers the refused entry in failureList (45110, see the wire tests); ccxt parses
+    # it as a rejected order without a symbol, which its own symbol filter then drops
+    assert [o["clientOrderId"] for o in orders[:1]] == ["b1"] and len(orders) == 2
+    assert bot.engine.spot_order(bot.uid, client_oid="b2") is None
+    placed = [bot.order(o["id"]) for o in orders[:2]]
+    assert [(o.side.value, o.price, o.size, o.status.value) for o in placed] == [
+        ("buy", D("90000"), D("0.01"), "live"), ("sell", D("99000"), D("0.02"), "live")]
+    open_ids = {o["id"] for o in bot.exchange.fetch_open_orders(BTC)}
+    assert open_ids == {orders[0]["id"], orders[1]["id"]}
+
+
+def test_create_orders_refuses_mixed_symbols_before_sending(bot):
+    recorder = Recorder(bot.exchange)
+    with pytest.raises(ccxt.BadRequest):
+        bot.exchange.create_orders([
+            {"symbol": BTC, "type": "limit", "side": "buy", "amount": 0.01, "price": 90000},
+            {"symbol": ETH, "type": "limit", "side": "buy", "amount": 0.1, "price": 3000}])
+    assert recorder.calls == []
+
+
+def test_cancel_orders_reports_what_it_cancelled(bot):
+    a = bot.exchange.create_order(BTC, "limit", "buy", 0.01, 90000)
+    b = bot.exchange.create_order(BTC, "limit", "buy", 0.01, 89000)
+    c = bot.exchange.create_order(BTC, "limit", "buy", 0.01, 88000)
+    recorder = Recorder(bot.exchange)
+    cancelled = bot.exchange.cancel_orders([a["id"], b["id"], "1767225600000000001"], BTC)
+    assert recorder.paths() == ["/api/v2/spot/trade/batch-cancel-order"]
+    assert [o["id"] for o in cancelled] == [a["id"], b["id"]]  # ccxt reads successList only
+    assert [bot.order(x["id"]).status.value for x in (a, b, c)] == ["cancelled", "cancelled", "live"]
+    assert [o["id"] for o in bot.exchange.fetch_open_orders(BTC)] == [c["id"]]
+    usdt = bot.exchange.fetch_balance()["USDT"]
+    assert (d(usdt["free"]), d(usdt["used"])) == (D("9120"), D("880"))
+
+
+def test_cancel_all_orders_of_a_symbol(bot):
+    ids = [bot.exchange.create_order(BTC, "limit", "buy", 0.01, p)["id"] for p in (90000, 89000)]
+    bot.exchange.create_order(ETH, "limit", "buy", 0.1, 3000)
+    recorder = Recorder(bot.exchange)
+    answer = bot.exchange.cancel_all_orders(BTC)
+    assert recorder.paths() == ["/api/v2/spot/trade/cancel-symbol-order"]
+    assert answer[0]["symbol"] == BTC and answer[0]["info"]["data"] == {"symbol": "BTCUSDT"}
+    assert bot.exchange.fetch_open_orders(BTC) == []
+    assert [bot.order(i).cancel_reason.value for i in ids] == ["user", "user"]
+    assert len(bot.exchange.fetch_open_orders(ETH)) == 1
