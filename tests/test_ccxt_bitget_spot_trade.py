@@ -109,3 +109,47 @@ def test_cancel_all_orders_of_a_symbol(bot):
     assert bot.exchange.fetch_open_orders(BTC) == []
     assert [bot.order(i).cancel_reason.value for i in ids] == ["user", "user"]
     assert len(bot.exchange.fetch_open_orders(ETH)) == 1
+
+
+# ---- trigger orders ----------------------------------------------------------------------------
+
+def test_create_trigger_order_fetch_edit_and_cancel(bot):
+    recorder = Recorder(bot.exchange)
+    stop = bot.exchange.create_trigger_order(BTC, "limit", "buy", 0.01, 96100, 96000)
+    assert recorder.paths() == ["/api/v2/spot/trade/place-plan-order"]
+    plan = bot.engine.spot_plan(bot.uid, int(stop["id"]))
+    assert (plan.trigger_price, plan.execute_price, plan.size, plan.trigger_type) == (
+        D("96000"), D("96100"), D("0.01"), "mark_price")
+    listed = bot.exchange.fetch_open_orders(BTC, params={"trigger": True})
+    assert [(o["id"], o["status"], d(o["triggerPrice"]), d(o["price"]), d(o["amount"])) for o in listed] == [
+        (stop["id"], "open", D("96000"), D("96100"), D("0.01"))]
+    assert bot.exchange.fetch_open_orders(BTC) == []  # not in the book until it fires
+
+    bot.exchange.edit_order(stop["id"], BTC, "limit", "buy", 0.02, 96600, {"triggerPrice": 96500})
+    assert recorder.paths()[-1] == "/api/v2/spot/trade/modify-plan-order"
+    plan = bot.engine.spot_plan(bot.uid, int(stop["id"]))
+    assert (plan.trigger_price, plan.execute_price, plan.size) == (D("96500"), D("96600"), D("0.02"))
+
+    bot.exchange.cancel_order(stop["id"], BTC, {"trigger": True})
+    assert recorder.paths()[-1] == "/api/v2/spot/trade/cancel-plan-order"
+    assert bot.exchange.fetch_open_orders(BTC, params={"trigger": True}) == []
+    assert bot.engine.spot_plan(bot.uid, int(stop["id"])).status.value == "cancelled"
+
+
+def test_a_market_trigger_fires_when_the_price_crosses_it(bot):
+    stop = bot.exchange.create_trigger_order(BTC, "market", "sell", 0.01, None, 94000)
+    bot.mark("93500")
+    plan = bot.engine.spot_plan(bot.uid, int(stop["id"]))
+    assert plan.status.value == "executed"
+    order = bot.exchange.fetch_order(str(plan.sub_order_id), BTC)
+    assert (order["status"], order["side"], d(order["average"]), d(order["filled"])) == (
+        "closed", "sell", D("94000"), D("0.01"))
+
+
+def test_cancel_all_trigger_orders_of_a_symbol(bot):
+    for trigger in (96000, 97000):
+        bot.exchange.create_trigger_order(BTC, "limit", "buy", 0.01, trigger, trigger)
+    recorder = Recorder(bot.exchange)
+    bot.exchange.cancel_all_orders(BTC, {"trigger": True})
+    assert recorder.paths() == ["/api/v2/spot/trade/batch-cancel-plan-order"]
+    assert bot.exchange.fetch_open_orders(BTC, params={"trigger": True}) == []

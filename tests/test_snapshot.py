@@ -26,6 +26,9 @@ def busy_engine(seed: int = 3) -> Engine:
     engine.set_position_mode(uid, "usdt-futures", PositionMode.HEDGE)
     engine.place_futures_order(uid, "usdt-futures", "BTCUSDT", pos_side=PositionSide.LONG,
                                trade_side=TradeSide.OPEN, order_type=OrderType.MARKET, size=D("0.01"))
+    engine.place_spot_plan(uid, "BTCUSDT", Side.SELL, OrderType.MARKET, D("94000"), None, D("0.001"),
+                           trigger_type="mark_price", client_oid="stop-1")
+    engine.transfer(uid, "USDT", D("100"), "usdt-futures", "spot", client_oid="t-1")
     engine.clock.advance(12_345)
     return engine
 
@@ -45,7 +48,11 @@ def test_a_snapshot_survives_a_file_round_trip_exactly(tmp_path):
     assert other.now_ms() == engine.now_ms()
     uid = engine.find_user("bitget", "alice").uid
     assert (other.balance(uid, "USDT").available, other.balance(uid, "USDT").frozen) == (
-        D("9100.123456789"), D("900"))
+        D("9200.123456789"), D("900"))
+    # spot trigger orders, transfers and their bills come back too
+    assert other.spot_plan(uid, client_oid="stop-1") == engine.spot_plan(uid, client_oid="stop-1")
+    assert other.transfers(uid) == engine.transfers(uid) and len(other.transfers(uid)) == 1
+    assert [b.kind for b in other.bills(uid)] == ["transfer_in", "transfer_out"]
     # the random source continues where it was: the next ids are the same in both
     a = engine.create_user("bitget", name="bob")
     b = other.create_user("bitget", name="bob")

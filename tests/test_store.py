@@ -86,6 +86,14 @@ def populate_market_settings(engine: Engine) -> None:
         assert [b.amount for b in uow.list_bills(uid, kinds=["funding"])] == [D("-0.095")]
 
 
+def populate_spot_trading(engine: Engine) -> None:
+    """A spot trigger order and a transfer (with its two bills)."""
+    uid = engine.find_user("bitget", "alice").uid
+    engine.place_spot_plan(uid, "BTCUSDT", Side.BUY, OrderType.LIMIT, D("96000"), D("96100"), D("0.01"),
+                           trigger_type="mark_price", client_oid="plan-1")
+    engine.transfer(uid, "USDT", D("10"), "spot", "usdt-futures", client_oid="t-1")
+
+
 # transactions ------------------------------------------------------------------------------
 def test_an_exception_rolls_the_whole_transaction_back():
     store = open_store(":memory:")
@@ -156,7 +164,7 @@ def test_migrations_reach_head():
 
     store = open_store(":memory:")
     head = ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
-    assert head == "0004"
+    assert head == "0005"
     with store.engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == head
         tables = set(conn.dialect.get_table_names(conn))
@@ -191,7 +199,7 @@ def test_a_file_store_keeps_everything_across_reopen(tmp_path):
         assert engine.marks() == saved["marks"]
         assert len(engine.instruments("bitget")) == len(BITGET_SPOT) + len(BITGET_FUTURES)
         with engine.store.engine.connect() as conn:
-            assert conn.execute(text("select version_num from alembic_version")).scalars().all() == ["0004"]
+            assert conn.execute(text("select version_num from alembic_version")).scalars().all() == ["0005"]
         engine.store.close()
 
     # ids keep increasing after a reopen, whatever the random source says
@@ -224,12 +232,13 @@ def test_reset_empties_every_table():
     populate(engine)
     populate_copy_trading(engine)
     populate_market_settings(engine)
+    populate_spot_trading(engine)
     before = counts(engine.store)
     assert all(n > 0 for n in before.values()), before
     engine.reset()
     assert counts(engine.store) == {name: 0 for name in metadata.tables}
     with engine.store.engine.connect() as conn:  # the schema stays migrated
-        assert MigrationContext.configure(conn).get_current_revision() == "0004"
+        assert MigrationContext.configure(conn).get_current_revision() == "0005"
     populate(engine)  # and usable
     assert counts(engine.store)["spot_orders"] == before["spot_orders"]
 

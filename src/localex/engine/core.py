@@ -47,6 +47,7 @@ from localex.engine.model import (
     User,
 )
 from localex.engine.errors import DomainError
+from localex.engine.model import SpotPlanOrder, Transfer
 from localex.engine.spot import SPOT_ACCOUNT, FeeToken, OrderRef, SpotBook, SpotOrderRequest
 
 FEE_TOKENS = {"bitget": FeeToken(asset="BGB", discount=Decimal("0.2"), quote="USDT")}
@@ -223,6 +224,34 @@ class Engine:
                 raise UnknownUser(uid, uid=uid)
             return accounts.move(uow, uid, account, asset, available=Decimal(amount), now_ms=self.now_ms())
 
+    def transferable(self, venue: str, account: str) -> set[str]:
+        """The coins an account holds: spot, every coin of the spot instruments; a futures
+        market, the margin coins of its contracts."""
+        with self.tx(read_only=True) as uow:
+            return self._account_coins(uow, venue, account)
+
+    @staticmethod
+    def _account_coins(uow, venue: str, account: str) -> set[str]:
+        if account == SPOT_ACCOUNT:
+            return {c for i in uow.list_instruments(venue, SPOT_ACCOUNT) for c in (i.base, i.quote)}
+        return {i.settle for i in uow.list_instruments(venue, account) if i.is_contract}
+
+    def transfer(self, uid: str, asset: str, amount: Decimal, from_account: str, to_account: str,
+                 client_oid: str | None = None) -> Transfer:
+        """Move a coin between two of a user's accounts ("spot", "usdt-futures", ...), with a
+        bill in each; a client id already used answers that transfer again."""
+        with self.tx() as uow:
+            user = self._user(uow, uid)
+            allowed = (self._account_coins(uow, user.venue, from_account)
+                       & self._account_coins(uow, user.venue, to_account))
+            return accounts.transfer(uow, self.ids, user, asset, Decimal(amount), from_account,
+                                     to_account, client_oid, self.now_ms(), allowed)
+
+    def transfers(self, uid: str, **filters) -> list[Transfer]:
+        """Newest first; filters as SqlUnitOfWork.list_transfers."""
+        with self.tx(read_only=True) as uow:
+            return uow.list_transfers(uid, **filters)
+
     def balances(self, uid: str, account: str | None = None) -> list[Balance]:
         with self.tx(read_only=True) as uow:
             return uow.list_balances(uid, account)
@@ -272,7 +301,7 @@ class Engine:
             if inst.is_contract:
                 self.futures.on_mark(uow, inst, old.price if old else None, price)
                 return []
-            return self.spot.match(uow, inst, price)
+            return self.spot.match(uow, inst, price, old.price if old else None)
 
     # funding -----------------------------------------------------------------------------
     def set_funding_rate(self, venue: str, market: str, symbol: str, rate: Decimal,
@@ -443,6 +472,44 @@ class Engine:
         """Cancel every open order of a symbol, in one transaction."""
         with self.tx() as uow:
             return self.spot.cancel_symbol(uow, self._user(uow, uid), symbol)
+
+    # spot trigger (plan) orders: see SpotBook.place_plan
+    def place_spot_plan(self, uid: str, symbol: str, side: Side, order_type: OrderType,
+                        trigger_price: Decimal, execute_price: Decimal | None, size: Decimal,
+                        **options) -> SpotPlanOrder:
+        with self.tx() as uow:
+            return self.spot.place_plan(uow, self._user(uow, uid), symbol, side, order_type,
+                                        trigger_price, execute_price, size, **options)
+
+    def modify_spot_plan(self, uid: str, order_id: int | None, client_oid: str | None,
+                         trigger_price: Decimal, order_type: OrderType, execute_price: Decimal | None,
+                         size: Decimal) -> SpotPlanOrder:
+        with self.tx() as uow:
+            self._user(uow, uid)
+            return self.spot.modify_plan(uow, uid, order_id, client_oid, trigger_price, order_type,
+                                         execute_price, size)
+
+    def cancel_spot_plan(self, uid: str, order_id: int | None = None,
+                         client_oid: str | None = None) -> SpotPlanOrder:
+        with self.tx() as uow:
+            self._user(uow, uid)
+            return self.spot.cancel_plan(uow, uid, order_id, client_oid)
+
+    def cancel_spot_plans(self, uid: str, symbols: list[str] | None = None) -> list[SpotPlanOrder]:
+        """Cancel every live trigger order of the symbols (None: all), in one transaction."""
+        with self.tx() as uow:
+            self._user(uow, uid)
+            return self.spot.cancel_plans(uow, uid, symbols)
+
+    def spot_plan(self, uid: str, order_id: int | None = None,
+                  client_oid: str | None = None) -> SpotPlanOrder | None:
+        with self.tx(read_only=True) as uow:
+            return self.spot.find_plan(uow, uid, order_id, client_oid)
+
+    def spot_plans(self, uid: str, **filters) -> list[SpotPlanOrder]:
+        """Newest first; filters as SqlUnitOfWork.list_spot_plans."""
+        with self.tx(read_only=True) as uow:
+            return uow.list_spot_plans(uid, **filters)
 
     def fill_spot_order(self, uid: str, order_id: int, size: Decimal | None = None,
                         price: Decimal | None = None, liquidity: Liquidity | None = None) -> Fill:

@@ -102,3 +102,11 @@ class InvalidTrigger(InvalidOrder):
 
 class NotIsolated(DomainError):
     """Margin can be added or removed only on an isolated position."""
+
+
+class PlanNotFound(NotFound):
+    """No such trigger (plan) order, or it is no longer waiting for its trigger."""
+
+
+class NotTransferable(InvalidOrder):
+    """This coin cannot move between these two accounts (or the accounts are one)."""

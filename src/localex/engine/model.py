@@ -174,6 +174,11 @@ class SpotOrder:
     created_ms: int
     updated_ms: int
     due_ms: int | None = None  # latency fill model: when it reaches the book
+    stp_mode: str = "none"  # self-trade prevention: none, cancel_taker, cancel_maker, cancel_both
+    tp_price: Decimal | None = None  # preset take-profit trigger for what it buys (or sells)
+    tp_execute: Decimal | None = None  # its limit price (None: market)
+    sl_price: Decimal | None = None  # preset stop-loss trigger
+    sl_execute: Decimal | None = None
 
     @property
     def avg_price(self) -> Decimal:
@@ -406,3 +411,67 @@ class FillModel:
     scope: str
     kind: str
     params: dict
+
+
+# ---- spot trigger (plan) orders and transfers --------------------------------------------------
+
+class PlanStatus(str, enum.Enum):
+    LIVE = "live"  # waiting for its trigger
+    EXECUTED = "executed"  # triggered, its order placed
+    FAILED = "failed"  # triggered, its order refused (balance, minimums)
+    CANCELLED = "cancelled"
+
+    @property
+    def is_open(self) -> bool:
+        return self is PlanStatus.LIVE
+
+
+class PlanKind(str, enum.Enum):
+    PLAN = "plan"  # a trigger order placed as such
+    TP = "tp"  # take-profit preset by a spot order, placed when that order filled
+    SL = "sl"  # stop-loss preset by a spot order
+
+
+@dataclass
+class SpotPlanOrder:
+    """A spot order that waits for the mark price to reach trigger_price, then places a limit
+    (execute_price) or market order of `size` (quote coin when size_in_quote)."""
+
+    order_id: int
+    uid: str
+    venue: str
+    symbol: str
+    client_oid: str
+    kind: PlanKind
+    side: Side
+    order_type: OrderType
+    execute_price: Decimal | None
+    trigger_price: Decimal
+    trigger_above: bool  # fires when the mark rises to the trigger (else when it falls to it)
+    trigger_type: str  # the venue's name of the price it watches, kept as sent
+    size: Decimal
+    size_in_quote: bool
+    force: TimeInForce
+    status: PlanStatus
+    sub_order_id: int | None  # the order it placed when it fired
+    parent_id: int | None  # TP / SL: the order whose fill placed it
+    stp_mode: str
+    enter_point: str
+    created_ms: int
+    updated_ms: int
+
+
+@dataclass
+class Transfer:
+    """A move of one coin between two of a user's accounts (spot, a futures market, ...)."""
+
+    transfer_id: int
+    uid: str
+    venue: str
+    asset: str
+    amount: Decimal
+    from_account: str
+    to_account: str
+    client_oid: str
+    status: str  # "successful"
+    created_ms: int

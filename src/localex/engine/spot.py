@@ -26,6 +26,7 @@ from localex.engine.errors import (
     NonPositive,
     OrderNotCancellable,
     OrderNotFound,
+    PlanNotFound,
     PricePrecision,
     SizePrecision,
     UnknownInstrument,
@@ -49,8 +50,11 @@ from localex.engine.model import (
     Liquidity,
     OrderStatus,
     OrderType,
+    PlanKind,
+    PlanStatus,
     Side,
     SpotOrder,
+    SpotPlanOrder,
     TimeInForce,
     User,
 )
@@ -58,6 +62,26 @@ from localex.engine.orders import cancellable, find_order
 
 SPOT = "spot"
 SPOT_ACCOUNT = "spot"
+# what fires first when a price move meets several events at one price (as the futures book)
+PRIORITY_PLAN, PRIORITY_LIMIT = 2, 4
+
+
+@dataclass
+class Event:
+    """Something a price move meets: fired at `price`, in path order."""
+
+    price: Decimal
+    priority: int
+    ident: int
+    fire: object  # fire(uow) -> None
+
+    def key(self, rising: bool) -> tuple:
+        return (self.price if rising else -self.price, self.priority, self.ident)
+
+
+def crossed(old: Decimal, new: Decimal, level: Decimal, upward: bool) -> bool:
+    """Does the move old -> new reach `level` going the given way?"""
+    return new >= level if upward else new <= level
 
 
 @dataclass(frozen=True)
@@ -142,12 +166,17 @@ class SpotBook:
     # placing -----------------------------------------------------------------------------
     def place(self, uow, user: User, symbol: str, side: Side, order_type: OrderType,
               force: TimeInForce, price: Decimal | None, size: Decimal, client_oid: str | None,
-              enter_point: str = "API") -> SpotOrder:
+              enter_point: str = "API", at_price: Decimal | None = None) -> SpotOrder:
+        """at_price: the market price the order meets (a trigger firing along a price move);
+        default the mark."""
         inst = uow.get_instrument(user.venue, SPOT, symbol)
         if inst is None:
             raise UnknownInstrument(symbol, symbol=symbol)
-        mark_row = uow.get_mark(inst.key)
-        mark = mark_row.price if mark_row else None
+        if at_price is not None:
+            mark = at_price
+        else:
+            mark_row = uow.get_mark(inst.key)
+            mark = mark_row.price if mark_row else None
         if order_type == OrderType.MARKET:
             price = None
         validate_order(inst, side, order_type, price, size, mark)
@@ -450,25 +479,189 @@ class SpotBook:
         self._on_placed(uow, uow.get_user(order.uid), inst, order, mark_row.price if mark_row else None, model)
 
     # matching on a price move ------------------------------------------------------------
-    def match(self, uow, inst: Instrument, mark: Decimal) -> list[Fill]:
-        """Fill every resting order the mark price reaches, best price first, then oldest (under
-        the liquidity model, at most its size per order and move; under the manual model none)."""
+    def match(self, uow, inst: Instrument, mark: Decimal, old: Decimal | None = None) -> list[Fill]:
+        """Fire, in the order the move old -> mark meets them, every resting order the mark
+        reaches (at its own price, as maker; best price first, then oldest) and every trigger
+        order it crosses (its order placed at the trigger price). Under the liquidity model at
+        most its size per order and move; under the manual model no resting order fills."""
         model = self._model(uow, inst)
-        if model.kind == MANUAL:
-            return []
-        cap = Ladder.of(model, inst).size if model.kind == LIQUIDITY else None
-        crossing = [
-            o for o in uow.resting_spot_orders(inst.venue, inst.symbol)
-            if o.price is not None and o.due_ms is None
-            and ((o.side == Side.BUY and o.price >= mark) or (o.side == Side.SELL and o.price <= mark))
-        ]
-        crossing.sort(key=lambda o: (-o.price if o.side == Side.BUY else o.price, o.order_id))
-        fills = []
+        old = mark if old is None else old
+        rising = mark >= old
+        fills: list[Fill] = []
         users: dict[str, User] = {}
-        for order in crossing:
-            user = users.get(order.uid) or uow.get_user(order.uid)
-            users[order.uid] = user
-            remaining = order.size - order.filled_size
-            fills.append(self._fill(uow, user, inst, order, order.price,
-                                    remaining if cap is None else min(cap, remaining), Liquidity.MAKER))
+
+        def user_of(uid: str) -> User:
+            if uid not in users:
+                users[uid] = uow.get_user(uid)
+            return users[uid]
+
+        events: list[Event] = []
+        if model.kind != MANUAL:
+            cap = Ladder.of(model, inst).size if model.kind == LIQUIDITY else None
+            for order in uow.resting_spot_orders(inst.venue, inst.symbol):
+                if order.price is not None and order.due_ms is None and self._reached(order, mark):
+                    events.append(Event(order.price, PRIORITY_LIMIT, order.order_id,
+                                        self._resting_fill(inst, order, cap, user_of, fills)))
+        for plan in uow.live_spot_plans(inst.venue, inst.symbol):
+            if crossed(old, mark, plan.trigger_price, upward=plan.trigger_above):
+                events.append(Event(plan.trigger_price, PRIORITY_PLAN, plan.order_id,
+                                    self._trigger(inst, plan, user_of, fills)))
+        events.sort(key=lambda e: e.key(rising))  # falling: the highest buys are met first
+        seen = {e.ident for e in events if e.priority == PRIORITY_LIMIT}
+        for event in events:
+            event.fire(uow)  # type: ignore[operator]
+        if any(e.priority == PRIORITY_PLAN for e in events) and model.kind != MANUAL:
+            # limit orders the triggers placed, which the rest of the move reaches
+            cap = Ladder.of(model, inst).size if model.kind == LIQUIDITY else None
+            for order in uow.resting_spot_orders(inst.venue, inst.symbol):
+                if order.order_id not in seen and order.price is not None and order.due_ms is None \
+                        and self._reached(order, mark):
+                    self._resting_fill(inst, order, cap, user_of, fills)(uow)
         return fills
+
+    @staticmethod
+    def _reached(order: SpotOrder, mark: Decimal) -> bool:
+        return (order.side == Side.BUY and order.price >= mark) or (
+            order.side == Side.SELL and order.price <= mark)  # type: ignore[operator]
+
+    def _resting_fill(self, inst: Instrument, order: SpotOrder, cap: Decimal | None, user_of, fills: list):
+        def fire(uow) -> None:
+            current = uow.get_spot_order(order.uid, order.order_id)
+            if current is None or not current.status.is_open:
+                return
+            remaining = current.size - current.filled_size
+            fills.append(self._fill(uow, user_of(current.uid), inst, current, current.price,
+                                    remaining if cap is None else min(cap, remaining), Liquidity.MAKER))
+        return fire
+
+    # trigger (plan) orders ---------------------------------------------------------------
+    @staticmethod
+    def plan_order_size(inst: Instrument, side: Side, order_type: OrderType, size: Decimal,
+                        size_in_quote: bool, price: Decimal) -> Decimal:
+        """The size of the order a trigger places at `price` (its execute price, or the market
+        price it fires at): base coin, except market buys, whose size is quote coin."""
+        if order_type == OrderType.MARKET and side == Side.BUY:
+            if size_in_quote:
+                return size
+            return (size * price).quantize(Decimal(1).scaleb(-inst.quote_scale), ROUND_DOWN)
+        if size_in_quote:
+            return (size / price).quantize(Decimal(1).scaleb(-inst.size_scale), ROUND_DOWN)
+        return size
+
+    def _check_plan(self, uow, inst: Instrument, side: Side, order_type: OrderType,
+                    trigger_price: Decimal, execute_price: Decimal | None, size: Decimal,
+                    size_in_quote: bool) -> Decimal:
+        """Validate a trigger order as the order it will place; returns the mark."""
+        if inst.status != "online":
+            raise InstrumentNotTrading(f"{inst.symbol} is not trading", symbol=inst.symbol)
+        if trigger_price <= 0:
+            raise NonPositive("trigger price must be positive", field="triggerPrice")
+        if scale_of(trigger_price) > inst.price_scale:
+            raise PricePrecision("price scale", value=trigger_price, scale=inst.price_scale)
+        if size <= 0:
+            raise NonPositive("size must be positive", field="size")
+        size_scale = inst.quote_scale if size_in_quote else inst.size_scale
+        if scale_of(size) > size_scale:
+            raise SizePrecision("size scale", value=size, scale=size_scale)
+        mark_row = uow.get_mark(inst.key)
+        if mark_row is None:
+            raise NoMarkPrice(f"{inst.symbol} has no price yet", symbol=inst.symbol)
+        at = execute_price if order_type == OrderType.LIMIT else trigger_price
+        if order_type == OrderType.LIMIT and (at is None or at <= 0):
+            raise NonPositive("price must be positive", field="executePrice")
+        placed = self.plan_order_size(inst, side, order_type, size, size_in_quote, at)  # type: ignore[arg-type]
+        validate_order(inst, side, order_type, at, placed if placed > 0 else size, trigger_price)
+        return mark_row.price
+
+    def place_plan(self, uow, user: User, symbol: str, side: Side, order_type: OrderType,
+                   trigger_price: Decimal, execute_price: Decimal | None, size: Decimal,
+                   size_in_quote: bool = False, trigger_type: str = "", force: TimeInForce = TimeInForce.GTC,
+                   client_oid: str | None = None, stp_mode: str = "none", enter_point: str = "API",
+                   kind: PlanKind = PlanKind.PLAN, parent_id: int | None = None) -> SpotPlanOrder:
+        """A trigger order: nothing is frozen until it fires (then its order freezes what any
+        order does, or fails). It fires when the mark crosses trigger_price from where it is now."""
+        inst = uow.get_instrument(user.venue, SPOT, symbol)
+        if inst is None:
+            raise UnknownInstrument(symbol, symbol=symbol)
+        if order_type == OrderType.MARKET:
+            execute_price = None
+        mark = self._check_plan(uow, inst, side, order_type, trigger_price, execute_price, size, size_in_quote)
+        if client_oid and uow.get_spot_plan_by_client_oid(user.uid, client_oid) is not None:
+            raise DuplicateClientOid(client_oid, client_oid=client_oid)
+        now = self.clock.now_ms()
+        order_id = self.ids.next_id(uow, user.venue, now)
+        plan = SpotPlanOrder(
+            order_id=order_id, uid=user.uid, venue=user.venue, symbol=inst.symbol,
+            client_oid=client_oid or str(self.ids.next_id(uow, user.venue, now)), kind=kind,
+            side=side, order_type=order_type, execute_price=execute_price,
+            trigger_price=trigger_price, trigger_above=trigger_price >= mark, trigger_type=trigger_type,
+            size=size, size_in_quote=size_in_quote, force=force, status=PlanStatus.LIVE,
+            sub_order_id=None, parent_id=parent_id, stp_mode=stp_mode, enter_point=enter_point,
+            created_ms=now, updated_ms=now)
+        uow.insert_spot_plan(plan)
+        return plan
+
+    def find_plan(self, uow, uid: str, order_id: int | None, client_oid: str | None) -> SpotPlanOrder | None:
+        return find_order(uid, order_id, client_oid, uow.get_spot_plan, uow.get_spot_plan_by_client_oid)
+
+    def _live_plan(self, uow, uid: str, order_id: int | None, client_oid: str | None) -> SpotPlanOrder:
+        plan = self.find_plan(uow, uid, order_id, client_oid)
+        if plan is None or plan.status is not PlanStatus.LIVE:
+            raise PlanNotFound("no live trigger order")
+        return plan
+
+    def modify_plan(self, uow, uid: str, order_id: int | None, client_oid: str | None,
+                    trigger_price: Decimal, order_type: OrderType, execute_price: Decimal | None,
+                    size: Decimal) -> SpotPlanOrder:
+        """New trigger, type, execute price and size for a live trigger order (same id)."""
+        plan = self._live_plan(uow, uid, order_id, client_oid)
+        inst = uow.get_instrument(plan.venue, SPOT, plan.symbol)
+        if order_type == OrderType.MARKET:
+            execute_price = None
+        mark = self._check_plan(uow, inst, plan.side, order_type, trigger_price, execute_price, size,
+                                plan.size_in_quote)
+        plan.trigger_price, plan.order_type, plan.execute_price, plan.size = (
+            trigger_price, order_type, execute_price, size)
+        plan.trigger_above = trigger_price >= mark
+        plan.updated_ms = self.clock.now_ms()
+        uow.update_spot_plan(plan)
+        return plan
+
+    def cancel_plan(self, uow, uid: str, order_id: int | None, client_oid: str | None) -> SpotPlanOrder:
+        plan = self._live_plan(uow, uid, order_id, client_oid)
+        return self._end_plan(uow, plan, PlanStatus.CANCELLED)
+
+    def cancel_plans(self, uow, uid: str, symbols: list[str] | None) -> list[SpotPlanOrder]:
+        """Cancel every live trigger order of the symbols (None: of every symbol), oldest first."""
+        plans = uow.list_spot_plans(uid, open_only=True, limit=None)
+        if symbols is not None:
+            plans = [p for p in plans if p.symbol in symbols]
+        return [self._end_plan(uow, p, PlanStatus.CANCELLED) for p in reversed(plans)]
+
+    def _end_plan(self, uow, plan: SpotPlanOrder, status: PlanStatus) -> SpotPlanOrder:
+        plan.status = status
+        plan.updated_ms = self.clock.now_ms()
+        uow.update_spot_plan(plan)
+        return plan
+
+    def _trigger(self, inst: Instrument, plan: SpotPlanOrder, user_of, fills: list):
+        def fire(uow) -> None:
+            current = uow.get_spot_plan(plan.uid, plan.order_id)
+            if current is None or current.status is not PlanStatus.LIVE:
+                return
+            at = current.trigger_price
+            price = current.execute_price if current.order_type == OrderType.LIMIT else None
+            size = self.plan_order_size(inst, current.side, current.order_type, current.size,
+                                        current.size_in_quote, price if price is not None else at)
+            try:
+                with uow.savepoint():
+                    order = self.place(uow, user_of(current.uid), current.symbol, current.side,
+                                       current.order_type, current.force, price, size, None,
+                                       current.enter_point, at_price=at)
+            except DomainError:
+                self._end_plan(uow, current, PlanStatus.FAILED)
+                return
+            current.sub_order_id = order.order_id
+            self._end_plan(uow, current, PlanStatus.EXECUTED)
+            fills.extend(uow.list_fills(current.uid, order_id=order.order_id, limit=1000)[::-1])
+        return fire

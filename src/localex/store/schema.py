@@ -145,6 +145,11 @@ spot_orders = Table(
     Column("created_ms", BigInteger, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),
     Column("due_ms", BigInteger, nullable=True),
+    Column("stp_mode", String(16), nullable=False, server_default="none"),
+    Column("tp_price", Money, nullable=True),
+    Column("tp_execute", Money, nullable=True),
+    Column("sl_price", Money, nullable=True),
+    Column("sl_execute", Money, nullable=True),
     UniqueConstraint("uid", "client_oid", name="uq_spot_orders_client_oid"),
     Index("ix_spot_orders_uid_order", "uid", "order_id"),
     Index("ix_spot_orders_book", "venue", "symbol", "status"),
@@ -457,9 +462,56 @@ fill_models = Table(
     Column("params", Text, nullable=False),
 )
 
+spot_plan_orders = Table(
+    "spot_plan_orders",
+    metadata,
+    Column("order_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("uid", String(32), nullable=False),
+    Column("venue", String(16), nullable=False),
+    Column("symbol", String(64), nullable=False),
+    Column("client_oid", String(64), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("side", String(8), nullable=False),
+    Column("order_type", String(16), nullable=False),
+    Column("execute_price", Money, nullable=True),
+    Column("trigger_price", Money, nullable=False),
+    Column("trigger_above", Boolean, nullable=False),
+    Column("trigger_type", String(16), nullable=False),
+    Column("size", Money, nullable=False),
+    Column("size_in_quote", Boolean, nullable=False),
+    Column("force", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("sub_order_id", BigInteger, nullable=True),
+    Column("parent_id", BigInteger, nullable=True),
+    Column("stp_mode", String(16), nullable=False),
+    Column("enter_point", String(16), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    UniqueConstraint("uid", "client_oid", name="uq_spot_plan_orders_client_oid"),
+    Index("ix_spot_plan_orders_uid_order", "uid", "order_id"),
+    Index("ix_spot_plan_orders_book", "venue", "symbol", "status"),
+)
+
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("transfer_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("uid", String(32), nullable=False),
+    Column("venue", String(16), nullable=False),
+    Column("asset", String(32), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("from_account", String(32), nullable=False),
+    Column("to_account", String(32), nullable=False),
+    Column("client_oid", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    UniqueConstraint("uid", "client_oid", name="uq_transfers_client_oid"),
+    Index("ix_transfers_owner", "uid", "transfer_id"),
+)
+
 COPY_TABLES = [copy_profit_shares, copy_follower_orders, copy_tracking, copy_follower_settings,
                copy_follows, copy_symbols, copy_traders]
 
 # Every table a reset empties, children before parents.
-ALL_TABLES = [bills, fill_models] + COPY_TABLES + [futures_fills, futures_orders, positions, symbol_settings, futures_accounts,
+ALL_TABLES = [transfers, spot_plan_orders, bills, fill_models] + COPY_TABLES + [futures_fills, futures_orders, positions, symbol_settings, futures_accounts,
               spot_fills, spot_orders, balances, mark_prices, instruments, api_keys, users, sequences]

@@ -64,6 +64,7 @@ from localex.engine.model import (
     TimeInForce,
     User,
 )
+from localex.engine.model import PlanKind, PlanStatus, SpotPlanOrder, Transfer
 from localex.engine.copy import (
     CopySymbol,
     CopyTrader,
@@ -1127,6 +1128,86 @@ class SqlUnitOfWork:
         if id_less_than is not None:
             where.append(("bill_id", "<", id_less_than))
         return self._select(s.bills, where, (("bill_id", True),), limit)
+
+    # spot trigger (plan) orders and transfers --------------------------------------------------
+    def insert_spot_plan(self, plan: SpotPlanOrder) -> None:
+        _insert_row(self.conn, s.spot_plan_orders, _to_row(plan))
+
+    def update_spot_plan(self, plan: SpotPlanOrder) -> None:
+        _update_row(self.conn, s.spot_plan_orders, _to_row(plan))
+
+    def _plans(self, q) -> list[SpotPlanOrder]:
+        return [_typed(SpotPlanOrder, r, kind=PlanKind, side=Side, order_type=OrderType,
+                       force=TimeInForce, status=PlanStatus) for r in self.conn.execute(q)]
+
+    def get_spot_plan(self, uid: str, order_id: int) -> SpotPlanOrder | None:
+        t = s.spot_plan_orders
+        found = self._plans(select(t).where(and_(t.c.uid == uid, t.c.order_id == order_id)))
+        return found[0] if found else None
+
+    def get_spot_plan_by_client_oid(self, uid: str, client_oid: str) -> SpotPlanOrder | None:
+        t = s.spot_plan_orders
+        found = self._plans(select(t).where(and_(t.c.uid == uid, t.c.client_oid == client_oid)))
+        return found[0] if found else None
+
+    def list_spot_plans(self, uid: str, *, symbol: str | None = None, open_only: bool | None = None,
+                        kinds: list[str] | None = None, parent_id: int | None = None,
+                        start_ms: int | None = None, end_ms: int | None = None,
+                        id_less_than: int | None = None, limit: int | None = 100) -> list[SpotPlanOrder]:
+        """Newest first. open_only True: live; False: finished; None: all."""
+        t = s.spot_plan_orders
+        cond = [t.c.uid == uid]
+        if symbol is not None:
+            cond.append(t.c.symbol == symbol)
+        if open_only is True:
+            cond.append(t.c.status == PlanStatus.LIVE.value)
+        elif open_only is False:
+            cond.append(t.c.status != PlanStatus.LIVE.value)
+        if kinds:
+            cond.append(t.c.kind.in_(kinds))
+        if parent_id is not None:
+            cond.append(t.c.parent_id == parent_id)
+        if start_ms is not None:
+            cond.append(t.c.created_ms >= start_ms)
+        if end_ms is not None:
+            cond.append(t.c.created_ms <= end_ms)
+        if id_less_than is not None:
+            cond.append(t.c.order_id < id_less_than)
+        q = select(t).where(and_(*cond)).order_by(t.c.order_id.desc())
+        if limit is not None:
+            q = q.limit(limit)
+        return self._plans(q)
+
+    def live_spot_plans(self, venue: str, symbol: str) -> list[SpotPlanOrder]:
+        """Every live trigger order of one instrument, oldest first."""
+        t = s.spot_plan_orders
+        return self._plans(select(t).where(and_(t.c.venue == venue, t.c.symbol == symbol,
+                                                t.c.status == PlanStatus.LIVE.value)).order_by(t.c.order_id))
+
+    def insert_transfer(self, transfer: Transfer) -> None:
+        _insert_row(self.conn, s.transfers, _to_row(transfer))
+
+    def list_transfers(self, uid: str, *, asset: str | None = None, from_account: str | None = None,
+                       client_oid: str | None = None, start_ms: int | None = None,
+                       end_ms: int | None = None, id_less_than: int | None = None,
+                       limit: int | None = 100) -> list[Transfer]:
+        """Newest first."""
+        t = s.transfers
+        cond = [t.c.uid == uid]
+        for column, value in ((t.c.asset, asset), (t.c.from_account, from_account),
+                              (t.c.client_oid, client_oid)):
+            if value is not None:
+                cond.append(column == value)
+        if start_ms is not None:
+            cond.append(t.c.created_ms >= start_ms)
+        if end_ms is not None:
+            cond.append(t.c.created_ms <= end_ms)
+        if id_less_than is not None:
+            cond.append(t.c.transfer_id < id_less_than)
+        q = select(t).where(and_(*cond)).order_by(t.c.transfer_id.desc())
+        if limit is not None:
+            q = q.limit(limit)
+        return [_typed(Transfer, r) for r in self.conn.execute(q)]
 
     def get_fill_model(self, scope: str) -> FillModel | None:
         return self._load(s.fill_models, (scope,))

@@ -145,6 +145,10 @@ def from_domain(exc: dom.DomainError, path: str = "") -> BitgetError:
         return BitgetError("40762" if mix else "43012")
     if isinstance(exc, dom.NoMarkPrice):
         return BitgetError("40808", "no market price")
+    if isinstance(exc, dom.PlanNotFound):
+        return BitgetError("43025")
+    if isinstance(exc, dom.NotTransferable):
+        return BitgetError("40020", "coin")
     if isinstance(exc, (dom.OrderNotFound, dom.OrderNotCancellable)):
         return BitgetError("43001")
     if isinstance(exc, dom.UnknownUser):
