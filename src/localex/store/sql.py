@@ -138,6 +138,9 @@ _CLASSES: dict[str, tuple[type, dict[str, Callable]]] = {
     "copy_profit_shares": (ProfitShare, {}),
     "bills": (Bill, {}),
     "fill_models": (FillModel, dict(params=json.loads)),
+    "spot_plan_orders": (SpotPlanOrder, dict(kind=PlanKind, side=Side, order_type=OrderType,
+                                             force=TimeInForce, status=PlanStatus)),
+    "transfers": (Transfer, {}),
 }
 _DUMP_SPECIAL: dict[tuple[str, str], Callable] = {
     ("fill_models", "params"): lambda params: json.dumps(params, sort_keys=True),
@@ -1131,23 +1134,17 @@ class SqlUnitOfWork:
 
     # spot trigger (plan) orders and transfers --------------------------------------------------
     def insert_spot_plan(self, plan: SpotPlanOrder) -> None:
-        _insert_row(self.conn, s.spot_plan_orders, _to_row(plan))
+        self._put(s.spot_plan_orders, plan, _INSERT)
 
     def update_spot_plan(self, plan: SpotPlanOrder) -> None:
-        _update_row(self.conn, s.spot_plan_orders, _to_row(plan))
-
-    def _plans(self, q) -> list[SpotPlanOrder]:
-        return [_typed(SpotPlanOrder, r, kind=PlanKind, side=Side, order_type=OrderType,
-                       force=TimeInForce, status=PlanStatus) for r in self.conn.execute(q)]
+        self._put(s.spot_plan_orders, plan, _UPDATE)
 
     def get_spot_plan(self, uid: str, order_id: int) -> SpotPlanOrder | None:
-        t = s.spot_plan_orders
-        found = self._plans(select(t).where(and_(t.c.uid == uid, t.c.order_id == order_id)))
-        return found[0] if found else None
+        plan = self._load(s.spot_plan_orders, (order_id,))
+        return plan if plan is not None and plan.uid == uid else None
 
     def get_spot_plan_by_client_oid(self, uid: str, client_oid: str) -> SpotPlanOrder | None:
-        t = s.spot_plan_orders
-        found = self._plans(select(t).where(and_(t.c.uid == uid, t.c.client_oid == client_oid)))
+        found = self._select(s.spot_plan_orders, [("uid", "=", uid), ("client_oid", "=", client_oid)])
         return found[0] if found else None
 
     def list_spot_plans(self, uid: str, *, symbol: str | None = None, open_only: bool | None = None,
@@ -1155,59 +1152,50 @@ class SqlUnitOfWork:
                         start_ms: int | None = None, end_ms: int | None = None,
                         id_less_than: int | None = None, limit: int | None = 100) -> list[SpotPlanOrder]:
         """Newest first. open_only True: live; False: finished; None: all."""
-        t = s.spot_plan_orders
-        cond = [t.c.uid == uid]
+        where: list = [("uid", "=", uid)]
         if symbol is not None:
-            cond.append(t.c.symbol == symbol)
+            where.append(("symbol", "=", symbol))
         if open_only is True:
-            cond.append(t.c.status == PlanStatus.LIVE.value)
+            where.append(("status", "=", PlanStatus.LIVE.value))
         elif open_only is False:
-            cond.append(t.c.status != PlanStatus.LIVE.value)
+            where.append(("status", "notin", (PlanStatus.LIVE.value,)))
         if kinds:
-            cond.append(t.c.kind.in_(kinds))
+            where.append(("kind", "in", tuple(kinds)))
         if parent_id is not None:
-            cond.append(t.c.parent_id == parent_id)
+            where.append(("parent_id", "=", parent_id))
         if start_ms is not None:
-            cond.append(t.c.created_ms >= start_ms)
+            where.append(("created_ms", ">=", start_ms))
         if end_ms is not None:
-            cond.append(t.c.created_ms <= end_ms)
+            where.append(("created_ms", "<=", end_ms))
         if id_less_than is not None:
-            cond.append(t.c.order_id < id_less_than)
-        q = select(t).where(and_(*cond)).order_by(t.c.order_id.desc())
-        if limit is not None:
-            q = q.limit(limit)
-        return self._plans(q)
+            where.append(("order_id", "<", id_less_than))
+        return self._select(s.spot_plan_orders, where, (("order_id", True),), limit)
 
     def live_spot_plans(self, venue: str, symbol: str) -> list[SpotPlanOrder]:
         """Every live trigger order of one instrument, oldest first."""
-        t = s.spot_plan_orders
-        return self._plans(select(t).where(and_(t.c.venue == venue, t.c.symbol == symbol,
-                                                t.c.status == PlanStatus.LIVE.value)).order_by(t.c.order_id))
+        return self._select(s.spot_plan_orders, [("venue", "=", venue), ("symbol", "=", symbol),
+                                                 ("status", "=", PlanStatus.LIVE.value)],
+                            (("order_id", False),))
 
     def insert_transfer(self, transfer: Transfer) -> None:
-        _insert_row(self.conn, s.transfers, _to_row(transfer))
+        self._put(s.transfers, transfer, _INSERT)
 
     def list_transfers(self, uid: str, *, asset: str | None = None, from_account: str | None = None,
                        client_oid: str | None = None, start_ms: int | None = None,
                        end_ms: int | None = None, id_less_than: int | None = None,
                        limit: int | None = 100) -> list[Transfer]:
         """Newest first."""
-        t = s.transfers
-        cond = [t.c.uid == uid]
-        for column, value in ((t.c.asset, asset), (t.c.from_account, from_account),
-                              (t.c.client_oid, client_oid)):
+        where: list = [("uid", "=", uid)]
+        for column, value in (("asset", asset), ("from_account", from_account), ("client_oid", client_oid)):
             if value is not None:
-                cond.append(column == value)
+                where.append((column, "=", value))
         if start_ms is not None:
-            cond.append(t.c.created_ms >= start_ms)
+            where.append(("created_ms", ">=", start_ms))
         if end_ms is not None:
-            cond.append(t.c.created_ms <= end_ms)
+            where.append(("created_ms", "<=", end_ms))
         if id_less_than is not None:
-            cond.append(t.c.transfer_id < id_less_than)
-        q = select(t).where(and_(*cond)).order_by(t.c.transfer_id.desc())
-        if limit is not None:
-            q = q.limit(limit)
-        return [_typed(Transfer, r) for r in self.conn.execute(q)]
+            where.append(("transfer_id", "<", id_less_than))
+        return self._select(s.transfers, where, (("transfer_id", True),), limit)
 
     def get_fill_model(self, scope: str) -> FillModel | None:
         return self._load(s.fill_models, (scope,))
