@@ -332,3 +332,19 @@ def test_cached_rows_follow_commits_and_ignore_rollbacks(tmp_path):
     with store.transaction(read_only=True) as uow:
         assert uow.get_user("1000000001").name == "d"
     store.close()
+
+
+def test_open_orders_are_found_without_walking_finished_ones():
+    """The open-order reads go through the (owner, status) indexes, whatever the history."""
+    store = open_store(":memory:")
+    plans = []
+    for table, statuses in (("futures_orders", 3), ("spot_orders", 2)):
+        marks = ", ".join("?" * statuses)
+        plans.append(" ".join(r[-1] for r in store._dbapi.execute(
+            f"EXPLAIN QUERY PLAN SELECT * FROM {table} WHERE uid = ? AND status IN ({marks})",
+            ["u"] + ["s"] * statuses)))
+    assert "ix_futures_orders_open (uid=? AND status=?)" in plans[0]
+    assert "ix_spot_orders_open (uid=? AND status=?)" in plans[1]
+    plan = " ".join(r[-1] for r in store._dbapi.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM futures_fills WHERE uid = ? AND position_id = ?", ["u", 1]))
+    assert "ix_futures_fills_position" in plan

@@ -153,6 +153,7 @@ spot_orders = Table(
     UniqueConstraint("uid", "client_oid", name="uq_spot_orders_client_oid"),
     Index("ix_spot_orders_uid_order", "uid", "order_id"),
     Index("ix_spot_orders_book", "venue", "symbol", "status"),
+    Index("ix_spot_orders_open", "uid", "status", "order_id"),
 )
 
 spot_fills = Table(
@@ -223,6 +224,7 @@ positions = Table(
     Column("tag", String(128), nullable=False),
     Index("ix_positions_owner", "uid", "market", "symbol", "open"),
     Index("ix_positions_book", "venue", "market", "symbol", "open"),
+    Index("ix_positions_open", "uid", "open", "market"),
 )
 
 futures_orders = Table(
@@ -267,6 +269,7 @@ futures_orders = Table(
     UniqueConstraint("uid", "client_oid", name="uq_futures_orders_client_oid"),
     Index("ix_futures_orders_uid_order", "uid", "order_id"),
     Index("ix_futures_orders_book", "venue", "market", "symbol", "status"),
+    Index("ix_futures_orders_open", "uid", "status", "order_id"),
 )
 
 futures_fills = Table(
@@ -290,6 +293,7 @@ futures_fills = Table(
     Column("position_id", BigInteger, nullable=False),
     Column("created_ms", BigInteger, nullable=False),
     Index("ix_futures_fills_uid_trade", "uid", "trade_id"),
+    Index("ix_futures_fills_position", "position_id", "trade_id"),
 )
 
 # ---- copy trading (elite traders and their followers) ------------------------------------------

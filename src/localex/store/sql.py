@@ -720,6 +720,8 @@ class SqlUnitOfWork:
             where.append(("created_ms", "<=", end_ms))
         if id_less_than is not None:
             where.append(("order_id", "<", id_less_than))
+        if open_only is True:
+            return self._open_first(s.spot_orders, where, True, limit)
         return self._select(s.spot_orders, where, (("order_id", True),), limit)
 
     def resting_spot_orders(self, venue: str, symbol: str, uid: str | None = None) -> list[SpotOrder]:
@@ -794,8 +796,13 @@ class SqlUnitOfWork:
                        market: str | None = None, symbol: str | None = None,
                        open_only: bool | None = True, side: PositionSide | None = None,
                        id_less_than: int | None = None, limit: int | None = None,
-                       newest_first: bool = False) -> list[Position]:
+                       newest_first: bool = False, opened_from: int | None = None,
+                       opened_to: int | None = None) -> list[Position]:
         where: list = []
+        if opened_from is not None:
+            where.append(("opened_ms", ">=", opened_from))
+        if opened_to is not None:
+            where.append(("opened_ms", "<=", opened_to))
         if uid is not None:
             where.append(("uid", "=", uid))
         if venue is not None:
@@ -861,7 +868,16 @@ class SqlUnitOfWork:
             where.append(("order_id", "<", id_less_than))
         if id_greater_than is not None:
             where.append(("order_id", ">", id_greater_than))
+        if open_only is True:
+            return self._open_first(s.futures_orders, where, newest_first, limit)
         return self._select(s.futures_orders, where, (("order_id", newest_first),), limit)
+
+    def _open_first(self, table, where: list, newest_first: bool, limit: int | None) -> list:
+        """Open orders: found through the (owner, status) index and ordered here, so the query
+        never walks the owner's finished orders to save a sort of the few open ones."""
+        rows = self._select(table, where)
+        rows.sort(key=lambda o: o.order_id, reverse=newest_first)
+        return rows if limit is None else rows[:limit]
 
     def insert_futures_fill(self, fill: FuturesFill) -> None:
         self._put(s.futures_fills, fill, _INSERT)
@@ -869,7 +885,8 @@ class SqlUnitOfWork:
     def list_futures_fills(self, uid: str, *, market: str | None = None, symbol: str | None = None,
                            order_id: int | None = None, start_ms: int | None = None,
                            end_ms: int | None = None, id_less_than: int | None = None,
-                           id_greater_than: int | None = None, limit: int | None = 100) -> list[FuturesFill]:
+                           id_greater_than: int | None = None, limit: int | None = 100,
+                           position_id: int | None = None) -> list[FuturesFill]:
         where: list = [("uid", "=", uid)]
         if market is not None:
             where.append(("market", "=", market))
@@ -877,6 +894,8 @@ class SqlUnitOfWork:
             where.append(("symbol", "=", symbol))
         if order_id is not None:
             where.append(("order_id", "=", order_id))
+        if position_id is not None:
+            where.append(("position_id", "=", position_id))
         if start_ms is not None:
             where.append(("created_ms", ">=", start_ms))
         if end_ms is not None:

@@ -235,17 +235,21 @@ def history_position(call: Call) -> dict:
     if market is None:
         return {"list": None, "endId": None}
     closed = call.engine.positions(call.uid, market=market, symbol=symbol, open_only=False,
-                                   id_less_than=id_less_than, newest_first=True)
-    closed = [pos for pos in closed if (start is None or pos.opened_ms >= start)
-              and (end is None or pos.opened_ms <= end)][:limit]
+                                   id_less_than=id_less_than, newest_first=True, opened_from=start,
+                                   opened_to=end, limit=limit)
     if not closed:
         return {"list": None, "endId": None}
-    fills = call.engine.futures_fills(call.uid, market=market, symbol=symbol, limit=None)
-    by_position: dict[int, list[FuturesFill]] = {}
-    for f in fills:
-        by_position.setdefault(f.position_id, []).append(f)
+    # only this page's fills and opening orders (never the whole history)
+    by_position: dict[int, list[FuturesFill]] = {
+        pos.position_id: call.engine.futures_fills(call.uid, market=market, symbol=symbol,
+                                                   position_id=pos.position_id, limit=None)
+        for pos in closed}
     current = POS_MODE_NAMES[pos_mode(call, market)]
-    openers = {o.client_oid: o for o in call.engine.futures_orders(call.uid, market=market, symbol=symbol)}
+    openers = {}
+    for pos in closed:
+        found = call.engine.futures_orders(call.uid, market=market, symbol=symbol, client_oid=pos.tag, limit=1)
+        if found:
+            openers[pos.tag] = found[0]
     rows = []
     for pos in closed:
         inst = call.engine.instrument(pos.venue, pos.market, pos.symbol)

@@ -457,12 +457,19 @@ def orders_history(call: Call) -> dict:
     source = p.text("orderSource")
     if market is None:
         return page([], "entrustedList", "orderId")
-    orders = call.engine.futures_orders(
-        call.uid, market=market, symbol=inst.symbol if inst else None, open_only=False,
-        kinds=[OrderKind.REGULAR], order_id=order_id, client_oid=None if order_id else client_oid,
-        start_ms=start, end_ms=end, id_less_than=id_less_than)
-    if source is not None:
-        orders = [o for o in orders if order_source(o) == source]
+    query = dict(market=market, symbol=inst.symbol if inst else None, open_only=False,
+                 kinds=[OrderKind.REGULAR], order_id=order_id, client_oid=None if order_id else client_oid,
+                 start_ms=start, end_ms=end)
+    if source is None:
+        orders = call.engine.futures_orders(call.uid, id_less_than=id_less_than, limit=limit, **query)
+    else:  # the source is read from each order: page through until the page is full
+        orders, cursor = [], id_less_than
+        while len(orders) < limit:
+            batch = call.engine.futures_orders(call.uid, id_less_than=cursor, limit=200, **query)
+            orders += [o for o in batch if order_source(o) == source]
+            if len(batch) < 200:
+                break
+            cursor = batch[-1].order_id
     reader = Reader(call, market)
     return page([reader.order(o, history_row) for o in orders[:limit]], "entrustedList", "orderId")
 

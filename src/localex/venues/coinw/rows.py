@@ -52,8 +52,11 @@ class Book:
         self._insts: dict[str, Instrument | None] = {}
         self._marks: dict[str, Decimal | None] = {}
         self._orders: list[FuturesOrder] | None = None
-        self._by_oid: dict[str, FuturesOrder] | None = None
+        self._open: list[FuturesOrder] | None = None
+        self._by_id: dict[int, FuturesOrder | None] = {}
+        self._by_oid: dict[str, FuturesOrder | None] = {}
         self._fills: list[FuturesFill] | None = None
+        self._position_fills: dict[int, list[FuturesFill]] = {}
 
     def inst(self, symbol: str) -> Instrument:
         if symbol not in self._insts:
@@ -66,38 +69,53 @@ class Book:
         return self._marks[inst.symbol]
 
     def orders(self) -> list[FuturesOrder]:
-        """Every order of the user on CoinW futures, newest first."""
+        """Every order of the user on CoinW futures, newest first (history reads only: the
+        reads below ask the store for just what they need)."""
         if self._orders is None:
             self._orders = self.engine.futures_orders(self.uid, market=MARKET)
         return self._orders
 
     def open_orders(self) -> list[FuturesOrder]:
-        return [o for o in self.orders() if o.status.is_open]
+        """Open orders, newest first."""
+        if self._orders is not None:
+            return [o for o in self._orders if o.status.is_open]
+        if self._open is None:
+            self._open = self.engine.futures_orders(self.uid, market=MARKET, open_only=True)
+        return self._open
 
     def order(self, order_id: int) -> FuturesOrder | None:
-        for o in self.orders():
-            if o.order_id == order_id:
-                return o
-        return None
+        if order_id not in self._by_id:
+            found = self.engine.futures_orders(self.uid, market=MARKET, order_id=order_id, limit=1)
+            self._by_id[order_id] = found[0] if found else None
+        return self._by_id[order_id]
 
     def opening_order(self, pos: Position) -> FuturesOrder | None:
-        """The order that opened a position (the engine labels a position with its client id)."""
-        if self._by_oid is None:
-            self._by_oid = {o.client_oid: o for o in self.orders()}
-        return self._by_oid.get(pos.tag)
+        """The order that opened a position (the engine labels a position with its client id;
+        the oldest order of that client id)."""
+        if pos.tag not in self._by_oid:
+            found = self.engine.futures_orders(self.uid, market=MARKET, client_oid=pos.tag,
+                                               newest_first=False, limit=1)
+            self._by_oid[pos.tag] = found[0] if found else None
+        return self._by_oid[pos.tag]
 
     def fills(self) -> list[FuturesFill]:
         if self._fills is None:
             self._fills = self.engine.futures_fills(self.uid, market=MARKET, limit=None)
         return self._fills
 
+    def position_fills(self, pos: Position) -> list[FuturesFill]:
+        """The fills of one position, newest first."""
+        if pos.position_id not in self._position_fills:
+            self._position_fills[pos.position_id] = self.engine.futures_fills(
+                self.uid, market=MARKET, position_id=pos.position_id, limit=None)
+        return self._position_fills[pos.position_id]
+
     def positions(self, open_only: bool | None = True) -> list[Position]:
         return self.engine.positions(self.uid, market=MARKET, open_only=open_only)
 
     def open_fee(self, pos: Position) -> Decimal:
         """The opening fees of what is still open of a position."""
-        paid = sum((f.fee for f in self.fills()
-                    if f.position_id == pos.position_id and f.trade_side is TradeSide.OPEN), ZERO)
+        paid = sum((f.fee for f in self.position_fills(pos) if f.trade_side is TradeSide.OPEN), ZERO)
         opened = pos.size + pos.closed_size
         return paid * pos.size / opened if opened else ZERO
 
@@ -531,7 +549,7 @@ def position_history_row(book: Book, pos: Position) -> dict:
     value = total_base * pos.entry_price
     original, _, _ = _opened_as(book, pos)
     opening = book.opening_order(pos)
-    closes = [f for f in book.fills() if f.position_id == pos.position_id and f.trade_side is TradeSide.CLOSE]
+    closes = [f for f in book.position_fills(pos) if f.trade_side is TradeSide.CLOSE]
     closed_by = "manual"
     if closes:
         last = closes[0]  # newest first
