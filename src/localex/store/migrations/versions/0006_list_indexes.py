@@ -1,13 +1,13 @@
 """indexes that keep every list endpoint independent of a user's closed history: open orders by
 owner and status, a position's fills, open positions by owner
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
