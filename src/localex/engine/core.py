@@ -12,7 +12,9 @@ from typing import Iterable
 
 from localex.engine import accounts
 from localex.engine.clock import Clock, SystemClock
-from localex.engine.errors import Conflict, NoPosition, UnknownInstrument, UnknownUser
+from localex.engine.errors import (Conflict, DomainError, NoPosition, OrderNotFound, UnknownInstrument,
+                                   UnknownUser)
+from localex.engine.orders import cancellable
 from localex.engine.copy import CopyTrading
 from localex.engine.fills import FillModels, normalize, split_scope
 from localex.engine.futures import UNCHANGED, FuturesBook, house_uid
@@ -39,6 +41,7 @@ from localex.engine.model import (
     KeyKind,
     Liquidity,
     MarkPrice,
+    OrderKind,
     OrderType,
     Permission,
     Side,
@@ -701,3 +704,71 @@ class Engine:
     def position_margin(self) -> dict[str, Decimal]:
         with self.tx(read_only=True) as uow:
             return uow.sum_position_margin()
+
+    # batches and kill switches: each one transaction, each item undone alone if refused -------
+    def place_futures_orders(self, uid: str, market: str, symbol: str,
+                             orders: list[dict]) -> list[FuturesOrder | DomainError]:
+        """Place several orders on one contract in one transaction. Each order is placed in a
+        savepoint of its own: a refused order is undone alone and its domain error stands in its
+        place in the answer; the others stand. See FuturesBook.place for an order's fields."""
+        with self.tx() as uow:
+            user = self._user(uow, uid)
+            inst = self.futures.instrument(uow, user.venue, market, symbol)
+            results: list[FuturesOrder | DomainError] = []
+            for terms in orders:
+                try:
+                    with uow.savepoint():
+                        results.append(self.futures.place(uow, user, inst, **terms))
+                except DomainError as err:
+                    results.append(err)
+            return results
+
+    def cancel_futures_orders(self, uid: str, market: str, wanted: list[tuple[int | None, str | None]] | None,
+                              symbol: str | None = None, kinds: list[OrderKind] | None = None,
+                              settle: str | None = None
+                              ) -> list[tuple[int | None, str | None, FuturesOrder | DomainError]]:
+        """Cancel several open orders in one transaction: those named by (order id, client id)
+        pairs (an order id prevails), or, wanted None, every open order of the market (of a
+        symbol, of a settle coin) of the given kinds (default: regular orders). Returns, in
+        order, (order id asked, client id asked, the cancelled order or the refusal)."""
+        kinds = kinds or [OrderKind.REGULAR]
+        with self.tx() as uow:
+            self._user(uow, uid)
+            out: list[tuple[int | None, str | None, FuturesOrder | DomainError]] = []
+            if wanted is None:
+                for order in uow.list_futures_orders(uid, market=market, symbol=symbol, open_only=True,
+                                                     kinds=kinds, newest_first=False):
+                    if settle is not None and self.futures.instrument(
+                            uow, order.venue, order.market, order.symbol).settle != settle:
+                        continue
+                    out.append((order.order_id, order.client_oid,
+                                self.futures._cancel(uow, order, CancelReason.USER)))
+                return out
+            for order_id, client_oid in wanted:
+                order = self.futures.find(uow, uid, order_id, None if order_id is not None else client_oid)
+                try:
+                    if order is None or order.market != market or order.kind not in kinds:
+                        raise OrderNotFound("order not found")
+                    out.append((order_id, client_oid,
+                                self.futures._cancel(uow, cancellable(order, symbol), CancelReason.USER)))
+                except DomainError as err:
+                    out.append((order_id, client_oid, err))
+            return out
+
+    def flash_close(self, uid: str, market: str, symbol: str | None = None,
+                    side: PositionSide | None = None, tag: str = ""
+                    ) -> list[tuple[Position, FuturesOrder | DomainError]]:
+        """Close every open position of a market (of a symbol, of a side) at market, in one
+        transaction, each position alone: a refused close (an elite trader's tracked position,
+        say) is undone alone and its error stands in its place. The position's resting close
+        orders are cancelled first, so that the whole position closes."""
+        with self.tx() as uow:
+            user = self._user(uow, uid)
+            out: list[tuple[Position, FuturesOrder | DomainError]] = []
+            for pos in uow.list_positions(uid, market=market, symbol=symbol, side=side, open_only=True):
+                try:
+                    with uow.savepoint():
+                        out.append((pos, self.futures.flash_close(uow, user, pos, tag)))
+                except DomainError as err:
+                    out.append((pos, err))
+            return out

@@ -770,6 +770,19 @@ class FuturesBook:
                           order_type=OrderType.MARKET, size=size, leverage=pos.leverage,
                           margin_mode=pos.margin_mode, source=source, tag=tag)
 
+    def flash_close(self, uow, user: User, pos: Position, tag: str = "") -> FuturesOrder:
+        """Close a whole position at market as its owner's own order (so the listeners' rules,
+        copy trading's among them, apply). Every open order that would close it (resting, plan,
+        trailing) is cancelled first: the whole position is what closes."""
+        inst = self.instrument(uow, pos.venue, pos.market, pos.symbol)
+        for order in self._open_orders(uow, pos.uid, inst):
+            if order.trade_side is TradeSide.CLOSE and order.pos_side is pos.side \
+                    and order.position_id in (None, pos.position_id):
+                self._cancel(uow, order, CancelReason.USER)
+        return self.place(uow, user, inst, pos_side=pos.side, trade_side=TradeSide.CLOSE,
+                          order_type=OrderType.MARKET, size=pos.size, position_id=pos.position_id,
+                          leverage=pos.leverage, margin_mode=pos.margin_mode, source="api", tag=tag)
+
     def adjust_margin(self, uow, pos: Position, delta: Decimal) -> Position:
         """Add (positive) or remove (negative) isolated margin."""
         if pos.margin_mode is not MarginMode.ISOLATED:

@@ -39,7 +39,9 @@ from localex.venues.bitget.contract_account import (
 )
 from localex.venues.bitget.contract_market import market_of, product_type, required_contract
 from localex.venues.bitget.contract_position import fee_text
-from localex.venues.bitget.errors import BitgetError
+from localex.engine.errors import OrderNotCancellable, OrderNotFound
+from localex.venues.bitget.errors import BitgetError, from_domain
+from localex.venues.bitget.params import Params, is_long
 from localex.venues.bitget.routes import Call, route
 
 SIDES = {"buy": Side.BUY, "sell": Side.SELL}
@@ -494,3 +496,160 @@ def fills(call: Call) -> dict:
         mode = order_mode(order, reader.current) if order is not None else reader.current
         out.append(fill_row(f, reader.inst(f.venue, f.market, f.symbol), order, mode))
     return page(out, "fillList", "tradeId")
+
+
+# ---- batches, cancel-all and flash close ----------------------------------------------------
+# Each runs in one engine transaction; an item the venue refuses is listed in failureList with
+# its own code and message and does not affect the others (docs/fidelity.md).
+
+BATCH_MAX = 50  # orderList / orderIdList: "maximum length: 50"
+BATCH_TOP = ("symbol", "productType", "marginMode", "marginCoin")  # request-wide parameters
+
+
+def failure(order_id: str, client_oid: str, err: BitgetError, **extra) -> dict:
+    return {"orderId": order_id, "clientOid": client_oid, **extra, "errorMsg": err.msg,
+            "errorCode": err.code}
+
+
+def _item_list(call: Call, name: str, required: bool) -> list[dict] | None:
+    items = call.params.values.get(name)
+    if items is None or items == "" or items == []:
+        if required:
+            raise BitgetError("40019", name)
+        return None
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise BitgetError("40020", name)
+    if len(items) > BATCH_MAX:
+        raise BitgetError("40058", name, BATCH_MAX)
+    return items
+
+
+def _item_text(item: dict, name: str) -> str:
+    value = item.get(name)
+    return "" if value is None or isinstance(value, (dict, list, bool)) else str(value)
+
+
+@route("POST", "/api/v2/mix/order/batch-place-order", permission=Permission.FUTURES_TRADE, limit=10,
+       trader_limit=1)
+def batch_place_order(call: Call) -> dict:
+    """Up to 50 orders on one contract, one margin mode: each checked as place-order checks one;
+    the request-wide symbol, productType, marginMode and marginCoin apply to every item."""
+    p = call.params
+    product = product_type(call)
+    inst = required_contract(call, product)
+    p.enum("marginMode", MARGIN_MODES, required=True)
+    margin_coin(call, inst)
+    items = _item_list(call, "orderList", required=True)
+    top = {name: p.values.get(name) for name in BATCH_TOP}
+    accepted: list[tuple[int, dict]] = []
+    answers: list[dict | None] = [None] * len(items)
+    for i, item in enumerate(items):
+        one = Call(call.engine, call.request, Params({**item, **top}), call.key, call.now_ms, call.wall_ms)
+        try:
+            _, terms = order_request(one)
+        except BitgetError as err:
+            answers[i] = failure("", _item_text(item, "clientOid"), err)
+            continue
+        accepted.append((i, terms))
+    results = call.engine.place_futures_orders(call.uid, inst.market, inst.symbol,
+                                               [terms for _, terms in accepted]) if accepted else []
+    for (i, terms), result in zip(accepted, results):
+        if isinstance(result, FuturesOrder):
+            answers[i] = {"orderId": str(result.order_id), "clientOid": result.client_oid}
+        else:
+            answers[i] = failure("", terms["client_oid"] or "", from_domain(result, call.request.path))
+    return {"successList": [a for a in answers if "errorCode" not in a],
+            "failureList": [a for a in answers if "errorCode" in a]}
+
+
+def _cancel_answer(call: Call, results) -> dict:
+    success, failed = [], []
+    for order_id, client_oid, result in results:
+        if isinstance(result, FuturesOrder):
+            success.append({"orderId": str(result.order_id), "clientOid": result.client_oid})
+        else:
+            err = result if isinstance(result, BitgetError) else BitgetError("43001", msg="notExistend")
+            if not isinstance(result, (BitgetError, OrderNotFound, OrderNotCancellable)):
+                err = from_domain(result, call.request.path)
+            failed.append(failure("" if order_id is None else str(order_id), client_oid or "", err))
+    return {"successList": success, "failureList": failed}
+
+
+@route("POST", "/api/v2/mix/order/batch-cancel-orders", permission=Permission.FUTURES_TRADE, limit=10)
+def batch_cancel_orders(call: Call) -> dict:
+    """By orderIdList (up to 50, symbol required), or every open order of the product type
+    (and symbol) when there is no list."""
+    p = call.params
+    product = product_type(call)
+    market = market_of(product)
+    inst = required_contract(call, product) if p.symbol() is not None else None
+    if inst is not None:
+        margin_coin(call, inst, required=False)
+    items = _item_list(call, "orderIdList", required=False)
+    if items is not None and inst is None:
+        raise BitgetError("40019", "symbol")
+    if market is None:
+        return {"successList": [], "failureList": []}
+    if items is None:
+        results = call.engine.cancel_futures_orders(call.uid, market, None, inst.symbol if inst else None)
+        return _cancel_answer(call, results)
+    wanted, refused = [], {}
+    for i, item in enumerate(items):
+        order_id, client_oid = _item_text(item, "orderId"), _item_text(item, "clientOid")
+        if not order_id and not client_oid:
+            refused[i] = (None, None, BitgetError("40924"))
+        elif order_id and not is_long(order_id):
+            refused[i] = (None, client_oid or None, BitgetError("40402"))
+        else:
+            wanted.append((i, (int(order_id) if order_id else None, client_oid or None)))
+    done = call.engine.cancel_futures_orders(call.uid, market, [w for _, w in wanted], inst.symbol) \
+        if wanted else []
+    merged = dict(refused)
+    merged.update({i: result for (i, _), result in zip(wanted, done)})
+    return _cancel_answer(call, [merged[i] for i in sorted(merged)])
+
+
+@route("POST", "/api/v2/mix/order/cancel-all-orders", permission=Permission.FUTURES_TRADE, limit=10)
+def cancel_all_orders(call: Call) -> dict:
+    """Every open (regular) order of the product type, of a symbol when one is named, of a
+    margin coin when one is named."""
+    p = call.params
+    product = product_type(call)
+    market = market_of(product)
+    inst = required_contract(call, product) if p.symbol() is not None else None
+    coin = p.text("marginCoin")
+    if inst is not None:
+        margin_coin(call, inst, required=False)
+    if market is None:
+        return {"successList": [], "failureList": []}
+    results = call.engine.cancel_futures_orders(call.uid, market, None, inst.symbol if inst else None,
+                                                settle=coin.upper() if coin else None)
+    return _cancel_answer(call, results)
+
+
+@route("POST", "/api/v2/mix/order/close-positions", permission=Permission.FUTURES_TRADE, limit=1)
+def close_positions(call: Call) -> dict:
+    """Flash close at market: every position of the product type, of a symbol, of a side
+    (holdSide counts in hedge mode only). Nothing to close is 22002."""
+    from localex.venues.bitget.contract_account import HOLD_SIDES
+
+    p = call.params
+    product = product_type(call)
+    market = market_of(product)
+    inst = required_contract(call, product) if p.symbol() is not None else None
+    side = p.enum("holdSide", HOLD_SIDES)
+    mode = pos_mode(call, market)
+    if mode is not PositionMode.HEDGE:
+        side = None  # "will be ignored if filled in"
+    results = call.engine.flash_close(call.uid, market, inst.symbol if inst else None, side,
+                                      tag=POS_MODE_NAMES[mode]) if market is not None else []
+    if not results:
+        raise BitgetError("22002")
+    success, failed = [], []
+    for pos, result in results:
+        if isinstance(result, FuturesOrder):
+            success.append({"orderId": str(result.order_id), "clientOid": result.client_oid,
+                            "symbol": pos.symbol})
+        else:
+            failed.append(failure("", "", from_domain(result, call.request.path), symbol=pos.symbol))
+    return {"successList": success, "failureList": failed}
