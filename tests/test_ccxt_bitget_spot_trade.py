@@ -153,3 +153,34 @@ def test_cancel_all_trigger_orders_of_a_symbol(bot):
     bot.exchange.cancel_all_orders(BTC, {"trigger": True})
     assert recorder.paths() == ["/api/v2/spot/trade/batch-cancel-plan-order"]
     assert bot.exchange.fetch_open_orders(BTC, params={"trigger": True}) == []
+
+
+# ---- edits and presets ---------------------------------------------------------------------------
+
+def test_edit_order_cancels_and_replaces(bot):
+    order = bot.exchange.create_order(BTC, "limit", "buy", 0.01, 90000)
+    recorder = Recorder(bot.exchange)
+    edited = bot.exchange.edit_order(order["id"], BTC, "limit", "buy", 0.02, 91000)
+    assert recorder.paths() == ["/api/v2/spot/trade/cancel-replace-order"]
+    assert edited["id"] != order["id"]
+    assert bot.order(order["id"]).status.value == "cancelled"
+    open_orders = bot.exchange.fetch_open_orders(BTC)
+    assert [(o["id"], d(o["price"]), d(o["amount"])) for o in open_orders] == [(edited["id"], D("91000"), D("0.02"))]
+
+
+def test_create_order_with_preset_tpsl_as_ccxt_passes_them(bot):
+    """ccxt refuses its own stopLossPrice / takeProfitPrice / stopLoss / takeProfit on spot
+    (before sending anything); Bitget's preset parameters pass through its params unchanged."""
+    with pytest.raises(ccxt.InvalidOrder):
+        bot.exchange.create_order(BTC, "limit", "buy", 0.01, 94000, {"stopLoss": {"triggerPrice": 90000}})
+    order = bot.exchange.create_order(BTC, "limit", "buy", 0.01, 94000, {
+        "presetTakeProfitPrice": "99000", "presetStopLossPrice": "90000"})
+    placed = bot.order(order["id"])
+    assert (placed.tp_price, placed.sl_price, placed.tp_execute, placed.sl_execute) == (
+        D("99000"), D("90000"), None, None)
+    bot.mark("93000")  # fills; the presets become a take-profit and a stop-loss for 0.00999 BTC
+    bot.mark("89000")  # the stop fires (a market sell at 90000), the take-profit is cancelled
+    sells = [o for o in bot.exchange.fetch_closed_orders(BTC) if o["side"] == "sell"]
+    assert [(d(o["filled"]), d(o["average"])) for o in sells] == [(D("0.00999"), D("90000"))]
+    assert {p.kind.value: p.status.value for p in bot.engine.spot_plans(bot.uid)} == {
+        "tp": "cancelled", "sl": "executed"}

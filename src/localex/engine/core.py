@@ -51,7 +51,7 @@ from localex.engine.model import (
 )
 from localex.engine.errors import DomainError
 from localex.engine.model import SpotPlanOrder, Transfer
-from localex.engine.spot import SPOT_ACCOUNT, FeeToken, OrderRef, SpotBook, SpotOrderRequest
+from localex.engine.spot import SPOT_ACCOUNT, FeeToken, OrderRef, Presets, SpotBook, SpotOrderRequest
 
 FEE_TOKENS = {"bitget": FeeToken(asset="BGB", discount=Decimal("0.2"), quote="USDT")}
 # a contract's margin mode before its owner chooses one (crossed for venues not named)
@@ -444,13 +444,14 @@ class Engine:
     def place_spot_order(self, uid: str, symbol: str, side: Side, order_type: OrderType,
                          size: Decimal, price: Decimal | None = None,
                          force: TimeInForce = TimeInForce.GTC, client_oid: str | None = None,
-                         enter_point: str = "API") -> SpotOrder:
+                         enter_point: str = "API", presets: Presets | None = None,
+                         stp_mode: str = "none") -> SpotOrder:
         with self.tx() as uow:
             user = uow.get_user(uid)
             if user is None:
                 raise UnknownUser(uid, uid=uid)
             return self.spot.place(uow, user, symbol, side, order_type, force, price, size,
-                                   client_oid, enter_point)
+                                   client_oid, enter_point, presets=presets, stp_mode=stp_mode)
 
     def cancel_spot_order(self, uid: str, symbol: str | None = None, order_id: int | None = None,
                           client_oid: str | None = None) -> SpotOrder:
@@ -470,6 +471,17 @@ class Engine:
         """Cancel a batch in one transaction; an order that cannot be cancelled is reported."""
         with self.tx() as uow:
             return self.spot.cancel_many(uow, self._user(uow, uid), refs)
+
+    def replace_spot_order(self, uid: str, ref: OrderRef, price: Decimal, size: Decimal,
+                           new_client_oid: str | None = None,
+                           presets: Presets | None = None) -> SpotOrder | DomainError:
+        """Cancel an order and place its replacement, in one transaction (SpotBook.replace)."""
+        with self.tx() as uow:
+            return self.spot.replace(uow, self._user(uow, uid), ref, price, size, new_client_oid, presets)
+
+    def replace_spot_orders(self, uid: str, items: list[tuple]) -> list[SpotOrder | DomainError]:
+        with self.tx() as uow:
+            return self.spot.replace_many(uow, self._user(uow, uid), items)
 
     def cancel_spot_symbol(self, uid: str, symbol: str) -> list[SpotOrder]:
         """Cancel every open order of a symbol, in one transaction."""

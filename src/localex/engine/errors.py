@@ -110,3 +110,7 @@ class PlanNotFound(NotFound):
 
 class NotTransferable(InvalidOrder):
     """This coin cannot move between these two accounts (or the accounts are one)."""
+
+
+class PresetWrongSide(InvalidOrder):
+    """A preset take-profit / stop-loss on the wrong side of the order's price."""

@@ -10,7 +10,7 @@ The latency, liquidity and manual models (engine/fills.py) change when and how m
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from localex.engine import accounts
@@ -27,6 +27,7 @@ from localex.engine.errors import (
     OrderNotCancellable,
     OrderNotFound,
     PlanNotFound,
+    PresetWrongSide,
     PricePrecision,
     SizePrecision,
     UnknownInstrument,
@@ -105,7 +106,8 @@ class SpotOrderRequest:
     force: TimeInForce = TimeInForce.GTC
     client_oid: str | None = None
     enter_point: str = "API"
-    extra: dict = field(default_factory=dict)  # options later rules read (presets, STP)
+    presets: "Presets | None" = None
+    stp_mode: str = "none"
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,34 @@ class OrderRef:
     order_id: int | None = None
     client_oid: str | None = None
     symbol: str | None = None
+
+
+@dataclass(frozen=True)
+class Presets:
+    """Take-profit and stop-loss set on an order: when it has filled, trigger orders of the
+    opposite side for what it bought (or sold), one cancelling the other when it fires."""
+
+    tp_price: Decimal | None = None
+    tp_execute: Decimal | None = None  # limit price; None: market
+    sl_price: Decimal | None = None
+    sl_execute: Decimal | None = None
+
+    def check(self, inst: Instrument, side: Side, ref: Decimal | None) -> None:
+        for name, value in (("presetTakeProfitPrice", self.tp_price), ("executeTakeProfitPrice", self.tp_execute),
+                            ("presetStopLossPrice", self.sl_price), ("executeStopLossPrice", self.sl_execute)):
+            if value is None:
+                continue
+            if value <= 0:
+                raise NonPositive(f"{name} must be positive", field=name)
+            if scale_of(value) > inst.price_scale:
+                raise PricePrecision("price scale", value=value, scale=inst.price_scale)
+        if ref is None:
+            return
+        up = side == Side.BUY  # a buy takes profit above its price and stops a loss below it
+        if self.tp_price is not None and (self.tp_price <= ref if up else self.tp_price >= ref):
+            raise PresetWrongSide("take-profit on the wrong side", field="presetTakeProfitPrice")
+        if self.sl_price is not None and (self.sl_price >= ref if up else self.sl_price <= ref):
+            raise PresetWrongSide("stop-loss on the wrong side", field="presetStopLossPrice")
 
 
 def scale_of(value: Decimal) -> int:
@@ -166,9 +196,10 @@ class SpotBook:
     # placing -----------------------------------------------------------------------------
     def place(self, uow, user: User, symbol: str, side: Side, order_type: OrderType,
               force: TimeInForce, price: Decimal | None, size: Decimal, client_oid: str | None,
-              enter_point: str = "API", at_price: Decimal | None = None) -> SpotOrder:
+              enter_point: str = "API", at_price: Decimal | None = None,
+              presets: "Presets | None" = None, stp_mode: str = "none") -> SpotOrder:
         """at_price: the market price the order meets (a trigger firing along a price move);
-        default the mark."""
+        default the mark. presets: take-profit / stop-loss placed for what the order fills."""
         inst = uow.get_instrument(user.venue, SPOT, symbol)
         if inst is None:
             raise UnknownInstrument(symbol, symbol=symbol)
@@ -180,6 +211,8 @@ class SpotBook:
         if order_type == OrderType.MARKET:
             price = None
         validate_order(inst, side, order_type, price, size, mark)
+        if presets is not None:
+            presets.check(inst, side, price if price is not None else mark)
         if client_oid and uow.get_spot_order_by_client_oid(user.uid, client_oid) is not None:
             raise DuplicateClientOid(client_oid, client_oid=client_oid)
         now = self.clock.now_ms()
@@ -200,7 +233,11 @@ class SpotBook:
             status=OrderStatus.LIVE, filled_size=ZERO, filled_quote=ZERO, fee=ZERO, fee_asset="",
             fee_value=ZERO, frozen_asset=frozen_asset, frozen_amount=frozen_amount,
             enter_point=enter_point, cancel_reason=CancelReason.NONE, created_ms=now, updated_ms=now,
+            stp_mode=stp_mode,
         )
+        if presets is not None:
+            order.tp_price, order.tp_execute = presets.tp_price, presets.tp_execute
+            order.sl_price, order.sl_execute = presets.sl_price, presets.sl_execute
         uow.insert_spot_order(order)
         model = self._model(uow, inst)
         if model.kind == LATENCY and model.params["ms"] > 0 and takes_liquidity(order.side, order.price, mark):
@@ -348,6 +385,8 @@ class SpotBook:
             order.frozen_amount = ZERO
         order.updated_ms = now
         uow.update_spot_order(order)
+        if complete:
+            self._place_presets(uow, inst, order)
         fill = Fill(
             trade_id=self.ids.next_id(uow, user.venue, now), order_id=order.order_id, uid=user.uid,
             venue=user.venue, symbol=inst.symbol, side=order.side, order_type=order.order_type,
@@ -367,6 +406,8 @@ class SpotBook:
         order.cancel_reason = reason
         order.updated_ms = now
         uow.update_spot_order(order)
+        if order.filled_size > 0:  # what it did fill keeps its protection
+            self._place_presets(uow, uow.get_instrument(order.venue, SPOT, order.symbol), order)
         return order
 
     def cancel(self, uow, user: User, symbol: str | None, order_id: int | None,
@@ -383,7 +424,8 @@ class SpotBook:
                 with uow.savepoint():
                     results.append(self.place(uow, user, req.symbol, req.side, req.order_type,
                                               req.force, req.price, req.size, req.client_oid,
-                                              req.enter_point))
+                                              req.enter_point, presets=req.presets,
+                                              stp_mode=req.stp_mode))
             except DomainError as exc:
                 results.append(exc)
         return results
@@ -394,6 +436,31 @@ class SpotBook:
         for ref in refs:
             try:
                 results.append(self.cancel(uow, user, ref.symbol, ref.order_id, ref.client_oid))
+            except DomainError as exc:
+                results.append(exc)
+        return results
+
+    def replace(self, uow, user: User, ref: OrderRef, price: Decimal, size: Decimal,
+                new_client_oid: str | None, presets: Presets | None = None) -> SpotOrder | DomainError:
+        """Cancel an open order and place a limit order of the same side and time in force at
+        `price` for `size`. The cancellation stands even if the new order is refused (the
+        refusal is returned in its place)."""
+        old = self.cancel(uow, user, ref.symbol, ref.order_id, ref.client_oid)
+        try:
+            with uow.savepoint():
+                return self.place(uow, user, old.symbol, old.side, OrderType.LIMIT, old.force, price,
+                                  size, new_client_oid, old.enter_point, presets=presets,
+                                  stp_mode=old.stp_mode)
+        except DomainError as exc:
+            return exc
+
+    def replace_many(self, uow, user: User, items: list[tuple]) -> list[SpotOrder | DomainError]:
+        """replace() for each (ref, price, size, new_client_oid, presets); a cancellation that
+        fails is reported in its place like a refused placement."""
+        results: list[SpotOrder | DomainError] = []
+        for ref, price, size, new_client_oid, presets in items:
+            try:
+                results.append(self.replace(uow, user, ref, price, size, new_client_oid, presets))
             except DomainError as exc:
                 results.append(exc)
         return results
@@ -601,6 +668,36 @@ class SpotBook:
         uow.insert_spot_plan(plan)
         return plan
 
+    def _place_presets(self, uow, inst: Instrument, order: SpotOrder) -> None:
+        """The take-profit / stop-loss an order preset, for what it filled (a buy: the base
+        received, net of a fee taken in it)."""
+        if order.tp_price is None and order.sl_price is None:
+            return
+        size = order.filled_size
+        if order.side == Side.BUY and order.fee_asset == inst.base:
+            size -= order.fee
+        size = size.quantize(Decimal(1).scaleb(-inst.size_scale), ROUND_DOWN)
+        if size <= 0:
+            return
+        now = self.clock.now_ms()
+        side = Side.SELL if order.side == Side.BUY else Side.BUY
+        up = order.side == Side.BUY
+        for kind, trigger, execute, above in ((PlanKind.TP, order.tp_price, order.tp_execute, up),
+                                              (PlanKind.SL, order.sl_price, order.sl_execute, not up)):
+            if trigger is None:
+                continue
+            plan_id = self.ids.next_id(uow, order.venue, now)
+            uow.insert_spot_plan(SpotPlanOrder(
+                order_id=plan_id, uid=order.uid, venue=order.venue, symbol=order.symbol,
+                client_oid=str(self.ids.next_id(uow, order.venue, now)), kind=kind, side=side,
+                order_type=OrderType.LIMIT if execute is not None else OrderType.MARKET,
+                execute_price=execute, trigger_price=trigger, trigger_above=above,
+                trigger_type="fill_price", size=size, size_in_quote=False, force=TimeInForce.GTC,
+                status=PlanStatus.LIVE, sub_order_id=None, parent_id=order.order_id,
+                stp_mode=order.stp_mode, enter_point=order.enter_point, created_ms=now, updated_ms=now))
+        order.tp_price = order.sl_price = order.tp_execute = order.sl_execute = None  # placed, once
+        uow.update_spot_order(order)
+
     def find_plan(self, uow, uid: str, order_id: int | None, client_oid: str | None) -> SpotPlanOrder | None:
         return find_order(uid, order_id, client_oid, uow.get_spot_plan, uow.get_spot_plan_by_client_oid)
 
@@ -663,5 +760,9 @@ class SpotBook:
                 return
             current.sub_order_id = order.order_id
             self._end_plan(uow, current, PlanStatus.EXECUTED)
+            if current.parent_id is not None:  # a take-profit / stop-loss: its twin is done
+                for twin in uow.list_spot_plans(current.uid, open_only=True, parent_id=current.parent_id,
+                                                limit=None):
+                    self._end_plan(uow, twin, PlanStatus.CANCELLED)
             fills.extend(uow.list_fills(current.uid, order_id=order.order_id, limit=1000)[::-1])
         return fire

@@ -149,6 +149,8 @@ def from_domain(exc: dom.DomainError, path: str = "") -> BitgetError:
         return BitgetError("43025")
     if isinstance(exc, dom.NotTransferable):
         return BitgetError("40020", "coin")
+    if isinstance(exc, dom.PresetWrongSide):
+        return BitgetError("40020", d.get("field", ""))
     if isinstance(exc, (dom.OrderNotFound, dom.OrderNotCancellable)):
         return BitgetError("43001")
     if isinstance(exc, dom.UnknownUser):

@@ -1,5 +1,6 @@
 """Bitget doc family "spot / trade": place-order, cancel-order, batch-orders, batch-cancel-order,
-cancel-symbol-order, orderInfo, unfilled-orders, history-orders, fills."""
+cancel-symbol-order, cancel-replace-order, batch-cancel-replace-order, orderInfo, unfilled-orders,
+history-orders, fills."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from localex.engine.model import (
     SpotOrder,
     TimeInForce,
 )
-from localex.engine.spot import OrderRef, SpotOrderRequest
+from localex.engine.model import PlanKind, SpotPlanOrder
+from localex.engine.spot import OrderRef, Presets, SpotOrderRequest
 from localex.venues.bitget import fmt
 from localex.venues.bitget.errors import BitgetError, from_domain
 from localex.venues.bitget.params import Params
@@ -26,8 +28,10 @@ ORDER_TYPES = {"limit": OrderType.LIMIT, "market": OrderType.MARKET}
 FORCES = {"gtc": TimeInForce.GTC, "post_only": TimeInForce.POST_ONLY, "fok": TimeInForce.FOK,
           "ioc": TimeInForce.IOC}
 TPSL_TYPES = {"normal": "normal", "tpsl": "tpsl"}
-TPSL_PARAMS = ("triggerPrice", "presetTakeProfitPrice", "executeTakeProfitPrice",
-               "presetStopLossPrice", "executeStopLossPrice")
+PRESETS = (("presetTakeProfitPrice", "executeTakeProfitPrice"),
+           ("presetStopLossPrice", "executeStopLossPrice"))
+STP_MODES = {"none": "none", "cancel_taker": "cancel_taker", "cancel_maker": "cancel_maker",
+             "cancel_both": "cancel_both"}
 CANCEL_REASONS = {
     CancelReason.NONE: "",
     CancelReason.USER: "normal_cancel",
@@ -120,14 +124,47 @@ def unfilled_row(order: SpotOrder) -> dict:
         "quoteVolume": fmt.plain(order.filled_quote),
         "enterPointSource": order.enter_point,
         "orderSource": order_source(order),
-        "presetTakeProfitPrice": "",
-        "executeTakeProfitPrice": "",
-        "presetStopLossPrice": "",
-        "executeStopLossPrice": "",
+        "presetTakeProfitPrice": _price_or_empty(order.tp_price),
+        "executeTakeProfitPrice": _price_or_empty(order.tp_execute),
+        "presetStopLossPrice": _price_or_empty(order.sl_price),
+        "executeStopLossPrice": _price_or_empty(order.sl_execute),
         "cTime": str(order.created_ms),
         "uTime": str(order.updated_ms),
         "tpslType": "normal",
         "triggerPrice": None,
+    }
+
+
+def _price_or_empty(value: Decimal | None) -> str:
+    return fmt.plain(value) if value is not None else ""
+
+
+def tpsl_row(plan: SpotPlanOrder, uid: str) -> dict:
+    """A take-profit / stop-loss an order preset, as unfilled-orders lists it with tpslType=tpsl:
+    the unfilled row's fields, priceAvg its execute price, triggerPrice set."""
+    return {
+        "userId": uid,
+        "symbol": plan.symbol,
+        "orderId": str(plan.order_id),
+        "clientOid": plan.client_oid,
+        "priceAvg": fmt.plain(plan.execute_price) if plan.execute_price is not None else "0",
+        "size": fmt.plain(plan.size),
+        "orderType": plan.order_type.value,
+        "side": plan.side.value,
+        "status": "live",
+        "basePrice": "0",
+        "baseVolume": "0",
+        "quoteVolume": "0",
+        "enterPointSource": plan.enter_point,
+        "orderSource": "normal",
+        "presetTakeProfitPrice": "",
+        "executeTakeProfitPrice": "",
+        "presetStopLossPrice": "",
+        "executeStopLossPrice": "",
+        "cTime": str(plan.created_ms),
+        "uTime": str(plan.updated_ms),
+        "tpslType": "tpsl",
+        "triggerPrice": fmt.plain(plan.trigger_price),
     }
 
 
@@ -159,13 +196,26 @@ def fill_row(fill: Fill) -> dict:
 # ---- endpoints -----------------------------------------------------------------------------
 
 def _refuse_tpsl(p) -> None:
-    """Spot TP/SL orders and attached TP/SL are not emulated yet: refuse them rather than place
-    an order without the protection the caller asked for."""
+    """Spot TP/SL orders placed as such (tpslType=tpsl, triggerPrice) are not emulated: refuse
+    them rather than place an order without the protection the caller asked for."""
     if p.enum("tpslType", TPSL_TYPES, default="normal") == "tpsl":
         raise BitgetError("40020", "tpslType")
-    for name in TPSL_PARAMS:
-        if p.text(name) is not None:
-            raise BitgetError("40020", name)
+    if p.text("triggerPrice") is not None:
+        raise BitgetError("40020", "triggerPrice")
+
+
+def presets(p: Params) -> Presets | None:
+    """presetTakeProfitPrice / presetStopLossPrice and their execute prices (limit; none:
+    market). An execute price without its trigger price is refused."""
+    values = []
+    for trigger_name, execute_name in PRESETS:
+        trigger, execute = p.decimal(trigger_name), p.decimal(execute_name)
+        if execute is not None and trigger is None:
+            raise BitgetError("40020", execute_name)
+        values += [trigger, execute]
+    if not any(v is not None for v in values):
+        return None
+    return Presets(*values)
 
 
 def _client_oid(p: Params) -> str | None:
@@ -188,7 +238,8 @@ def order_request(p: Params, symbol: str | None = None) -> SpotOrderRequest:
     size = p.decimal("size", required=True)
     _refuse_tpsl(p)
     return SpotOrderRequest(symbol=symbol, side=side, order_type=order_type, size=size, price=price,
-                            force=force, client_oid=_client_oid(p))
+                            force=force, client_oid=_client_oid(p), presets=presets(p),
+                            stp_mode=p.enum("stpMode", STP_MODES, default="none"))
 
 
 @route("POST", "/api/v2/spot/trade/place-order", permission=Permission.SPOT_TRADE, limit=10)
@@ -197,7 +248,8 @@ def place_order(call: Call) -> dict:
     p.check_receive_window(call.wall_ms)
     req = order_request(p)
     order = call.engine.place_spot_order(call.uid, req.symbol, req.side, req.order_type, req.size,
-                                         req.price, req.force, req.client_oid)
+                                         req.price, req.force, req.client_oid, presets=req.presets,
+                                         stp_mode=req.stp_mode)
     return {"orderId": str(order.order_id), "clientOid": order.client_oid}
 
 
@@ -293,6 +345,59 @@ def batch_cancel_order(call: Call) -> dict:
     return {"successList": success, "failureList": failures}
 
 
+def _replacement(p: Params) -> tuple:
+    """One cancel-replace: (the order to cancel, new price, new size, newClientOid, presets)."""
+    symbol = p.symbol(required=True)
+    order_id, client_oid = p.order_id(), p.text("clientOid")
+    if order_id is None and client_oid is None:
+        raise BitgetError("40924")
+    p.enum("orderType", {"limit": "limit"})  # ccxt sends it; the replacement is a limit order
+    price = p.decimal("price", required=True)
+    size = p.decimal("size", required=True)
+    new_client_oid = p.text("newClientOid")
+    if new_client_oid is not None and len(new_client_oid) > CLIENT_OID_MAX:
+        raise BitgetError("40020", "newClientOid")
+    return OrderRef(order_id, client_oid, symbol), price, size, new_client_oid, presets(p)
+
+
+def _replaced(result, new_client_oid: str | None, path: str) -> dict:
+    if isinstance(result, (DomainError, BitgetError)):
+        err = _refusal(result, path)
+        return {"orderId": "", "clientOid": new_client_oid, "success": "failure", "msg": err.msg}
+    return {"orderId": str(result.order_id), "clientOid": result.client_oid, "success": "success",
+            "msg": None}
+
+
+@route("POST", "/api/v2/spot/trade/cancel-replace-order", permission=Permission.SPOT_TRADE, limit=5)
+def cancel_replace_order(call: Call) -> dict:
+    """Cancel an open order and place a limit order of the same side at the new price and
+    size. An order that cannot be cancelled refuses the request (43001); a replacement that is
+    refused leaves the old order cancelled and answers success "failure" with the reason (DOC)."""
+    ref, price, size, new_client_oid, pre = _replacement(call.params)
+    result = call.engine.replace_spot_order(call.uid, ref, price, size, new_client_oid, pre)
+    return _replaced(result, new_client_oid, call.request.path)
+
+
+@route("POST", "/api/v2/spot/trade/batch-cancel-replace-order", permission=Permission.SPOT_TRADE, limit=5)
+def batch_cancel_replace_order(call: Call) -> list:
+    """Up to 50 cancel-replaces in one transaction; each answers on its own."""
+    entries = _order_list(call.params)
+    parsed: list = []
+    for item in entries:
+        try:
+            parsed.append(_replacement(item))
+        except BitgetError as err:
+            parsed.append(err)
+    items = [x for x in parsed if isinstance(x, tuple)]
+    done = iter(call.engine.replace_spot_orders(call.uid, items) if items else [])
+    out = []
+    for item, entry in zip(entries, parsed):
+        result = next(done) if isinstance(entry, tuple) else entry
+        new_client_oid = entry[3] if isinstance(entry, tuple) else _raw_text(item, "newClientOid")
+        out.append(_replaced(result, new_client_oid, call.request.path))
+    return out
+
+
 @route("POST", "/api/v2/spot/trade/cancel-symbol-order", permission=Permission.SPOT_TRADE, limit=5)
 def cancel_symbol_order(call: Call) -> dict:
     """Cancel every open order of the symbol. Bitget does it asynchronously and answers at once;
@@ -331,8 +436,10 @@ def _order_query(call: Call, open_only: bool) -> list[SpotOrder]:
     start, end = p.time_range(call.now_ms, None if open_only else HISTORY_DAYS)
     tpsl = p.enum("tpslType", TPSL_TYPES, default="normal")
     limit = p.limit(100, 100)
-    if tpsl == "tpsl":
-        return []  # spot TP/SL orders are not emulated yet
+    if tpsl == "tpsl":  # the take-profit / stop-loss orders presets placed
+        return call.engine.spot_plans(call.uid, open_only=open_only or None, symbol=p.symbol(),
+                                      kinds=[PlanKind.TP.value, PlanKind.SL.value], start_ms=start,
+                                      end_ms=end, id_less_than=p.order_id("idLessThan"), limit=limit)
     return call.engine.spot_orders(
         call.uid, open_only=open_only, symbol=p.symbol(), order_id=p.order_id(),
         start_ms=start, end_ms=end, id_less_than=p.order_id("idLessThan"), limit=limit,
@@ -341,12 +448,13 @@ def _order_query(call: Call, open_only: bool) -> list[SpotOrder]:
 
 @route("GET", "/api/v2/spot/trade/unfilled-orders", limit=20)
 def unfilled_orders(call: Call) -> list:
-    return [unfilled_row(o) for o in _order_query(call, open_only=True)]
+    return [tpsl_row(o, call.uid) if isinstance(o, SpotPlanOrder) else unfilled_row(o)
+            for o in _order_query(call, open_only=True)]
 
 
 @route("GET", "/api/v2/spot/trade/history-orders", limit=20)
 def history_orders(call: Call) -> list:
-    return [history_row(o) for o in _order_query(call, open_only=False)]
+    return [history_row(o) for o in _order_query(call, open_only=False) if not isinstance(o, SpotPlanOrder)]
 
 
 @route("GET", "/api/v2/spot/trade/fills", limit=10)
