@@ -12,6 +12,7 @@ import pytest
 from test_ccxt_bitget import BTC, ETH, Recorder, connect, d
 
 from localex.engine import Engine
+from localex.engine.model import Permission
 from localex.testing import mock_exchanges
 
 D = Decimal
@@ -31,12 +32,14 @@ class Bot:
 
 
 FUNDS = {"USDT": "10000", "BTC": "1"}
+# the key trades and may move funds between the user's accounts
+PERMISSIONS = [Permission.READ, Permission.SPOT_TRADE, Permission.FUTURES_TRADE, Permission.TRANSFER]
 
 
 @pytest.fixture(params=["server", "in-process"])
 def bot(request, world):
     if request.param == "server":
-        trader = world.trader("alice", funds=FUNDS)
+        trader = world.trader("alice", funds=FUNDS, permissions=PERMISSIONS)
         exchange = connect(world, trader)
         exchange.fetch_balance()  # ccxt's one probe of the account mode goes first
         yield Bot(exchange, world.engine, trader.uid)
@@ -45,7 +48,7 @@ def bot(request, world):
     from test_ccxt_bitget import _DEMO_MARKETS
 
     with mock_exchanges(clock="manual") as emu:
-        creds = emu.create_user(funds=FUNDS)
+        creds = emu.create_user(funds=FUNDS, permissions=PERMISSIONS)
         exchange = ccxt.bitget(creds.ccxt)
         markets, currencies = _DEMO_MARKETS[0]
         exchange.set_markets(list(markets.values()), currencies)
@@ -184,3 +187,36 @@ def test_create_order_with_preset_tpsl_as_ccxt_passes_them(bot):
     assert [(d(o["filled"]), d(o["average"])) for o in sells] == [(D("0.00999"), D("90000"))]
     assert {p.kind.value: p.status.value for p in bot.engine.spot_plans(bot.uid)} == {
         "tp": "cancelled", "sl": "executed"}
+
+
+# ---- transfers and the ledger --------------------------------------------------------------------
+
+def test_transfer_fetch_transfers_and_fetch_ledger(bot):
+    recorder = Recorder(bot.exchange)
+    moved = bot.exchange.transfer("USDT", 250, "spot", "swap")
+    assert recorder.paths() == ["/api/v2/spot/wallet/transfer"]
+    assert moved["id"] and moved["currency"] == "USDT"
+    assert bot.engine.balance(bot.uid, "USDT", "usdt-futures").available == D("250")
+    bot.exchange.transfer("USDT", 50, "swap", "spot")
+
+    records = bot.exchange.fetch_transfers("USDT")
+    assert recorder.paths()[-1].startswith("/api/v2/spot/account/transferRecords?")
+    assert [(r["id"], d(r["amount"]), r["fromAccount"], r["toAccount"], r["status"]) for r in records] == [
+        (moved["id"], D("250"), "spot", "swap", "ok")]
+
+    ledger = bot.exchange.fetch_ledger("USDT")
+    assert recorder.paths()[-1].startswith("/api/v2/spot/account/bills?")
+    assert [(e["type"], e["direction"], d(e["amount"]), d(e["before"]), d(e["after"])) for e in
+            sorted(ledger, key=lambda e: e["id"])] == [
+        ("transfer", "out", D("250"), D("10000"), D("9750")), ("transfer", "in", D("50"), D("9750"), D("9800"))]
+
+    swap = bot.exchange.fetch_ledger("USDT", params={"type": "swap"})
+    assert recorder.paths()[-1].startswith("/api/v2/mix/account/bill?")
+    assert sorted((e["type"], e["direction"], d(e["amount"])) for e in swap) == [
+        ("transfer", "in", D("250")), ("transfer", "out", D("50"))]
+
+
+def test_a_transfer_beyond_the_balance_is_refused(bot):
+    with pytest.raises(ccxt.InsufficientFunds):
+        bot.exchange.transfer("USDT", 20000, "spot", "swap")
+    assert bot.engine.transfers(bot.uid) == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from localex.engine.accounts import TRANSFER_IN, TRANSFER_OUT
 from localex.engine.errors import InsufficientBalance
 from localex.engine.futures import FUNDING_KIND, notional, unrealized_pnl
 from localex.engine.model import (
@@ -41,6 +42,8 @@ USD_COINS = ("USDT", "USDC")  # valued at one USDT each
 MONEY_PLACES = 8  # balances, fees and PnL on the mix wire
 # the engine's bill kinds as the venue's businessType names them
 BUSINESS_TYPES = {FUNDING_KIND: "contract_settle_fee"}
+# transfers with the spot account (POST /api/v2/spot/wallet/transfer)
+BUSINESS_TYPES.update({TRANSFER_IN: "trans_from_exchange", TRANSFER_OUT: "trans_to_exchange"})
 BILL_KINDS = {name: kind for kind, name in BUSINESS_TYPES.items()}
 BILL_DAYS = 90  # the endpoint serves the last 90 days
 YES_NO = {"yes": True, "no": False}

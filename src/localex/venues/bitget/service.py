@@ -21,7 +21,7 @@ from localex.venues.bitget import (  # noqa: F401,E402  isort: skip
     common, contract_account, contract_market, contract_plan, contract_position, contract_trade,
     margin_common, spot_account, spot_market, spot_trade,
 )
-from localex.venues.bitget import spot_plan  # noqa: F401,E402  isort: skip
+from localex.venues.bitget import spot_plan, spot_wallet  # noqa: F401,E402  isort: skip
 from localex.venues.bitget import copy_mix_follower, copy_mix_trader  # noqa: F401,E402  isort: skip
 
 log = logging.getLogger("localex.bitget")

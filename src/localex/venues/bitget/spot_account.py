@@ -1,11 +1,19 @@
-"""Bitget doc family "spot / account"."""
+"""Bitget doc family "spot / account": assets, info, bills, transferRecords."""
 
 from __future__ import annotations
 
-from localex.engine.model import Permission
+from localex.engine.accounts import TRANSFER_IN, TRANSFER_OUT
+from localex.engine.model import ZERO, Permission
 from localex.engine.spot import SPOT_ACCOUNT
 from localex.venues.bitget import fmt
+from localex.venues.bitget.errors import BitgetError
 from localex.venues.bitget.routes import Call, route
+
+# the engine's bill kinds on the spot account: (groupType, businessType)
+SPOT_BILLS = {TRANSFER_IN: ("transfer", "transfer_in"), TRANSFER_OUT: ("transfer", "transfer_out")}
+GROUP_TYPES = ("deposit", "withdraw", "transaction", "transfer", "loan", "financial", "fait", "convert",
+               "c2c", "pre_c2c", "on_chain", "strategy", "other")
+QUERY_DAYS = 90
 
 AUTHORITIES = {
     Permission.READ: "readonly",
@@ -56,3 +64,52 @@ def info(call: Call) -> dict:
         "channel": "",
         "regisTime": str(user.created_ms),
     }
+
+
+def _business(value: str) -> str:
+    """businessType as the docs spell it in any of their versions ("transfer-in", "TRANSFER_IN",
+    "transfer_in") in one form."""
+    return value.lower().replace("-", "_").replace(" ", "_")
+
+
+@route("GET", "/api/v2/spot/account/bills", limit=10)
+def bills(call: Call) -> list:
+    """The spot account's bills, newest first, cursor idLessThan (a billId), limit ≤ 500."""
+    p = call.params
+    coin = p.text("coin")
+    group = p.text("groupType")
+    if group is not None and group.lower() not in GROUP_TYPES:
+        raise BitgetError("40020", "groupType")
+    business = p.text("businessType")
+    start, end = p.time_range(call.now_ms, QUERY_DAYS)
+    limit = p.limit(100, 500)
+    kinds = [k for k, (g, b) in SPOT_BILLS.items()
+             if (group is None or g == group.lower()) and (business is None or b == _business(business))]
+    if not kinds:
+        return []
+    rows = call.engine.bills(call.uid, account=SPOT_ACCOUNT, kinds=kinds,
+                             asset=coin.upper() if coin else None, start_ms=start, end_ms=end,
+                             id_less_than=p.order_id("idLessThan"), limit=limit)
+    return [{"cTime": str(b.created_ms), "coin": b.asset, "groupType": SPOT_BILLS[b.kind][0],
+             "businessType": SPOT_BILLS[b.kind][1], "size": fmt.dp8(b.amount), "balance": fmt.dp8(b.balance),
+             "fees": fmt.dp8(ZERO), "billId": str(b.bill_id)} for b in rows]
+
+
+@route("GET", "/api/v2/spot/account/transferRecords", limit=20)
+def transfer_records(call: Call) -> list:
+    """Transfers out of `fromType` in `coin` (both required), newest first, cursor idLessThan
+    (a transferId), limit ≤ 500, 90-day span."""
+    from localex.venues.bitget.spot_wallet import ACCOUNT_NAMES, account_type
+
+    p = call.params
+    coin = p.text("coin", required=True).upper()  # type: ignore[union-attr]
+    from_account = account_type(p, "fromType")
+    start, end = p.time_range(call.now_ms, QUERY_DAYS)
+    limit = p.limit(100, 500)
+    rows = call.engine.transfers(call.uid, asset=coin, from_account=from_account,
+                                 client_oid=p.text("clientOid"), start_ms=start, end_ms=end,
+                                 id_less_than=p.order_id("idLessThan"), limit=limit)
+    return [{"coin": t.asset, "status": "Successful", "toType": ACCOUNT_NAMES[t.to_account], "toSymbol": "",
+             "fromType": ACCOUNT_NAMES[t.from_account], "fromSymbol": "", "size": fmt.dp8(t.amount),
+             "ts": str(t.created_ms), "clientOid": t.client_oid, "transferId": str(t.transfer_id)}
+            for t in rows]
