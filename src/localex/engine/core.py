@@ -21,6 +21,7 @@ from localex.engine.futures import UNCHANGED, FuturesBook, house_uid
 from localex.engine.ids import Ids
 from localex.engine.pricepaths import HOUR_MS
 from localex.engine.simulation import Simulation
+from localex.engine.tape import DEFAULT_HISTORY_DAYS, Interval, Tape
 from localex.engine.model import (
     DEFAULT_PERMISSIONS,
     Bill,
@@ -59,7 +60,8 @@ DEFAULT_MARGIN_MODES = {"coinw": MarginMode.ISOLATED}
 
 
 class Engine:
-    def __init__(self, store, clock: Clock | None = None, seed: int = 0) -> None:
+    def __init__(self, store, clock: Clock | None = None, seed: int = 0,
+                 history_days: int = DEFAULT_HISTORY_DAYS) -> None:
         self.store = store
         self.clock: Clock = clock or SystemClock()
         self.seed = seed
@@ -70,6 +72,9 @@ class Engine:
         self.futures = FuturesBook(self.ids, self.clock, DEFAULT_MARGIN_MODES)
         self.futures.models = self.fill_models
         self.copy = CopyTrading(self)  # copy trading, a listener on the futures book
+        self.tape = Tape(self, history_days)  # bars, public trades and the book (engine/tape.py)
+        self.spot.tape = self.tape
+        self.futures.tape = self.tape
         self.simulation = Simulation(self)
         # API keys never change once created, and every signed request looks one up
         self._keys: dict[str, ApiKey] = {}
@@ -106,6 +111,7 @@ class Engine:
 
         extra = load(self.store, snapshot)
         self._keys.clear()
+        self.tape.invalidate()
         self.fill_models.invalidate()
         self.seed = extra.get("seed", self.seed)
         if extra.get("rng"):
@@ -119,6 +125,7 @@ class Engine:
         """Forget everything; the random source starts again from the seed."""
         self.store.reset()
         self._keys.clear()
+        self.tape.invalidate()
         self.fill_models.invalidate()
         self.simulation.reset()
         if seed is not None:
@@ -287,10 +294,11 @@ class Engine:
             return {m.instrument: m.price for m in uow.list_marks()}
 
     def set_mark(self, venue: str, market: str, symbol: str, price: Decimal,
-                 at_ms: int | None = None) -> list[Fill]:
+                 at_ms: int | None = None, volume: Decimal | None = None) -> list[Fill]:
         """Move the mark price, and fill everything it reaches, in the same transaction. Orders
         due to reach the book by the time of the move (at_ms, market time; default now) arrive
-        first, at the price before it."""
+        first, at the price before it. The price is recorded on the market tape (with the
+        volume a replayed candle file gives it, if any)."""
         price = Decimal(price)
         if price <= 0:
             raise ValueError("a price must be positive")
@@ -300,11 +308,55 @@ class Engine:
             if inst is None:
                 raise UnknownInstrument(symbol, symbol=symbol)
             old = uow.get_mark(inst.key)
-            uow.set_mark(MarkPrice(instrument=inst.key, price=price, updated_ms=self.now_ms()))
+            now = self.now_ms()
+            uow.set_mark(MarkPrice(instrument=inst.key, price=price, updated_ms=now))
+            self.tape.record(uow, inst, ((now, price),), None if volume is None else (volume,))
             if inst.is_contract:
                 self.futures.on_mark(uow, inst, old.price if old else None, price)
                 return []
             return self.spot.match(uow, inst, price, old.price if old else None)
+
+    # the market tape ---------------------------------------------------------------------
+    def _market_instrument(self, uow, inst: Instrument | str) -> Instrument:
+        key = inst if isinstance(inst, str) else inst.key
+        venue, market, symbol = key.split(":", 2)
+        found = uow.get_instrument(venue, market, symbol)
+        if found is None:
+            raise UnknownInstrument(symbol, symbol=symbol)
+        return found
+
+    def candles(self, inst: Instrument | str, interval: Interval, start: int | None = None,
+                end: int | None = None, limit: int = 100, kind: str = "market") -> list:
+        """Candles of an instrument (or its key "venue:market:symbol"), oldest first: the newest
+        `limit` whose opening time is within [start, end]; kind market, mark or index. See
+        engine/tape.py."""
+        with self.tx(read_only=True) as uow:
+            return self.tape.candles(uow, self._market_instrument(uow, inst), interval, self.now_ms(),
+                                     start, end, limit, kind)
+
+    def order_book(self, inst: Instrument | str, depth: int = 150):
+        """The book around the mark, `depth` levels a side (engine/tape.py)."""
+        with self.tx(read_only=True) as uow:
+            return self.tape.book(uow, self._market_instrument(uow, inst), depth, self.now_ms())
+
+    def public_trades(self, inst: Instrument | str, start: int | None = None, end: int | None = None,
+                      limit: int = 100, before_id: int | None = None) -> list:
+        """The public trade tape, newest first (engine/tape.py)."""
+        with self.tx(read_only=True) as uow:
+            return self.tape.trades(uow, self._market_instrument(uow, inst), self.now_ms(), start, end,
+                                    limit, before_id)
+
+    def open_interest(self, inst: Instrument | str) -> Decimal:
+        """The size of every user's open positions in a contract."""
+        with self.tx(read_only=True) as uow:
+            found = self._market_instrument(uow, inst)
+            return sum((p.size for p in uow.list_positions(venue=found.venue, market=found.market,
+                                                           symbol=found.symbol, open_only=True)), Decimal(0))
+
+    def stats_24h(self, inst: Instrument | str):
+        """The last 24 hours of an instrument (None before it has a price)."""
+        with self.tx(read_only=True) as uow:
+            return self.tape.stats_24h(uow, self._market_instrument(uow, inst), self.now_ms())
 
     # funding -----------------------------------------------------------------------------
     def set_funding_rate(self, venue: str, market: str, symbol: str, rate: Decimal,

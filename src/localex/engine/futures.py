@@ -183,6 +183,7 @@ class FuturesBook:
         self.clock = clock
         self.listeners: list[FuturesListener] = []
         self.models = None  # FillModels; None: every order fills immediately
+        self.tape = None  # the market tape, told of every fill (engine/tape.py)
         # a symbol's margin mode before its owner sets one, per venue (crossed elsewhere)
         self.default_margin_modes = dict(default_margin_modes or {})
 
@@ -509,12 +510,17 @@ class FuturesBook:
     def _record_fill(self, uow, inst: Instrument, order: FuturesOrder, price: Decimal, size: Decimal,
                      trade_side: TradeSide, pos_side: PositionSide, fee: Decimal, realized: Decimal,
                      liquidity: Liquidity, position_id: int, now: int) -> None:
+        trade_id = self.ids.next_id(uow, order.venue, now)
         uow.insert_futures_fill(FuturesFill(
-            trade_id=self.ids.next_id(uow, order.venue, now), order_id=order.order_id, uid=order.uid,
+            trade_id=trade_id, order_id=order.order_id, uid=order.uid,
             venue=order.venue, market=inst.market, symbol=inst.symbol, side=order.side,
             pos_side=pos_side, trade_side=trade_side, price=price, size=size, quote=price * size,
             fee=fee, realized_pnl=realized, liquidity=liquidity, position_id=position_id,
             created_ms=now))
+        if self.tape is not None:
+            taker = order.side if liquidity is Liquidity.TAKER else (
+                Side.SELL if order.side is Side.BUY else Side.BUY)
+            self.tape.on_fill(uow, inst, taker, price, size, now, trade_id)
 
     def _open(self, uow, inst: Instrument, order: FuturesOrder, price: Decimal, size: Decimal,
               rate: Decimal, liquidity: Liquidity, now: int) -> Position:

@@ -475,3 +475,99 @@ class Transfer:
     client_oid: str
     status: str  # "successful"
     created_ms: int
+
+
+# ---- the market tape ---------------------------------------------------------------------------
+
+@dataclass
+class MinuteBar:
+    """One minute of one instrument's market, as stored: the mark's open, high, low and close
+    with the times it took them, and what real fills traded in it."""
+
+    instrument: str
+    ts: int  # the minute's first millisecond
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    open_ms: int
+    high_ms: int
+    low_ms: int
+    close_ms: int
+    fill_base: Decimal = ZERO
+    fill_quote: Decimal = ZERO
+    fills: int = 0
+    path_volume: Decimal | None = None  # the volume a replayed candle file gave this minute
+
+    def add(self, t: int, price: Decimal) -> None:
+        if price > self.high:
+            self.high, self.high_ms = price, t
+        if price < self.low:
+            self.low, self.low_ms = price, t
+        if t >= self.close_ms:
+            self.close, self.close_ms = price, t
+        if t < self.open_ms:
+            self.open, self.open_ms = price, t
+
+
+@dataclass(frozen=True)
+class Candle:
+    """A bar as read: any interval, volumes included (real fills plus the synthetic prints)."""
+
+    ts: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    base_volume: Decimal
+    quote_volume: Decimal
+
+
+@dataclass(frozen=True)
+class PublicTrade:
+    """A print on the public trade tape, as the taker saw it."""
+
+    trade_id: int
+    instrument: str
+    ts: int
+    side: Side
+    price: Decimal
+    size: Decimal
+    synthetic: bool = False
+
+
+@dataclass(frozen=True)
+class BookLevel:
+    price: Decimal
+    size: Decimal
+
+
+@dataclass(frozen=True)
+class OrderBook:
+    bids: tuple  # BookLevel, best (highest) first
+    asks: tuple  # BookLevel, best (lowest) first
+    ts: int
+
+
+@dataclass(frozen=True)
+class Stats24h:
+    """An instrument's last 24 hours (and since 00:00 UTC), from the tape and the book."""
+
+    last: Decimal
+    open: Decimal  # the price 24 hours ago
+    high: Decimal
+    low: Decimal
+    base_volume: Decimal
+    quote_volume: Decimal
+    open_utc: Decimal  # the price at 00:00 UTC today
+    bid: BookLevel | None
+    ask: BookLevel | None
+    ts: int
+
+    @property
+    def change(self) -> Decimal:
+        return (self.last - self.open) / self.open if self.open else ZERO
+
+    @property
+    def change_utc(self) -> Decimal:
+        return (self.last - self.open_utc) / self.open_utc if self.open_utc else ZERO

@@ -121,12 +121,19 @@ class CandleReplay:
         shift = 0 if origin_ms is None else origin_ms - candles[0].ts
         self._times: list[int] = []
         self._prices: list[Decimal] = []
+        self._volumes: dict[int, Decimal] = {}
         for candle in candles:
+            share = candle.volume / 4  # exact: each of the four points carries a quarter
             for t, p in candle.path(self.interval_ms):
                 self._times.append(t + shift)
                 self._prices.append(p)
+                self._volumes[t + shift] = self._volumes.get(t + shift, Decimal(0)) + share
         self.candles = candles
         self.shift = shift
+
+    def volume_at(self, t: int) -> Decimal | None:
+        """The candle volume a point carries (a quarter of its candle's), for the market tape."""
+        return self._volumes.get(t)
 
     def points(self, start_ms: int, end_ms: int) -> list[tuple[int, Decimal]]:
         lo = bisect.bisect_right(self._times, start_ms)

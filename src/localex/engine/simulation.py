@@ -43,7 +43,9 @@ class Simulation:
     def _due(self, start_ms: int, end_ms: int):
         def stream(key: str):
             inst, path = self.paths[key]
-            return [(t, key, price, inst) for t, price in path.points(start_ms, end_ms)]
+            volume = getattr(path, "volume_at", None)  # a replayed candle file's volume
+            return [(t, key, price, inst, volume(t) if volume else None)
+                    for t, price in path.points(start_ms, end_ms)]
 
         return heapq.merge(*(stream(key) for key in sorted(self.paths)),
                            key=lambda item: (item[0], item[1]))
@@ -51,7 +53,7 @@ class Simulation:
     def _timeline(self, start_ms: int, end_ms: int):
         """Path points and funding settlements (inst None) in (start_ms, end_ms], in time order;
         a settlement goes before the path points of its own time."""
-        settlements = [(t, "", None, None) for t in self.engine.funding_times(start_ms, end_ms)]
+        settlements = [(t, "", None, None, None) for t in self.engine.funding_times(start_ms, end_ms)]
         return heapq.merge(settlements, self._due(start_ms, end_ms), key=lambda item: (item[0], item[1]))
 
     def advance(self, ms: int) -> int:
@@ -65,13 +67,13 @@ class Simulation:
         with self._lock:
             target = clock.now_ms() + ms
             applied = 0
-            for t, _key, price, inst in self._timeline(self.applied_ms, target):
+            for t, _key, price, inst, volume in self._timeline(self.applied_ms, target):
                 self.engine.settle_arrivals(t)  # orders due by t reach the book first, each at its time
                 clock.set(t)
                 if inst is None:
                     self.engine.settle_funding(t)
                     continue
-                self.engine.set_mark(inst.venue, inst.market, inst.symbol, price)
+                self.engine.set_mark(inst.venue, inst.market, inst.symbol, price, volume=volume)
                 applied += 1
             self.engine.settle_arrivals(target)
             clock.set(target)
@@ -84,12 +86,12 @@ class Simulation:
         with self._lock:
             now = self.engine.now_ms()
             applied = 0
-            for t, _key, price, inst in self._timeline(self.applied_ms, now):
+            for t, _key, price, inst, volume in self._timeline(self.applied_ms, now):
                 self.engine.settle_arrivals(t)  # orders due by t reach the book first
                 if inst is None:
                     self.engine.settle_funding(t)
                     continue
-                self.engine.set_mark(inst.venue, inst.market, inst.symbol, price, at_ms=t)
+                self.engine.set_mark(inst.venue, inst.market, inst.symbol, price, at_ms=t, volume=volume)
                 applied += 1
             self.engine.settle_arrivals(now)
             self.applied_ms = max(self.applied_ms, now)

@@ -189,6 +189,7 @@ class SpotBook:
         self.clock = clock
         self.fee_tokens = fee_tokens
         self.models = models  # FillModels; None: every instrument fills immediately
+        self.tape = None  # the market tape, told of every fill (engine/tape.py)
 
     def _model(self, uow, inst: Instrument) -> FillModel:
         return self.models.for_instrument(uow, inst) if self.models is not None else immediate()
@@ -394,6 +395,10 @@ class SpotBook:
             liquidity=liquidity, created_ms=now,
         )
         uow.insert_fill(fill)
+        if self.tape is not None:
+            taker = order.side if liquidity == Liquidity.TAKER else (
+                Side.SELL if order.side == Side.BUY else Side.BUY)
+            self.tape.on_fill(uow, inst, taker, price, base, now, fill.trade_id)
         return fill
 
     # cancelling --------------------------------------------------------------------------

@@ -513,9 +513,45 @@ transfers = Table(
     Index("ix_transfers_owner", "uid", "transfer_id"),
 )
 
+
+# ---- the market tape (engine/tape.py) ----------------------------------------------------------
+
+market_bars = Table(
+    "market_bars",
+    metadata,
+    Column("instrument", String(128), primary_key=True),
+    Column("ts", BigInteger, primary_key=True),  # the minute's first millisecond
+    Column("open", Money, nullable=False),
+    Column("high", Money, nullable=False),
+    Column("low", Money, nullable=False),
+    Column("close", Money, nullable=False),
+    Column("open_ms", BigInteger, nullable=False),
+    Column("high_ms", BigInteger, nullable=False),
+    Column("low_ms", BigInteger, nullable=False),
+    Column("close_ms", BigInteger, nullable=False),
+    Column("fill_base", Money, nullable=False),
+    Column("fill_quote", Money, nullable=False),
+    Column("fills", Integer, nullable=False),
+    Column("path_volume", Money, nullable=True),  # volume a replayed candle file gave
+)
+
+public_trades = Table(
+    "public_trades",
+    metadata,
+    Column("trade_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("instrument", String(128), primary_key=True),
+    Column("ts", BigInteger, nullable=False),
+    Column("side", String(8), nullable=False),  # the taker's side
+    Column("price", Money, nullable=False),
+    Column("size", Money, nullable=False),
+    Index("ix_public_trades_time", "instrument", "ts"),
+)
+
+TAPE_TABLES = [public_trades, market_bars]
+
 COPY_TABLES = [copy_profit_shares, copy_follower_orders, copy_tracking, copy_follower_settings,
                copy_follows, copy_symbols, copy_traders]
 
 # Every table a reset empties, children before parents.
-ALL_TABLES = [transfers, spot_plan_orders, bills, fill_models] + COPY_TABLES + [futures_fills, futures_orders, positions, symbol_settings, futures_accounts,
+ALL_TABLES = TAPE_TABLES + [transfers, spot_plan_orders, bills, fill_models] + COPY_TABLES + [futures_fills, futures_orders, positions, symbol_settings, futures_accounts,
               spot_fills, spot_orders, balances, mark_prices, instruments, api_keys, users, sequences]

@@ -56,6 +56,8 @@ from localex.engine.model import (
     KeyKind,
     Liquidity,
     MarkPrice,
+    MinuteBar,
+    PublicTrade,
     OrderStatus,
     OrderType,
     Permission,
@@ -141,6 +143,8 @@ _CLASSES: dict[str, tuple[type, dict[str, Callable]]] = {
     "spot_plan_orders": (SpotPlanOrder, dict(kind=PlanKind, side=Side, order_type=OrderType,
                                              force=TimeInForce, status=PlanStatus)),
     "transfers": (Transfer, {}),
+    "market_bars": (MinuteBar, {}),
+    "public_trades": (PublicTrade, dict(side=Side)),
 }
 _DUMP_SPECIAL: dict[tuple[str, str], Callable] = {
     ("fill_models", "params"): lambda params: json.dumps(params, sort_keys=True),
@@ -311,6 +315,11 @@ class SqlUnitOfWork:
         self._seq_dirty: set[str] = set()
         self._undo: list[tuple[dict, dict, set]] = []  # per open savepoint
         self._touched: dict[str, set] = {}  # primary keys written, of the cached tables
+        self.committed: list[Callable[[], None]] = []  # run once the unit has committed
+
+    def on_commit(self, fn: Callable[[], None]) -> None:
+        """Run fn after this unit of work commits (never if it rolls back)."""
+        self.committed.append(fn)
 
     # plumbing ----------------------------------------------------------------------------
     @property
@@ -496,6 +505,8 @@ class SqlUnitOfWork:
                     cache[pk] = row
         if store.sole_writer and "sequences" not in self._raw:
             store._seq.update(self._seq)
+        for fn in self.committed:
+            fn()
 
     def _discard(self) -> None:
         store = self.store
@@ -1255,6 +1266,57 @@ class SqlUnitOfWork:
             if value is not None:
                 times.append(value)
         return min(times) if times else None
+
+    # the market tape ---------------------------------------------------------------------
+    def get_bar(self, instrument: str, ts: int) -> MinuteBar | None:
+        return self._load(s.market_bars, (instrument, ts))
+
+    def put_bar(self, bar: MinuteBar, new: bool) -> None:
+        self._put(s.market_bars, bar, _INSERT if new else _UPDATE)
+
+    def list_bars(self, instrument: str, start_ms: int, end_ms: int) -> list[MinuteBar]:
+        """Bars with start_ms <= ts < end_ms, oldest first."""
+        return self._select(s.market_bars, [("instrument", "=", instrument), ("ts", ">=", start_ms),
+                                            ("ts", "<", end_ms)], (("ts", False),))
+
+    def bar_before(self, instrument: str, ts: int) -> MinuteBar | None:
+        found = self._select(s.market_bars, [("instrument", "=", instrument), ("ts", "<", ts)],
+                             (("ts", True),), 1)
+        return found[0] if found else None
+
+    def first_bar_ts(self, instrument: str) -> int | None:
+        t = s.market_bars
+        _q, rows = self._custom("first_bar", lambda: select(func.min(t.c.ts)).where(
+            t.c.instrument == bindparam("instrument", type_=t.c.instrument.type)),
+            {"instrument": instrument}, ("market_bars",))
+        return rows[0][0]
+
+    def prune_tape(self, instrument: str, before_ms: int) -> None:
+        """Forget an instrument's bars and prints older than before_ms."""
+        for t in (s.market_bars, s.public_trades):
+            self._raw_sql(t, delete(t).where(and_(t.c.instrument == instrument, t.c.ts < before_ms)))
+
+    def insert_public_trade(self, trade: PublicTrade) -> None:
+        self._put(s.public_trades, trade, _INSERT)
+
+    def list_public_trades(self, instrument: str, start_ms: int, end_ms: int) -> list[PublicTrade]:
+        """Real prints with start_ms <= ts <= end_ms, newest first."""
+        return self._select(s.public_trades, [("instrument", "=", instrument), ("ts", ">=", start_ms),
+                                              ("ts", "<=", end_ms)], (("ts", True), ("trade_id", True)))
+
+    def resting_limits(self, inst: Instrument) -> list[tuple[Side, Decimal, Decimal]]:
+        """(side, price, size left) of every open limit order resting in an instrument's book."""
+        cols = ("side", "price", "size", "filled_size", "order_type", "due_ms")
+        if inst.is_contract:
+            rows = self._select(s.futures_orders, [
+                ("venue", "=", inst.venue), ("market", "=", inst.market), ("symbol", "=", inst.symbol),
+                ("status", "in", (FuturesStatus.LIVE.value, FuturesStatus.PARTIALLY_FILLED.value)),
+                ("kind", "=", OrderKind.REGULAR.value)], columns=cols)
+        else:
+            rows = self._select(s.spot_orders, [("venue", "=", inst.venue), ("symbol", "=", inst.symbol),
+                                                ("status", "in", _OPEN_SPOT)], columns=cols)
+        return [(Side(side), price, size - filled) for side, price, size, filled, kind, due in rows
+                if kind == OrderType.LIMIT.value and due is None and price is not None and size > filled]
 
     def count(self, table: str) -> int:
         t = s.metadata.tables[table]

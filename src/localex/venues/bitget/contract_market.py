@@ -1,5 +1,7 @@
 """Bitget doc family "contract / market" (futures public data): contracts, ticker, tickers,
-symbol-price, current-fund-rate, history-fund-rate, funding-time. Also the product-type and
+symbol-price, current-fund-rate, history-fund-rate, funding-time, merge-depth, candles (market,
+mark and index), history candles, recent and market trades, open interest and position tiers —
+the market data drawn from the engine's market tape (engine/tape.py). Also the product-type and
 contract look-ups every mix endpoint shares."""
 
 from __future__ import annotations
@@ -10,6 +12,13 @@ from localex.engine.model import Instrument
 from localex.venues.bitget import fmt
 from localex.venues.bitget.errors import BitgetError
 from localex.venues.bitget.routes import Call, route
+from localex.venues.bitget.spot_market import (
+    BOOK_MAX, CANDLES_DEFAULT, CANDLES_MAX, HISTORY_CANDLES_MAX, MERGE_DEPTH_DEFAULT,
+    MIX_GRANULARITIES, book_levels, candle_range, candle_rows, change, depth_limit, granularity,
+    trade_rows,
+)
+
+KLINE_TYPES = {"market": "market", "mark": "mark", "index": "index"}
 
 PRODUCT_TYPES = ("USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES",
                  "SUSDT-FUTURES", "SCOIN-FUTURES", "SUSDC-FUTURES")
@@ -114,31 +123,49 @@ def contract_row(inst: Instrument) -> dict:
     }
 
 
-def ticker_row(inst: Instrument, last: str, now_ms: int) -> dict:
-    """Get Ticker / Get All Tickers: every price is the mark price; no volume yet."""
+def ticker_row(call: Call, inst: Instrument) -> dict:
+    """Get Ticker / Get All Tickers: the last, mark and index price are the mark price (localex
+    has one price per instrument); the 24-hour fields from the tape, bid and ask from the book,
+    holdingAmount the open interest."""
+    stats = call.engine.stats_24h(inst)
+    now = call.now_ms
+    if stats is None:
+        last = high = low = open_ = open_utc = bid = ask = "0"
+        bid_sz = ask_sz = base = quote = chg = chg_utc = "0"
+    else:
+        last = fmt.plain(stats.last)
+        high, low = fmt.plain(stats.high), fmt.plain(stats.low)
+        open_, open_utc = fmt.plain(stats.open), fmt.plain(stats.open_utc)
+        bid = fmt.plain(stats.bid.price) if stats.bid else "0"
+        ask = fmt.plain(stats.ask.price) if stats.ask else "0"
+        bid_sz = fmt.plain(stats.bid.size) if stats.bid else "0"
+        ask_sz = fmt.plain(stats.ask.size) if stats.ask else "0"
+        base, quote = fmt.plain(stats.base_volume), fmt.plain(stats.quote_volume)
+        chg, chg_utc = change(stats.change), change(stats.change_utc)
+    delivery = inst.delivery_ms if getattr(inst, "delivery_ms", None) else None
     return {
         "symbol": inst.symbol,
         "lastPr": last,
-        "askPr": last,
-        "bidPr": last,
-        "bidSz": "0",
-        "askSz": "0",
-        "high24h": last,
-        "low24h": last,
-        "ts": str(now_ms),
-        "change24h": "0",
-        "baseVolume": "0",
-        "quoteVolume": "0",
-        "usdtVolume": "0",
-        "openUtc": last,
-        "changeUtc24h": "0",
+        "askPr": ask,
+        "bidPr": bid,
+        "bidSz": bid_sz,
+        "askSz": ask_sz,
+        "high24h": high,
+        "low24h": low,
+        "ts": str(now),
+        "change24h": chg,
+        "baseVolume": base,
+        "quoteVolume": quote,
+        "usdtVolume": quote,
+        "openUtc": open_utc,
+        "changeUtc24h": chg_utc,
         "indexPrice": last,
-        "fundingRate": fmt.plain(inst.funding_rate),
-        "holdingAmount": "0",
+        "fundingRate": fmt.plain(inst.funding_rate) if delivery is None else "0",
+        "holdingAmount": fmt.plain(call.engine.open_interest(inst)),
         "deliveryStartTime": None,
-        "deliveryTime": None,
+        "deliveryTime": str(delivery) if delivery is not None else None,
         "deliveryStatus": "delivery_normal",
-        "open24h": last,
+        "open24h": open_,
         "markPrice": last,
     }
 
@@ -162,14 +189,13 @@ def ticker(call: Call) -> list:
         raise BitgetError("400172")  # observed on this endpoint, where others answer 40019
     product = product_type(call)
     inst = required_contract(call, product)
-    return [ticker_row(inst, mark_text(call.engine.marks(), inst), call.now_ms)]
+    return [ticker_row(call, inst)]
 
 
 @route("GET", "/api/v2/mix/market/tickers", signed=False, limit=20)
 def tickers(call: Call) -> list:
     product = product_type(call)
-    marks = call.engine.marks()
-    return [ticker_row(inst, mark_text(marks, inst), call.now_ms) for inst in contracts_of(call, product)]
+    return [ticker_row(call, inst) for inst in contracts_of(call, product)]
 
 
 @route("GET", "/api/v2/mix/market/symbol-price", signed=False, limit=20)
@@ -220,3 +246,94 @@ def funding_time(call: Call) -> list:
     inst = required_contract(call, product)
     return [{"symbol": inst.symbol, "nextFundingTime": str(next_funding(inst, call.now_ms)),
              "ratePeriod": str(inst.funding_interval_h)}]
+
+
+@route("GET", "/api/v2/mix/market/merge-depth", signed=False, limit=20)
+def merge_depth(call: Call) -> dict:
+    """precision scale0 (the contract's tick) to scale3; limit 1, 5, 15, 50 or max, default
+    100. Prices and sizes are JSON numbers here, as the venue sends them."""
+    product = product_type(call)
+    inst = required_contract(call, product)
+    limit = depth_limit(call, MERGE_DEPTH_DEFAULT)
+    bids, asks, index, tick = book_levels(call, inst, "precision", "scale", 3, limit)
+    return {"asks": [[float(p), float(s)] for p, s in asks],
+            "bids": [[float(p), float(s)] for p, s in bids],
+            "ts": str(call.now_ms), "scale": fmt.plain(tick), "precision": f"scale{index}",
+            "isMaxPrecision": "YES" if index == 0 else "NO"}
+
+
+def _candles(call: Call, kind: str | None, maximum: int, history: bool) -> list:
+    product = product_type(call)
+    inst = required_contract(call, product)
+    interval = granularity(call, MIX_GRANULARITIES)
+    start, end = candle_range(call)
+    if kind is None:
+        kind = call.params.enum("kLineType", KLINE_TYPES, default="market")
+    limit = call.params.limit(CANDLES_DEFAULT, maximum, clamp=False)
+    return candle_rows(call.engine.candles(inst, interval, start, end, limit, kind), usdt=False)
+
+
+@route("GET", "/api/v2/mix/market/candles", signed=False, limit=20)
+def candles(call: Call) -> list:
+    """kLineType MARKET (default), MARK or INDEX, in any case."""
+    return _candles(call, None, CANDLES_MAX, history=False)
+
+
+@route("GET", "/api/v2/mix/market/history-candles", signed=False, limit=20)
+def history_candles(call: Call) -> list:
+    return _candles(call, "market", HISTORY_CANDLES_MAX, history=True)
+
+
+@route("GET", "/api/v2/mix/market/history-mark-candles", signed=False, limit=20)
+def history_mark_candles(call: Call) -> list:
+    return _candles(call, "mark", HISTORY_CANDLES_MAX, history=True)
+
+
+@route("GET", "/api/v2/mix/market/history-index-candles", signed=False, limit=20)
+def history_index_candles(call: Call) -> list:
+    return _candles(call, "index", HISTORY_CANDLES_MAX, history=True)
+
+
+@route("GET", "/api/v2/mix/market/fills", signed=False, limit=20)
+def fills(call: Call) -> list:
+    """The most recent trades, newest first: limit up to 100, default 100."""
+    product = product_type(call)
+    inst = required_contract(call, product)
+    limit = call.params.limit(100, 100)
+    return trade_rows(call.engine.public_trades(inst, limit=limit), inst.symbol)
+
+
+@route("GET", "/api/v2/mix/market/fills-history", signed=False, limit=10)
+def fills_history(call: Call) -> list:
+    """Trades newest first, paged by idLessThan, within startTime / endTime; limit up to 1000,
+    default 500."""
+    p = call.params
+    product = product_type(call)
+    inst = required_contract(call, product)
+    limit = p.limit(500, 1000)
+    start, end = p.time_range(call.now_ms)
+    before = p.integer("idLessThan")
+    return trade_rows(call.engine.public_trades(inst, start=start, end=end, limit=limit, before_id=before),
+                      inst.symbol)
+
+
+@route("GET", "/api/v2/mix/market/open-interest", signed=False, limit=20)
+def open_interest(call: Call) -> dict:
+    """The size of every user's open positions (localex's house is the other side of each)."""
+    product = product_type(call)
+    inst = required_contract(call, product)
+    return {"openInterestList": [{"symbol": inst.symbol, "size": fmt.plain(call.engine.open_interest(inst))}],
+            "ts": str(call.now_ms)}
+
+
+@route("GET", "/api/v2/mix/market/query-position-lever", signed=False, limit=10)
+def query_position_lever(call: Call) -> list:
+    """The contract's position tiers: localex has one, the whole size range at the contract's
+    maximum leverage and maintenance margin rate."""
+    product = product_type(call)
+    inst = required_contract(call, product)
+    mark = call.engine.mark(inst) or Decimal(0)
+    return [{"symbol": inst.symbol, "level": "1", "startUnit": "0",
+             "endUnit": fmt.plain((inst.max_size * mark).to_integral_value()),
+             "leverage": str(inst.max_leverage),
+             "keepMarginRate": fmt.plain(inst.maintenance_margin_rate)}]

@@ -89,6 +89,8 @@ MESSAGES: dict[str, str] = {
     "45122": "Short position stop loss price please > mark price {0}",
     "45135": "The take-profit price for short positions must be less than the mark price: {0}.",
     "400172": "Parameter verification failed",
+    "400171": "Parameter verification failed",  # an unknown granularity (observed)
+    "30032": "The V1 API has been decommissioned. Please migrate to a newer version.",
     # platform
     "429": "Too Many Requests",
     "40725": "service return an error",

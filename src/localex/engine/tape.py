@@ -1,0 +1,440 @@
+"""The market tape: every instrument's one-minute bars, its public trades and its order book.
+
+One source of truth for what a bot reads about the market (candles, trades, book, 24-hour
+statistics), so that it agrees with what its orders get (fills).
+
+- **Bars.** Every mark price the market takes (Engine.set_mark: the control plane, price paths,
+  candle replay, a running clock) is recorded into the instrument's one-minute bar: open, high,
+  low and close, each with the time it was taken. Points are aggregated in memory within the
+  unit of work; each minute touched is written once per call (`record` takes any number of
+  points). Real fills add their volume (and stretch the bar's high and low to their price).
+  Coarser bars are aggregated from the minutes on read. A minute without a recorded point reads
+  as a flat bar at the previous close.
+- **Synthetic volume.** So that charts are not empty, each minute carries four seeded synthetic
+  prints, at the bar's open, high, low and close (a flat minute: at 0, 15, 30 and 45 seconds);
+  their sizes are a function of the engine's seed, the instrument and the minute, so reading
+  changes nothing and the same seed gives the same bytes. A minute a replayed candle file gave a
+  volume splits that volume over its prints instead, so the file is served back exactly.
+- **Trades.** Every real fill is a print (as the taker saw it: the user's side when the user
+  took, the other side when the user's resting order made); the synthetic prints are merged in
+  on read.
+- **Book.** Synthesized from the liquidity fill model's ladder (engine/fills.py): `size` at the
+  mark, one `step` further, ... on each side, so that a market buy of the best ask's size fills
+  at the best ask and a larger one walks the levels shown. Without a liquidity model the book
+  shows a default ladder (DEFAULT_LEVEL_NOTIONAL a level, one tick apart, DEFAULT_BOOK_LEVELS
+  levels); orders then fill whole at the mark, which is its best level. The users' own resting
+  limit orders are added at their prices and sizes.
+- **History** is bounded: bars and prints older than `history_days` are pruned as new minutes
+  start (default 30 days).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from typing import Iterable, Iterator, Sequence
+
+from localex.engine.fills import LIQUIDITY, Ladder, size_grid
+from localex.engine.ids import ID_FORMATS
+from localex.engine.model import (
+    ZERO,
+    BookLevel,
+    Candle,
+    Instrument,
+    MinuteBar,
+    OrderBook,
+    PublicTrade,
+    Side,
+    Stats24h,
+)
+
+MINUTE_MS = 60_000
+HOUR_MS = 3_600_000
+DAY_MS = 86_400_000
+WEEK_MS = 7 * DAY_MS
+DEFAULT_HISTORY_DAYS = 30
+DEFAULT_LEVEL_NOTIONAL = Decimal(20_000)  # quote value of one level of the default book
+DEFAULT_BOOK_LEVELS = 150
+SYNTHETIC_PRINTS = 4  # per minute
+SYNTHETIC_UNIT = Decimal(1) / 20  # a synthetic print is 1..20 of these parts of a default level
+MAX_SCAN_MINUTES = 45 * 24 * 60  # the most minutes one read walks (beyond the history kept)
+_MASK = (1 << 64) - 1
+_PENDING = "_tape_bars"  # the bars a unit of work has touched, kept on it
+
+
+def _mix(x: int) -> int:
+    """splitmix64: a fast, well-spread 64-bit hash."""
+    x = (x + 0x9E3779B97F4A7C15) & _MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A candle length: `length` ms ("ms"), weeks starting Monday ("week") or calendar months
+    ("month", `length` months), each aligned in a time zone `offset_ms` east of UTC."""
+
+    unit: str
+    length: int
+    offset_ms: int = 0
+
+    def start(self, t: int) -> int:
+        """The opening time of the candle holding t."""
+        off = self.offset_ms
+        if self.unit == "ms":
+            return (t + off) // self.length * self.length - off
+        if self.unit == "week":  # 1970-01-05 was a Monday
+            return (t + off - 4 * DAY_MS) // WEEK_MS * WEEK_MS + 4 * DAY_MS - off
+        day = dt.datetime.fromtimestamp((t + off) // 1000, dt.timezone.utc)
+        months = (day.year * 12 + day.month - 1) // self.length * self.length
+        first = dt.datetime(months // 12, months % 12 + 1, 1, tzinfo=dt.timezone.utc)
+        return int(first.timestamp()) * 1000 - off
+
+    def next(self, start: int) -> int:
+        """The opening time of the candle after the one opening at `start`."""
+        if self.unit == "ms":
+            return start + self.length
+        if self.unit == "week":
+            return start + WEEK_MS
+        local = dt.datetime.fromtimestamp((start + self.offset_ms) // 1000, dt.timezone.utc)
+        months = local.year * 12 + local.month - 1 + self.length
+        first = dt.datetime(months // 12, months % 12 + 1, 1, tzinfo=dt.timezone.utc)
+        return int(first.timestamp()) * 1000 - self.offset_ms
+
+    def previous(self, start: int) -> int:
+        return self.start(start - 1)
+
+
+@dataclass
+class _Minute:
+    """One minute as read: its bar (stored or flat) and its prints."""
+
+    ts: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    base: Decimal
+    quote: Decimal
+    prints: list  # (time, price, size, k) synthetic prints
+
+
+class Tape:
+    def __init__(self, engine, history_days: int = DEFAULT_HISTORY_DAYS) -> None:
+        if history_days <= 0:
+            raise ValueError("history is kept for a positive number of days")
+        self.engine = engine
+        self.retention_ms = history_days * DAY_MS
+        self._last: dict[str, MinuteBar] = {}  # the newest committed bar per instrument
+        self._salts: dict[tuple[int, str], int] = {}
+
+    def invalidate(self) -> None:
+        """Forget what was read: the store changed under us (a snapshot restored, a reset)."""
+        self._last.clear()
+
+    # ---- writing ------------------------------------------------------------------------------
+    def _bar(self, uow, key: str, minute: int) -> MinuteBar | None:
+        """The live bar of a minute within this unit of work (a private copy), or None."""
+        pending = getattr(uow, _PENDING, None)
+        if pending is None:
+            pending = {}
+            setattr(uow, _PENDING, pending)
+            uow.on_commit(lambda: self._committed(pending))
+        entry = pending.get((key, minute))
+        if entry is not None:
+            return entry[0]
+        last = self._last.get(key)
+        if last is not None and last.ts == minute:
+            bar = dataclasses.replace(last)
+        elif last is not None and last.ts < minute:
+            return None  # every bar is written through here: none exists yet for this minute
+        else:
+            bar = uow.get_bar(key, minute)
+            if bar is None:
+                return None
+        pending[(key, minute)] = [bar, False]
+        return bar
+
+    def _new_bar(self, uow, key: str, minute: int, t: int, price: Decimal) -> MinuteBar:
+        bar = MinuteBar(key, minute, price, price, price, price, t, t, t, t)
+        getattr(uow, _PENDING)[(key, minute)] = [bar, True]
+        last = self._last.get(key)
+        if last is None or minute > last.ts:
+            uow.prune_tape(key, minute - self.retention_ms)
+        return bar
+
+    def _write(self, uow, key: str, minute: int) -> None:
+        entry = getattr(uow, _PENDING)[(key, minute)]
+        uow.put_bar(entry[0], new=entry[1])
+        entry[1] = False
+
+    def _committed(self, pending: dict) -> None:
+        for (key, _minute), (bar, _new) in pending.items():
+            last = self._last.get(key)
+            if last is None or bar.ts >= last.ts:
+                self._last[key] = bar
+
+    def record(self, uow, inst: Instrument, points: Iterable[tuple[int, Decimal]],
+               volumes: Sequence[Decimal | None] | None = None) -> None:
+        """Record the mark prices an instrument took, (time, price) in time order, with the
+        volume a replayed candle file gave each (or None); one write per minute touched."""
+        key = inst.key
+        touched: list[int] = []
+        for i, (t, price) in enumerate(points):
+            minute = t - t % MINUTE_MS
+            bar = self._bar(uow, key, minute)
+            if bar is None:
+                bar = self._new_bar(uow, key, minute, t, price)
+            else:
+                bar.add(t, price)
+            volume = volumes[i] if volumes is not None else None
+            if volume is not None:
+                bar.path_volume = (bar.path_volume or ZERO) + volume
+            if not touched or touched[-1] != minute:
+                touched.append(minute)
+        for minute in dict.fromkeys(touched):
+            self._write(uow, key, minute)
+
+    def on_fill(self, uow, inst: Instrument, taker_side: Side, price: Decimal, size: Decimal,
+                t: int, trade_id: int) -> None:
+        """A real fill: a print on the tape and volume in its minute."""
+        key = inst.key
+        uow.insert_public_trade(PublicTrade(trade_id, key, t, taker_side, price, size))
+        minute = t - t % MINUTE_MS
+        bar = self._bar(uow, key, minute)
+        if bar is None:
+            mark = uow.get_mark(key)
+            at = mark.price if mark is not None else price
+            bar = self._new_bar(uow, key, minute, t, at)
+        if price > bar.high:
+            bar.high, bar.high_ms = price, t
+        if price < bar.low:
+            bar.low, bar.low_ms = price, t
+        bar.fill_base += size
+        bar.fill_quote += price * size
+        bar.fills += 1
+        self._write(uow, key, minute)
+
+    # ---- synthetic prints ------------------------------------------------------------------------
+    def _salt(self, key: str) -> int:
+        seed = self.engine.seed
+        salt = self._salts.get((seed, key))
+        if salt is None:
+            digest = hashlib.blake2b(f"{seed}:{key}".encode(), digest_size=8).digest()
+            salt = self._salts[(seed, key)] = int.from_bytes(digest, "big")
+        return salt
+
+    @staticmethod
+    def level_size(inst: Instrument, price: Decimal) -> Decimal:
+        """The default book's size per level at a price: DEFAULT_LEVEL_NOTIONAL on the size grid."""
+        grid = size_grid(inst)
+        if price <= 0:
+            return grid
+        return max((DEFAULT_LEVEL_NOTIONAL / price / grid).to_integral_value(ROUND_DOWN) * grid, grid)
+
+    def _synthetic(self, inst: Instrument, minute: int, points: list[tuple[int, Decimal]],
+                   given: Decimal | None, now: int) -> list[tuple[int, Decimal, Decimal, int]]:
+        if given is not None:
+            if given <= 0:
+                return []
+            grid = Decimal(1).scaleb(-inst.size_scale)
+            part = (given / len(points)).quantize(grid, ROUND_DOWN)
+            sizes = [part] * (len(points) - 1) + [given - part * (len(points) - 1)]
+        else:
+            grid = size_grid(inst)
+            unit = max((self.level_size(inst, points[-1][1]) * SYNTHETIC_UNIT / grid)
+                       .to_integral_value(ROUND_DOWN) * grid, grid)
+            base = self._salt(inst.key) ^ (minute // MINUTE_MS * SYNTHETIC_PRINTS)
+            sizes = [unit * (1 + _mix(base + k) % 20) for k in range(len(points))]
+        return [(t, p, size, k) for k, ((t, p), size) in enumerate(zip(points, sizes)) if t <= now]
+
+    def _minutes(self, uow, inst: Instrument, start: int, end: int, now: int,
+                 with_prints: bool = False) -> Iterator[_Minute]:
+        """Every minute from `start` to `end` (minute times, inclusive) that the tape covers, up
+        to now: stored bars, and flat minutes between them at the previous close."""
+        key = inst.key
+        now_minute = now - now % MINUTE_MS
+        end = min(end, now_minute)
+        start = max(start, end - MAX_SCAN_MINUTES * MINUTE_MS)
+        if end < start:
+            return
+        bars = uow.list_bars(key, start, end + MINUTE_MS)
+        prev = uow.bar_before(key, start) if not bars or bars[0].ts > start else None
+        if prev is None:
+            if not bars:
+                return
+            start = bars[0].ts
+            close = bars[0].open
+        else:
+            close = prev.close
+        index = 0
+        minute = start
+        while minute <= end:
+            if index < len(bars) and bars[index].ts == minute:
+                bar = bars[index]
+                index += 1
+                points = sorted([(bar.open_ms, bar.open), (bar.high_ms, bar.high),
+                                 (bar.low_ms, bar.low), (bar.close_ms, bar.close)], key=lambda p: p[0])
+                prints = self._synthetic(inst, minute, points, bar.path_volume, now)
+                base, quote = bar.fill_base, bar.fill_quote
+                for _t, p, size, _k in prints:
+                    base += size
+                    quote += p * size
+                close = bar.close
+                yield _Minute(minute, bar.open, bar.high, bar.low, bar.close, base, quote,
+                              prints if with_prints else [])
+            else:
+                points = [(minute + k * 15_000, close) for k in range(SYNTHETIC_PRINTS)]
+                prints = self._synthetic(inst, minute, points, None, now)
+                base = sum((size for _t, _p, size, _k in prints), ZERO)
+                yield _Minute(minute, close, close, close, close, base, base * close,
+                              prints if with_prints else [])
+            minute += MINUTE_MS
+
+    # ---- reading ------------------------------------------------------------------------------
+    def candles(self, uow, inst: Instrument, interval: Interval, now: int, start: int | None = None,
+                end: int | None = None, limit: int = 100, kind: str = "market") -> list[Candle]:
+        """Up to `limit` candles, oldest first: the newest whose opening time is in
+        [start, end] (end default now; a candle still forming is included). kind "market" is
+        the tape; "mark" and "index" are the same prices (localex has one price per
+        instrument) without volume."""
+        end = now if end is None or end > now else end
+        if start is not None and start > end:
+            return []
+        first = uow.first_bar_ts(inst.key)
+        if first is None or limit <= 0:
+            return []
+        floor = max(interval.start(first), interval.start(start) if start is not None else first,
+                    interval.start(now - self.retention_ms - DAY_MS))
+        if start is not None and interval.start(start) < start:
+            floor = max(floor, interval.next(interval.start(start)))
+        opens = []
+        bucket = interval.start(end)
+        while bucket >= floor and len(opens) < limit:
+            opens.append(bucket)
+            bucket = interval.previous(bucket)
+        if not opens:
+            return []
+        opens.reverse()
+        out: list[Candle] = []
+        bounds = opens + [interval.next(opens[-1])]
+        index = 0
+        acc: list | None = None
+        for m in self._minutes(uow, inst, opens[0], bounds[-1] - MINUTE_MS, now):
+            while m.ts >= bounds[index + 1]:
+                if acc is not None:
+                    out.append(_candle(acc, kind))
+                    acc = None
+                index += 1
+            if acc is None:
+                acc = [bounds[index], m.open, m.high, m.low, m.close, m.base, m.quote]
+            else:
+                acc[2] = max(acc[2], m.high)
+                acc[3] = min(acc[3], m.low)
+                acc[4] = m.close
+                acc[5] += m.base
+                acc[6] += m.quote
+        if acc is not None:
+            out.append(_candle(acc, kind))
+        return out
+
+    def trades(self, uow, inst: Instrument, now: int, start: int | None = None,
+               end: int | None = None, limit: int = 100,
+               before_id: int | None = None) -> list[PublicTrade]:
+        """Up to `limit` prints, newest first, with start <= time <= end (end default now),
+        older than trade id before_id if given: real fills and the synthetic prints."""
+        end = now if end is None or end > now else end
+        first = uow.first_bar_ts(inst.key)
+        if first is None or limit <= 0:
+            return []
+        floor = max(first, start if start is not None else first, now - self.retention_ms)
+        per_ms = ID_FORMATS[inst.venue].per_ms if inst.venue in ID_FORMATS else 1_000_000
+        out: list[PublicTrade] = []
+        window_end = end - end % MINUTE_MS
+        window = 240 * MINUTE_MS
+        while window_end >= floor - floor % MINUTE_MS and len(out) < limit:
+            window_start = max(window_end - window + MINUTE_MS, floor - floor % MINUTE_MS)
+            found = uow.list_public_trades(inst.key, window_start, min(end, window_end + MINUTE_MS - 1))
+            for m in self._minutes(uow, inst, window_start, window_end, now, with_prints=True):
+                previous = m.open
+                for t, price, size, k in m.prints:
+                    side = Side.BUY if price > previous or (price == previous and k % 2 == 0) else Side.SELL
+                    previous = price
+                    found.append(PublicTrade(t * per_ms + per_ms // 2 + k, inst.key, t, side, price,
+                                             size, synthetic=True))
+            found.sort(key=lambda tr: (tr.ts, tr.trade_id), reverse=True)
+            for tr in found:
+                if tr.ts > end or (start is not None and tr.ts < start) or tr.ts < floor:
+                    continue
+                if before_id is not None and tr.trade_id >= before_id:
+                    continue
+                out.append(tr)
+                if len(out) >= limit:
+                    break
+            window_end = window_start - MINUTE_MS
+        return out
+
+    def book(self, uow, inst: Instrument, depth: int, now: int) -> OrderBook:
+        """The order book: the fill model's ladder around the mark, the users' resting limit
+        orders added at their prices; `depth` levels a side."""
+        mark_row = uow.get_mark(inst.key)
+        if mark_row is None or depth <= 0:
+            return OrderBook((), (), now)
+        mark = mark_row.price
+        model = self.engine.fill_models.for_instrument(uow, inst)
+        if model.kind == LIQUIDITY:
+            ladder = Ladder.of(model, inst)
+        else:
+            ladder = Ladder(size=self.level_size(inst, mark), step=Decimal(1).scaleb(-inst.price_scale),
+                            levels=max(DEFAULT_BOOK_LEVELS, depth))
+        asks: dict[Decimal, Decimal] = {}
+        bids: dict[Decimal, Decimal] = {}
+        for price in ladder.prices(inst, Side.BUY, mark):
+            asks[price] = asks.get(price, ZERO) + ladder.size
+        for price in ladder.prices(inst, Side.SELL, mark):
+            bids[price] = bids.get(price, ZERO) + ladder.size
+        for side, price, size in uow.resting_limits(inst):
+            levels = bids if side is Side.BUY else asks
+            levels[price] = levels.get(price, ZERO) + size
+        return OrderBook(
+            bids=tuple(BookLevel(p, bids[p]) for p in sorted(bids, reverse=True)[:depth]),
+            asks=tuple(BookLevel(p, asks[p]) for p in sorted(asks)[:depth]),
+            ts=now)
+
+    def stats_24h(self, uow, inst: Instrument, now: int) -> Stats24h | None:
+        mark_row = uow.get_mark(inst.key)
+        if mark_row is None:
+            return None
+        last = mark_row.price
+        since = now - DAY_MS
+        midnight = now - now % DAY_MS
+        open_ = open_utc = None
+        high = low = last
+        base = quote = ZERO
+        for m in self._minutes(uow, inst, since - since % MINUTE_MS, now, now):
+            if m.ts < since:
+                continue
+            if open_ is None:
+                open_ = m.open
+            if open_utc is None and m.ts >= midnight:
+                open_utc = m.open
+            high = max(high, m.high)
+            low = min(low, m.low)
+            base += m.base
+            quote += m.quote
+        book = self.book(uow, inst, 1, now)
+        return Stats24h(last=last, open=open_ if open_ is not None else last, high=high, low=low,
+                        base_volume=base, quote_volume=quote,
+                        open_utc=open_utc if open_utc is not None else last,
+                        bid=book.bids[0] if book.bids else None, ask=book.asks[0] if book.asks else None,
+                        ts=now)
+
+
+def _candle(acc: list, kind: str) -> Candle:
+    if kind != "market":
+        return Candle(acc[0], acc[1], acc[2], acc[3], acc[4], ZERO, ZERO)
+    return Candle(*acc)
