@@ -308,7 +308,7 @@ class Tape:
         first = uow.first_bar_ts(inst.key)
         if first is None or limit <= 0:
             return []
-        floor = max(interval.start(first), interval.start(start) if start is not None else first,
+        floor = max(interval.start(first), interval.start(start if start is not None else first),
                     interval.start(now - self.retention_ms - DAY_MS))
         if start is not None and interval.start(start) < start:
             floor = max(floor, interval.next(interval.start(start)))

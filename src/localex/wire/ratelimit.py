@@ -12,6 +12,9 @@ class RateLimiter(Protocol):
     def hit(self, key: str, limit: int, window_ms: int, now_ms: int) -> bool:
         """Count one request under key; False when it goes over `limit` per `window_ms`."""
 
+    def remaining(self, key: str, limit: int, window_ms: int, now_ms: int) -> int:
+        """How many more requests `key` may make in the current window (nothing counted)."""
+
 
 class MemoryRateLimiter:
     def __init__(self) -> None:
@@ -31,6 +34,14 @@ class MemoryRateLimiter:
             window.append(now_ms)
             return True
 
+    def remaining(self, key: str, limit: int, window_ms: int, now_ms: int) -> int:
+        with self._lock:
+            window = self._windows.get(key)
+            if not window:
+                return limit
+            cutoff = now_ms - window_ms
+            return max(0, limit - sum(1 for t in window if t > cutoff))
+
     def reset(self) -> None:
         with self._lock:
             self._windows.clear()
@@ -41,6 +52,9 @@ class NoRateLimiter:
 
     def hit(self, key: str, limit: int, window_ms: int, now_ms: int) -> bool:
         return True
+
+    def remaining(self, key: str, limit: int, window_ms: int, now_ms: int) -> int:
+        return limit
 
     def reset(self) -> None:
         pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import orjson
 
@@ -27,6 +28,9 @@ from localex.venues.bitget import copy_mix_follower, copy_mix_trader  # noqa: F4
 log = logging.getLogger("localex.bitget")
 
 RATE_WINDOW_MS = 1000
+V1_PATH = re.compile(r"^/api/[a-z]+/v1/")  # the decommissioned V1 API: 30032 before anything else
+REMAIN_HEADER = b"x-mbx-used-remain-limit"
+UNROUTED_LIMIT = 20  # what the header shows on a path with no endpoint (the public default)
 
 
 def _params(request: Request) -> Params:
@@ -57,12 +61,18 @@ class BitgetVenue:
         return path.startswith("/api/")
 
     def handle(self, request: Request) -> Response:
+        """Every answer carries x-mbx-used-remain-limit: the requests left in the current window
+        of the endpoint's limit for the caller (UID or IP), as Bitget sends it."""
         now = self.engine.now_ms()
+        wall = self.wall_clock.now_ms()
+        counted = [f"bitget|-|{request.client_ip or '-'}", UNROUTED_LIMIT]  # the window reported
         try:
+            if V1_PATH.match(request.path):
+                raise BitgetError("30032")
             route = ROUTES.get((request.method, request.path))
             if route is None:
                 raise BitgetError("40404")
-            wall = self.wall_clock.now_ms()
+            counted = [f"bitget|{route.path}|{request.client_ip or '-'}", route.limit]
             key = None
             if route.signed:
                 key = authenticate(request, self.engine.get_api_key, wall)
@@ -74,14 +84,18 @@ class BitgetVenue:
             limit = route.limit
             if route.trader_limit is not None and key is not None and self.engine.is_elite_trader(key.uid):
                 limit = route.trader_limit  # copy-trading elite traders have a limit of their own
-            if not self.limiter.hit(f"bitget|{route.path}|{who}", limit, RATE_WINDOW_MS, wall):
+            counted = [f"bitget|{route.path}|{who}", limit]
+            if not self.limiter.hit(counted[0], limit, RATE_WINDOW_MS, wall):
                 raise BitgetError("429", status=429)
             call = Call(self.engine, request, _params(request), key, now, wall)
-            return envelope.success(route.handler(call), now)
+            response = envelope.success(route.handler(call), now)
         except BitgetError as err:
-            return envelope.failure(err, now)
+            response = envelope.failure(err, now)
         except DomainError as err:
-            return envelope.failure(from_domain(err, request.path), now)
+            response = envelope.failure(from_domain(err, request.path), now)
+        remain = self.limiter.remaining(counted[0], counted[1], RATE_WINDOW_MS, wall)
+        response.headers.append((REMAIN_HEADER, str(remain).encode()))
+        return response
 
     def error_response(self, code: str, message: str | None, status: int | None) -> Response:
         """Bitget's envelope for a given code (an injected fault)."""
