@@ -240,6 +240,8 @@ class SpotBook:
             order.tp_price, order.tp_execute = presets.tp_price, presets.tp_execute
             order.sl_price, order.sl_execute = presets.sl_price, presets.sl_execute
         uow.insert_spot_order(order)
+        if stp_mode != "none" and self._self_trade(uow, inst, order, mark):
+            return order  # cancelled by its own self-trade prevention
         model = self._model(uow, inst)
         if model.kind == LATENCY and model.params["ms"] > 0 and takes_liquidity(order.side, order.price, mark):
             # it reaches the book later (arrive); until then it is live and can be cancelled
@@ -249,6 +251,27 @@ class SpotBook:
             return order
         self._on_placed(uow, user, inst, order, mark, model)
         return order
+
+    def _self_trade(self, uow, inst: Instrument, order: SpotOrder, mark: Decimal | None) -> bool:
+        """Self-trade prevention, by the new (taking) order's mode: it would meet the owner's own
+        resting orders of the other side priced within its reach (up to its limit price; a market
+        order reaches the mark). cancel_taker cancels the new order, cancel_maker those resting
+        orders, cancel_both all of them. True when the new order was cancelled."""
+        if mark is None or not takes_liquidity(order.side, order.price, mark):
+            return False
+        reach = order.price if order.price is not None else mark
+        own = [o for o in uow.resting_spot_orders(inst.venue, inst.symbol, uid=order.uid)
+               if o.order_id != order.order_id and o.side != order.side and o.price is not None
+               and (o.price <= reach if order.side == Side.BUY else o.price >= reach)]
+        if not own:
+            return False
+        if order.stp_mode in ("cancel_maker", "cancel_both"):
+            for maker in own:
+                self._cancel(uow, maker, CancelReason.STP)
+        if order.stp_mode in ("cancel_taker", "cancel_both"):
+            self._cancel(uow, order, CancelReason.STP)
+            return True
+        return False
 
     def _on_placed(self, uow, user: User, inst: Instrument, order: SpotOrder, mark: Decimal | None,
                    model: FillModel | None = None) -> None:
@@ -759,7 +782,7 @@ class SpotBook:
                 with uow.savepoint():
                     order = self.place(uow, user_of(current.uid), current.symbol, current.side,
                                        current.order_type, current.force, price, size, None,
-                                       current.enter_point, at_price=at)
+                                       current.enter_point, at_price=at, stp_mode=current.stp_mode)
             except DomainError:
                 self._end_plan(uow, current, PlanStatus.FAILED)
                 return
