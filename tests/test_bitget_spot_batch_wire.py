@@ -212,3 +212,25 @@ def test_cancel_symbol_order_refusals(world, wire, alice):
         error(world, wire.post(alice, CANCEL_SYMBOL, {}), "40019", "Parameter symbol cannot be empty")
         error(world, wire.post(alice, CANCEL_SYMBOL, {"symbol": "NOPEUSDT"}), "40034",
               "Parameter NOPEUSDT does not exist")
+
+
+@pytest.mark.parametrize("path, body", [
+    (BATCH, {"symbol": "BTCUSDT", "orderList": [entry(price=str(80000 + i)) for i in range(5)]}),
+    (BATCH_CANCEL, None),
+    (CANCEL_SYMBOL, {"symbol": "BTCUSDT"}),
+])
+def test_a_batch_is_one_write_transaction(world, wire, alice, monkeypatch, path, body):
+    ids = [place(world, wire, alice, limit_buy(price=str(85000 + i)))["orderId"] for i in range(5)]
+    if body is None:
+        body = {"symbol": "BTCUSDT", "orderList": [{"orderId": i} for i in ids]}
+    writes = []
+    real = world.engine.tx
+
+    def counting(read_only: bool = False):
+        if not read_only:
+            writes.append(path)
+        return real(read_only)
+
+    monkeypatch.setattr(world.engine, "tx", counting)
+    ok(world, wire.post(alice, path, body), strings=False)
+    assert writes == [path]
