@@ -132,3 +132,23 @@ def test_catch_up_applies_points_up_to_a_moving_clock():
         sim.advance(1)
     with pytest.raises(ValueError):
         ScaledClock(0)
+
+
+def test_a_random_walk_draws_the_floats_rng_gauss_draws():
+    """The walk draws its steps in bulk (random.gauss inlined): the floats and the generator's
+    state must be exactly those of one rng.gauss per step, however the steps are requested."""
+    import math
+    import random
+
+    from localex.engine.pricepaths import HOUR_MS, RandomWalk
+
+    for seed in range(3):
+        walk = RandomWalk(D("95000"), origin_ms=0, seed=seed, volatility=0.02, drift=0.1, step_ms=1000)
+        for k in (1, 2, 1001, 5000):
+            walk._extend(k)
+        rng, prices, dt = random.Random(seed), [95000.0], 1000 / HOUR_MS
+        for _ in range(5000):
+            z = rng.gauss(0.0, 1.0)
+            prices.append(prices[-1] * math.exp((0.1 - 0.02 * 0.02 / 2) * dt + 0.02 * math.sqrt(dt) * z))
+        assert walk._prices == prices
+        assert walk._rng.getstate() == rng.getstate()

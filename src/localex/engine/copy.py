@@ -539,6 +539,19 @@ class CopyBook:
         if tracking.follow_count:
             uow.update_tracking(tracking)
 
+    def quiet_band(self, uow, inst: Instrument, band) -> None:
+        """Narrow `band` to the prices that fire no tracking order's stop; orders waiting to be
+        reconciled close on the next move, whatever its price."""
+        for tr in uow.list_tracking_with_stops(inst.venue, inst.market, inst.symbol):
+            long = tr.pos_side == PositionSide.LONG.value
+            if tr.tp_price is not None:
+                (band.above if long else band.below)(tr.tp_price)
+            if tr.sl_price is not None:
+                (band.below if long else band.above)(tr.sl_price)
+        if uow.list_orphan_tracking(inst.venue, inst.market, inst.symbol) or \
+                uow.list_orphan_copies(inst.venue, inst.market, inst.symbol):
+            band.close()
+
     def collect_events(self, uow, inst: Instrument, old: Decimal, new: Decimal) -> list[Event]:
         events: list[Event] = []
         for tr in uow.list_tracking_with_stops(inst.venue, inst.market, inst.symbol):

@@ -358,6 +358,33 @@ class Engine:
         with self.tx(read_only=True) as uow:
             return self.tape.stats_24h(uow, self._market_instrument(uow, inst), self.now_ms())
 
+    def quiet_band(self, inst: Instrument):
+        """The prices at which a move of this instrument fires nothing (engine/triggers.py)."""
+        from localex.engine.triggers import Band
+
+        band = Band()
+        with self.tx(read_only=True) as uow:
+            (self.futures if inst.is_contract else self.spot).quiet_band(uow, inst, band)
+        return band
+
+    def set_quiet_marks(self, marks: list[tuple[Instrument, Decimal, int]], tape: list) -> None:
+        """Set mark prices known to fire nothing (each inside its instrument's quiet band):
+        (instrument, price, time of the price), all in one transaction, and record on the tape
+        the points they stand for ((instrument, points, volumes or None), in time order per
+        instrument). What set_mark would do for each point, since none fires anything."""
+        with self.tx() as uow:
+            for inst, points, volumes in tape:
+                self.tape.record(uow, inst, points, volumes)
+            for inst, price, at_ms in marks:
+                uow.set_mark(MarkPrice(instrument=inst.key, price=price, updated_ms=at_ms))
+
+    def next_arrival_ms(self) -> int | None:
+        """When the next order a latency model holds back is due (None: none is)."""
+        if self.fill_models.may_be_due(-1):  # not known yet
+            with self.tx(read_only=True) as uow:
+                self.fill_models.next_arrival = uow.next_due_ms()
+        return self.fill_models.next_arrival  # type: ignore[return-value]
+
     # funding -----------------------------------------------------------------------------
     def set_funding_rate(self, venue: str, market: str, symbol: str, rate: Decimal,
                          interval_h: int | None = None) -> Instrument:

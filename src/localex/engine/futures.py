@@ -859,6 +859,38 @@ class FuturesBook:
                 self._fill(uow, inst, order, order.price, remaining if share is None else min(share, remaining),
                            Liquidity.MAKER)
 
+    def quiet_band(self, uow, inst: Instrument, band) -> None:
+        """Narrow `band` (engine/triggers.py) to the prices that fire nothing here: the levels
+        of everything _events and on_mark look at, on the side each fires."""
+        for order in uow.list_futures_orders(venue=inst.venue, market=inst.market, symbol=inst.symbol,
+                                             open_only=True, newest_first=False):
+            if order.kind is OrderKind.REGULAR and order.price is not None:
+                if order.due_ms is None:
+                    (band.above if order.side is Side.SELL else band.below)(order.price)
+            elif order.kind is OrderKind.PLAN and order.status is FuturesStatus.UNTRIGGERED:
+                (band.above if order.trigger_above else band.below)(order.trigger_price)
+            elif order.kind is OrderKind.TRAILING:
+                if order.extreme_price is not None:
+                    band.close()  # it follows every new extreme
+                    return
+                if order.trigger_price is not None:
+                    (band.above if order.pos_side is PositionSide.LONG else band.below)(order.trigger_price)
+        for pos in uow.list_positions(venue=inst.venue, market=inst.market, symbol=inst.symbol, open_only=True):
+            long = pos.side is PositionSide.LONG
+            if pos.tp_price is not None:
+                (band.above if long else band.below)(pos.tp_price)
+            if pos.sl_price is not None:
+                (band.below if long else band.above)(pos.sl_price)
+            liq = liquidation_price(inst, pos)
+            if liq is not None:
+                (band.below if long else band.above)(liq)
+        for listener in self.listeners:
+            narrow = getattr(listener, "quiet_band", None)
+            if narrow is None:
+                band.close()  # a listener that cannot say: every move is walked
+                return
+            narrow(uow, inst, band)
+
     def _events(self, uow, inst: Instrument, old: Decimal, new: Decimal) -> list[Event]:
         events: list[Event] = []
         orders = uow.list_futures_orders(venue=inst.venue, market=inst.market, symbol=inst.symbol,

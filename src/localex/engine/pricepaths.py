@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Iterable, Protocol
 
 HOUR_MS = 3_600_000
+_TWOPI = 2.0 * math.pi  # as random.gauss uses it
+_INLINE_GAUSS = hasattr(random.Random(), "gauss_next")
 
 
 class PricePath(Protocol):
@@ -61,21 +63,164 @@ class RandomWalk:
         self._rng = random.Random(seed)
         self._prices = [float(start_price)]
 
-    def _price(self, k: int) -> Decimal:
+    def _extend(self, k: int) -> None:
+        """Draw the walk up to step k (the same floats, in the same order, as one at a time)."""
+        prices = self._prices
+        missing = k + 1 - len(prices)
+        if missing <= 0:
+            return
         dt = self.step_ms / HOUR_MS
         mu, sigma = self.drift, self.volatility
-        while len(self._prices) <= k:
-            z = self._rng.gauss(0.0, 1.0)
-            last = self._prices[-1]
-            self._prices.append(last * math.exp((mu - sigma * sigma / 2) * dt + sigma * math.sqrt(dt) * z))
+        a, b = (mu - sigma * sigma / 2) * dt, sigma * math.sqrt(dt)
+        rng, exp, append = self._rng, math.exp, prices.append
+        last = prices[-1]
+        if not _INLINE_GAUSS:
+            for _ in range(missing):
+                last = last * exp(a + b * rng.gauss(0.0, 1.0))
+                append(last)
+            return
+        # random.gauss(0, 1), inlined: the same Box-Muller pairs from the same uniforms, the
+        # second of a pair kept in the generator's gauss_next (tests/test_price_paths.py checks
+        # that the floats are the ones rng.gauss draws)
+        # (gauss returns mu + z * sigma = 0.0 + z * 1.0, which is z but for the sign of a zero,
+        # and exp(a + b * z) is the same for either zero)
+        uniform, log, sqrt, cos, sin, twopi = rng.random, math.log, math.sqrt, math.cos, math.sin, _TWOPI
+        spare, rng.gauss_next = rng.gauss_next, None
+        if spare is not None:
+            last = last * exp(a + b * spare)
+            append(last)
+            missing -= 1
+            spare = None
+        pairs, odd = divmod(missing, 2)
+        for _ in range(pairs):
+            x2pi = uniform() * twopi
+            g2rad = sqrt(-2.0 * log(1.0 - uniform()))
+            last = last * exp(a + b * (cos(x2pi) * g2rad))
+            append(last)
+            last = last * exp(a + b * (sin(x2pi) * g2rad))
+            append(last)
+        if odd:
+            x2pi = uniform() * twopi
+            g2rad = sqrt(-2.0 * log(1.0 - uniform()))
+            last = last * exp(a + b * (cos(x2pi) * g2rad))
+            append(last)
+            spare = sin(x2pi) * g2rad
+        rng.gauss_next = spare
+
+    def _price(self, k: int) -> Decimal:
+        self._extend(k)
         return _quantize(self._prices[k], self.price_scale)
+
+    def _steps(self, start_ms: int, end_ms: int) -> tuple[int, int]:
+        """The steps k of (start_ms, end_ms]: first..last (empty when last < first)."""
+        first = max(1, (start_ms - self.origin_ms) // self.step_ms + 1)
+        return first, (end_ms - self.origin_ms) // self.step_ms
 
     def points(self, start_ms: int, end_ms: int) -> list[tuple[int, Decimal]]:
         if end_ms <= start_ms:
             return []
-        first = max(1, (start_ms - self.origin_ms) // self.step_ms + 1)
-        last = (end_ms - self.origin_ms) // self.step_ms
+        first, last = self._steps(start_ms, end_ms)
         return [(self.origin_ms + k * self.step_ms, self._price(k)) for k in range(first, last + 1)]
+
+    def count(self, start_ms: int, end_ms: int) -> int:
+        first, last = self._steps(start_ms, end_ms)
+        return max(0, last - first + 1) if end_ms > start_ms else 0
+
+    def last_point(self, start_ms: int, end_ms: int) -> tuple[int, Decimal] | None:
+        first, last = self._steps(start_ms, end_ms)
+        if end_ms <= start_ms or last < first:
+            return None
+        return self.origin_ms + last * self.step_ms, self._price(last)
+
+    def first_exit(self, start_ms: int, end_ms: int, band, stop_at: int | None = None):
+        """The first point of (start_ms, end_ms] outside the band (engine/triggers.py) or at or
+        after stop_at; None if there is none. The walk is scanned as floats; only a point
+        within a tick of the band's edges is quantized and compared exactly."""
+        if end_ms <= start_ms:
+            return None
+        first, last = self._steps(start_ms, end_ms)
+        if last < first:
+            return None
+        if stop_at is not None:
+            stop = max(first, -(-(stop_at - self.origin_ms) // self.step_ms))
+            if stop <= last:
+                last = stop - 1
+        else:
+            stop = None
+        if band.closed and first <= last:
+            return self.origin_ms + first * self.step_ms, self._price(first)
+        if first <= last:
+            self._extend(last)
+            tick = 10.0 ** -self.price_scale
+            lo = float(band.lo) + tick if band.lo is not None else -math.inf
+            hi = float(band.hi) - tick if band.hi is not None else math.inf
+            prices = self._prices
+            k = first
+            while k <= last:
+                block = prices[k:min(last, k + 255) + 1]
+                if lo < min(block) and max(block) < hi:  # the whole block is quiet
+                    k += len(block)
+                    continue
+                for i, p in enumerate(block):
+                    if lo < p < hi:
+                        continue
+                    price = _quantize(p, self.price_scale)
+                    if not band.quiet(price):
+                        return self.origin_ms + (k + i) * self.step_ms, price
+                k += len(block)
+        if stop is not None:
+            return self.origin_ms + stop * self.step_ms, self._price(stop)
+        return None
+
+    def tape_points(self, start_ms: int, end_ms: int, interval_ms: int = 60_000) -> list[tuple[int, Decimal]]:
+        """The points of (start_ms, end_ms] that make each interval's bar, in time order: its
+        first and last, and the first at its (quantized) high and low. Recording these gives
+        the bar recording every point gives."""
+        first, last = self._steps(start_ms, end_ms)
+        if end_ms <= start_ms or last < first:
+            return []
+        self._extend(last)
+        out, prices, k, q = [], self._prices, first, self.price_scale
+        tick = 10.0 ** -q
+        while k <= last:
+            t = self.origin_ms + k * self.step_ms
+            bucket = t - t % interval_ms
+            end_k = min(last, (bucket + interval_ms - 1 - self.origin_ms) // self.step_ms)
+            span = prices[k:end_k + 1]
+            chosen = {0, len(span) - 1}
+            high, low = max(span), min(span)
+            q_high, q_low = _quantize(high, q), _quantize(low, q)
+            for i, p in enumerate(span):  # the first point whose price is the bar's high
+                if p > high - tick and _quantize(p, q) == q_high:
+                    chosen.add(i)
+                    break
+            for i, p in enumerate(span):
+                if p < low + tick and _quantize(p, q) == q_low:
+                    chosen.add(i)
+                    break
+            out.extend((self.origin_ms + (k + i) * self.step_ms, _quantize(span[i], q)) for i in sorted(chosen))
+            k = end_k + 1
+        return out
+
+    def bars(self, start_ms: int, end_ms: int, interval_ms: int = 60_000) -> list[tuple]:
+        """(bucket start, open, high, low, close) of the points in (start_ms, end_ms], per
+        interval of market time; from the floats, quantized once per bar (quantizing is
+        monotonic, so the extremes are exact)."""
+        first, last = self._steps(start_ms, end_ms)
+        if end_ms <= start_ms or last < first:
+            return []
+        self._extend(last)
+        out, prices, k = [], self._prices, first
+        while k <= last:
+            t = self.origin_ms + k * self.step_ms
+            bucket = t - t % interval_ms
+            end_k = min(last, (bucket + interval_ms - 1 - self.origin_ms) // self.step_ms)
+            span = prices[k:end_k + 1]
+            q = self.price_scale
+            out.append((bucket, _quantize(span[0], q), _quantize(max(span), q), _quantize(min(span), q),
+                        _quantize(span[-1], q)))
+            k = end_k + 1
+        return out
 
 
 @dataclass(frozen=True)
@@ -139,6 +284,62 @@ class CandleReplay:
         lo = bisect.bisect_right(self._times, start_ms)
         hi = bisect.bisect_right(self._times, end_ms)
         return list(zip(self._times[lo:hi], self._prices[lo:hi]))
+
+    def count(self, start_ms: int, end_ms: int) -> int:
+        return max(0, bisect.bisect_right(self._times, end_ms) - bisect.bisect_right(self._times, start_ms))
+
+    def last_point(self, start_ms: int, end_ms: int) -> tuple[int, Decimal] | None:
+        lo = bisect.bisect_right(self._times, start_ms)
+        hi = bisect.bisect_right(self._times, end_ms)
+        return (self._times[hi - 1], self._prices[hi - 1]) if hi > lo else None
+
+
+def count(path, start_ms: int, end_ms: int) -> int:
+    """How many points a path visits in (start_ms, end_ms]."""
+    own = getattr(path, "count", None)
+    return own(start_ms, end_ms) if own is not None else len(path.points(start_ms, end_ms))
+
+
+def last_point(path, start_ms: int, end_ms: int) -> tuple[int, Decimal] | None:
+    own = getattr(path, "last_point", None)
+    if own is not None:
+        return own(start_ms, end_ms)
+    points = path.points(start_ms, end_ms)
+    return points[-1] if points else None
+
+
+def first_exit(path, start_ms: int, end_ms: int, band, stop_at: int | None = None):
+    """The first point of (start_ms, end_ms] outside `band` or at or after stop_at (None: none)."""
+    own = getattr(path, "first_exit", None)
+    if own is not None:
+        return own(start_ms, end_ms, band, stop_at)
+    for t, price in path.points(start_ms, end_ms):
+        if (stop_at is not None and t >= stop_at) or not band.quiet(price):
+            return t, price
+    return None
+
+
+def tape_points(path, start_ms: int, end_ms: int) -> list[tuple[int, Decimal]]:
+    """The points of (start_ms, end_ms] the market tape needs for the same one-minute bars as
+    from every point (a path that cannot say: every point)."""
+    own = getattr(path, "tape_points", None)
+    return own(start_ms, end_ms) if own is not None else path.points(start_ms, end_ms)
+
+
+def bars(path, start_ms: int, end_ms: int, interval_ms: int = 60_000) -> list[tuple]:
+    """(bucket start, open, high, low, close) per interval of the points in (start_ms, end_ms]."""
+    own = getattr(path, "bars", None)
+    if own is not None:
+        return own(start_ms, end_ms, interval_ms)
+    out: list[list] = []
+    for t, price in path.points(start_ms, end_ms):
+        bucket = t - t % interval_ms
+        if out and out[-1][0] == bucket:
+            bar = out[-1]
+            bar[2], bar[3], bar[4] = max(bar[2], price), min(bar[3], price), price
+        else:
+            out.append([bucket, price, price, price, price])
+    return [tuple(bar) for bar in out]
 
 
 def sample_candles() -> list[Candle]:

@@ -574,6 +574,15 @@ class SpotBook:
         self._on_placed(uow, uow.get_user(order.uid), inst, order, mark_row.price if mark_row else None, model)
 
     # matching on a price move ------------------------------------------------------------
+    def quiet_band(self, uow, inst: Instrument, band) -> None:
+        """Narrow `band` (engine/triggers.py) to the prices at which match() fires nothing."""
+        if self._model(uow, inst).kind != MANUAL:
+            for order in uow.resting_spot_orders(inst.venue, inst.symbol):
+                if order.price is not None and order.due_ms is None:
+                    (band.below if order.side == Side.BUY else band.above)(order.price)
+        for plan in uow.live_spot_plans(inst.venue, inst.symbol):
+            (band.above if plan.trigger_above else band.below)(plan.trigger_price)
+
     def match(self, uow, inst: Instrument, mark: Decimal, old: Decimal | None = None) -> list[Fill]:
         """Fire, in the order the move old -> mark meets them, every resting order the mark
         reaches (at its own price, as maker; best price first, then oldest) and every trigger

@@ -154,6 +154,7 @@ _DUMP_SPECIAL: dict[tuple[str, str], Callable] = {
 CACHED_TABLES = frozenset({"users", "api_keys", "instruments", "mark_prices", "fill_models"})
 
 _CLEAN, _INSERT, _UPDATE, _UPSERT = 0, 1, 2, 3
+_MARKS_ONLY = frozenset({"mark_prices", "sequences"})
 _MISSING = object()
 
 
@@ -487,6 +488,8 @@ class SqlUnitOfWork:
     def _publish(self) -> None:
         """After commit: the caches learn what this unit wrote."""
         store = self.store
+        if self._written - _MARKS_ONLY:
+            store.changes += 1
         for name in self._raw:
             if name in store._cache:
                 store._cache[name].clear()
@@ -1353,6 +1356,9 @@ class SqlStore:
         self._uow: SqlUnitOfWork | None = None
         self._in_tx = False
         self.statements = 0  # statements sent to the database (for measurements)
+        # committed units of work that wrote more than mark prices: what a price move may fire
+        # has not changed while this stays the same
+        self.changes = 0
         from localex.store.migrate import upgrade
 
         upgrade(self.engine)
