@@ -39,8 +39,14 @@ class StaticPath:
         return []
 
 
+_EXPONENTS: dict[int, Decimal] = {}
+
+
 def _quantize(value: float | Decimal, scale: int) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal(1).scaleb(-scale), ROUND_HALF_EVEN)
+    exponent = _EXPONENTS.get(scale)
+    if exponent is None:
+        exponent = _EXPONENTS[scale] = Decimal(1).scaleb(-scale)
+    return Decimal(str(value)).quantize(exponent, ROUND_HALF_EVEN)
 
 
 class RandomWalk:
@@ -187,17 +193,17 @@ class RandomWalk:
             bucket = t - t % interval_ms
             end_k = min(last, (bucket + interval_ms - 1 - self.origin_ms) // self.step_ms)
             span = prices[k:end_k + 1]
-            chosen = {0, len(span) - 1}
             high, low = max(span), min(span)
-            q_high, q_low = _quantize(high, q), _quantize(low, q)
-            for i, p in enumerate(span):  # the first point whose price is the bar's high
-                if p > high - tick and _quantize(p, q) == q_high:
-                    chosen.add(i)
-                    break
-            for i, p in enumerate(span):
-                if p < low + tick and _quantize(p, q) == q_low:
-                    chosen.add(i)
-                    break
+            top, bottom = span.index(high), span.index(low)
+            # the first point whose price is the bar's (quantized) high may come before the
+            # highest float: only one within a tick of it can
+            if any(p > high - tick for p in span[:top]):
+                q_high = _quantize(high, q)
+                top = next(i for i, p in enumerate(span) if p > high - tick and _quantize(p, q) == q_high)
+            if any(p < low + tick for p in span[:bottom]):
+                q_low = _quantize(low, q)
+                bottom = next(i for i, p in enumerate(span) if p < low + tick and _quantize(p, q) == q_low)
+            chosen = {0, len(span) - 1, top, bottom}
             out.extend((self.origin_ms + (k + i) * self.step_ms, _quantize(span[i], q)) for i in sorted(chosen))
             k = end_k + 1
         return out

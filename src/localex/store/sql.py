@@ -154,7 +154,9 @@ _DUMP_SPECIAL: dict[tuple[str, str], Callable] = {
 CACHED_TABLES = frozenset({"users", "api_keys", "instruments", "mark_prices", "fill_models"})
 
 _CLEAN, _INSERT, _UPDATE, _UPSERT = 0, 1, 2, 3
-_MARKS_ONLY = frozenset({"mark_prices", "sequences"})
+_MARKS_ONLY = frozenset({"mark_prices", "sequences", "market_bars", "public_trades"})
+_PRUNABLE_NAMES = ("market_bars", "public_trades")
+_PRUNABLE = frozenset(_PRUNABLE_NAMES)
 _MISSING = object()
 
 
@@ -314,7 +316,8 @@ class SqlUnitOfWork:
         self._raw: set[str] = set()  # tables changed by SQL outside the row buffer
         self._seq: dict[str, int | None] = {}
         self._seq_dirty: set[str] = set()
-        self._undo: list[tuple[dict, dict, set]] = []  # per open savepoint
+        self._undo: list[tuple[dict, dict, set, dict]] = []  # per open savepoint
+        self._prunes: dict[tuple[str, str], int] = {}  # deferred tape prunes: (table, instrument) -> cutoff
         self._touched: dict[str, set] = {}  # primary keys written, of the cached tables
         self.committed: list[Callable[[], None]] = []  # run once the unit has committed
 
@@ -339,7 +342,7 @@ class SqlUnitOfWork:
 
     def _fetch(self, q: _Select, params: dict, tables=()) -> list:
         for name in tables:
-            if name in self._pending:
+            if name in self._pending or (self._prunes and name in _PRUNABLE):
                 self._flush_table(name)
         store = self.store
         store.statements += 1
@@ -409,11 +412,47 @@ class SqlUnitOfWork:
     def flush(self) -> None:
         """Write everything buffered (tables in dependency order) and the sequences."""
         for table in s.metadata.sorted_tables:
-            if table.name in self._pending:
+            if table.name in self._pending or (self._prunes and table.name in _PRUNABLE):
                 self._flush_table(table.name)
         self._flush_sequences()
 
+    def _apply_prunes(self, name: str) -> None:
+        """The deletes prune_tape deferred for this table: buffered rows they reach are dropped,
+        stored ones deleted, one statement per instrument."""
+        keys = [key for key in self._prunes if key[0] == name]
+        if not keys:
+            return
+        meta = self._m(s.metadata.tables[name])
+        at_instrument, at_ts = meta.columns.index("instrument"), meta.columns.index("ts")
+        pend = self._pending.get(name, {})
+        clean = self._clean.get(name, {})
+        undo = self._undo[-1][0] if self._undo else None
+        store = self.store
+        store._ensure_tx()
+        for key in keys:
+            cutoff = self._prunes.pop(key)
+            instrument = key[1]
+            for pk in [pk for pk, (_op, row) in pend.items()
+                       if row[at_instrument] == instrument and row[at_ts] < cutoff]:
+                if undo is not None:
+                    undo.setdefault((name, pk), pend[pk])
+                del pend[pk]
+            for pk in [pk for pk, row in clean.items()
+                       if row is not None and row[at_instrument] == instrument and row[at_ts] < cutoff]:
+                del clean[pk]
+            t = s.metadata.tables[name]
+            q = store._selects.get(("prune", name))
+            if q is None:
+                q = store._selects[("prune", name)] = _Select(delete(t).where(and_(
+                    t.c.instrument == bindparam("i", type_=t.c.instrument.type),
+                    t.c.ts < bindparam("c", type_=t.c.ts.type))), store.dialect)
+            store.statements += 1
+            store._cur.execute(q.sql, q.args({"i": instrument, "c": cutoff}))
+        self._written.add(name)
+
     def _flush_table(self, name: str) -> None:
+        if self._prunes and name in _PRUNABLE:
+            self._apply_prunes(name)
         pend = self._pending.pop(name, None)
         if not pend:
             return
@@ -528,11 +567,12 @@ class SqlUnitOfWork:
         name = f"sp{store._savepoints}"
         store.statements += 1
         store._cur.execute(f"SAVEPOINT {name}")
-        self._undo.append(({}, dict(self._seq), set(self._seq_dirty)))
+        self._undo.append(({}, dict(self._seq), set(self._seq_dirty), dict(self._prunes)))
         try:
             yield
         except BaseException:
-            undo, seq, seq_dirty = self._undo.pop()
+            undo, seq, seq_dirty, prunes = self._undo.pop()
+            self._prunes = prunes
             store.statements += 2
             store._cur.execute(f"ROLLBACK TO SAVEPOINT {name}")
             store._cur.execute(f"RELEASE SAVEPOINT {name}")
@@ -1295,9 +1335,14 @@ class SqlUnitOfWork:
         return rows[0][0]
 
     def prune_tape(self, instrument: str, before_ms: int) -> None:
-        """Forget an instrument's bars and prints older than before_ms."""
-        for t in (s.market_bars, s.public_trades):
-            self._raw_sql(t, delete(t).where(and_(t.c.instrument == instrument, t.c.ts < before_ms)))
+        """Forget an instrument's bars and prints older than before_ms. The delete waits until
+        the table is next flushed (or read), one per instrument with the latest cutoff: the tape
+        only ever writes minutes after a cutoff it has pruned to, so the outcome is the same."""
+        prunes = self._prunes
+        for name in _PRUNABLE_NAMES:
+            key = (name, instrument)
+            if key not in prunes or before_ms > prunes[key]:
+                prunes[key] = before_ms
 
     def insert_public_trade(self, trade: PublicTrade) -> None:
         self._put(s.public_trades, trade, _INSERT)
