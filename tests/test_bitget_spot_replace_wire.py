@@ -135,3 +135,62 @@ def test_presets_of_a_market_sell_are_checked_against_the_mark_and_buy_back(worl
     world.engine.set_mark("bitget", "spot", "BTCUSDT", D("97500"))
     bought = [o for o in world.engine.spot_orders(alice.uid) if o.side.value == "buy"]
     assert [(o.order_type.value, o.size, o.filled_quote) for o in bought] == [("market", D("970"), D("970"))]
+
+
+# ---- TP/SL orders placed as such (tpslType=tpsl) ---------------------------------------------
+
+CANCEL = "/api/v2/spot/trade/cancel-order"
+
+
+def tpsl(trigger="94000", price="93900", **extra) -> dict:
+    body = {"symbol": "BTCUSDT", "side": "sell", "orderType": "limit", "force": "gtc", "price": price,
+            "size": "0.01", "tpslType": "tpsl", "triggerPrice": trigger, **extra}
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def test_a_tpsl_order_waits_lists_and_fires(world, wire, alice):
+    placed = place(world, wire, alice, tpsl())
+    rows = ok(world, wire.get(alice, UNFILLED, {"tpslType": "tpsl"}))
+    assert [(r["orderId"], r["triggerPrice"], r["priceAvg"], r["side"], r["tpslType"]) for r in rows] == [
+        (placed["orderId"], "94000", "93900", "sell", "tpsl")]
+    assert ok(world, wire.get(alice, UNFILLED)) == []  # not in the book
+    assert balances(world, alice.uid)["BTC"] == (D("1"), D("0"))  # nothing frozen while it waits
+    world.engine.set_mark("bitget", "spot", "BTCUSDT", D("93000"))
+    assert ok(world, wire.get(alice, UNFILLED, {"tpslType": "tpsl"})) == []
+    sold = [o for o in world.engine.spot_orders(alice.uid) if o.side.value == "sell"]
+    # placed at 94000 as a limit sell at 93900: marketable, it fills there as taker
+    assert [(o.status.value, o.price, o.avg_price) for o in sold] == [("filled", D("93900"), D("94000"))]
+
+
+def test_a_tpsl_order_is_cancelled_with_tpsl_type(world, wire, alice):
+    placed = place(world, wire, alice, tpsl(orderType="market", price=None, force=None))
+    with Unchanged(world):
+        error(world, wire.post(alice, CANCEL, {"tpslType": "tpsl"}), "40019", "Parameter orderId cannot be empty")
+        error(world, wire.post(alice, CANCEL, {"symbol": "BTCUSDT", "orderId": placed["orderId"]}), "43001",
+              "The order does not exist")  # it is not a normal order
+    data = ok(world, wire.post(alice, CANCEL, {"tpslType": "tpsl", "orderId": placed["orderId"]}))
+    assert data == {"orderId": placed["orderId"], "clientOid": placed["clientOid"]}
+    assert ok(world, wire.get(alice, UNFILLED, {"tpslType": "tpsl"})) == []
+    with Unchanged(world):
+        error(world, wire.post(alice, CANCEL, {"tpslType": "tpsl", "orderId": placed["orderId"]}), "43025",
+              "Plan order does not exist")
+
+
+@pytest.mark.parametrize("change, code, msg", [
+    ({"triggerPrice": None}, "40019", "Parameter triggerPrice cannot be empty"),
+    ({"price": None}, "40019", "Parameter price cannot be empty"),
+    ({"triggerPrice": "94000.001"}, "40808",
+     "Parameter verification exception price checkBDScale error value=94000.001 checkScale=2"),
+    ({"presetStopLossPrice": "90000"}, "40020", "Parameter tpslType error"),
+    ({"tpslType": "both"}, "40020", "Parameter tpslType error"),
+])
+def test_tpsl_order_refusals(world, wire, alice, change, code, msg):
+    with Unchanged(world):
+        error(world, wire.post(alice, PLACE, tpsl(**change)), code, msg)
+
+
+def test_a_batch_entry_cannot_be_a_tpsl_order(world, wire, alice):
+    body = tpsl()
+    body.pop("symbol")
+    data = ok(world, wire.post(alice, "/api/v2/spot/trade/batch-orders", {"symbol": "BTCUSDT", "orderList": [body]}))
+    assert data["failureList"][0]["errorMsg"] == "Parameter tpslType error"

@@ -637,8 +637,9 @@ def test_a_bad_value_is_40020(world, wire, alice, field, value):
 
 
 @pytest.mark.parametrize("field, value", [
-    ("tpslType", "tpsl"), ("tpslType", "TPSL"), ("triggerPrice", "80000"),
-    # an execute price without its trigger price (presets themselves: test_bitget_spot_replace_wire.py)
+    # a triggerPrice on a normal order; an execute price without its trigger price (presets and
+    # TP/SL orders, tpslType=tpsl, are tested in test_bitget_spot_replace_wire.py)
+    ("triggerPrice", "80000"),
     ("executeTakeProfitPrice", "99000"), ("executeStopLossPrice", "80000"),
 ])
 def test_spot_tpsl_is_refused_not_silently_dropped(world, wire, alice, field, value):

@@ -51,7 +51,7 @@ from localex.engine.model import (
     User,
 )
 from localex.engine.errors import DomainError
-from localex.engine.model import SpotPlanOrder, Transfer
+from localex.engine.model import PlanKind, SpotPlanOrder, Transfer
 from localex.engine.spot import SPOT_ACCOUNT, FeeToken, OrderRef, Presets, SpotBook, SpotOrderRequest
 
 FEE_TOKENS = {"bitget": FeeToken(asset="BGB", discount=Decimal("0.2"), quote="USDT")}
@@ -583,11 +583,13 @@ class Engine:
             return self.spot.modify_plan(uow, uid, order_id, client_oid, trigger_price, order_type,
                                          execute_price, size)
 
-    def cancel_spot_plan(self, uid: str, order_id: int | None = None,
-                         client_oid: str | None = None) -> SpotPlanOrder:
+    def cancel_spot_plan(self, uid: str, order_id: int | None = None, client_oid: str | None = None,
+                         tpsl: bool = False) -> SpotPlanOrder:
+        """Cancel a live trigger order (tpsl: a take-profit / stop-loss order instead)."""
         with self.tx() as uow:
             self._user(uow, uid)
-            return self.spot.cancel_plan(uow, uid, order_id, client_oid)
+            kinds = (PlanKind.TP, PlanKind.SL, PlanKind.TPSL) if tpsl else (PlanKind.PLAN,)
+            return self.spot.cancel_plan(uow, uid, order_id, client_oid, kinds)
 
     def cancel_spot_plans(self, uid: str, symbols: list[str] | None = None) -> list[SpotPlanOrder]:
         """Cancel every live trigger order of the symbols (None: all), in one transaction."""

@@ -430,6 +430,7 @@ class PlanKind(str, enum.Enum):
     PLAN = "plan"  # a trigger order placed as such
     TP = "tp"  # take-profit preset by a spot order, placed when that order filled
     SL = "sl"  # stop-loss preset by a spot order
+    TPSL = "tpsl"  # a take-profit / stop-loss order placed as such (Bitget: tpslType=tpsl)
 
 
 @dataclass

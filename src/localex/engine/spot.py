@@ -738,9 +738,10 @@ class SpotBook:
     def find_plan(self, uow, uid: str, order_id: int | None, client_oid: str | None) -> SpotPlanOrder | None:
         return find_order(uid, order_id, client_oid, uow.get_spot_plan, uow.get_spot_plan_by_client_oid)
 
-    def _live_plan(self, uow, uid: str, order_id: int | None, client_oid: str | None) -> SpotPlanOrder:
+    def _live_plan(self, uow, uid: str, order_id: int | None, client_oid: str | None,
+                   kinds: tuple = (PlanKind.PLAN,)) -> SpotPlanOrder:
         plan = self.find_plan(uow, uid, order_id, client_oid)
-        if plan is None or plan.status is not PlanStatus.LIVE:
+        if plan is None or plan.status is not PlanStatus.LIVE or plan.kind not in kinds:
             raise PlanNotFound("no live trigger order")
         return plan
 
@@ -761,13 +762,16 @@ class SpotBook:
         uow.update_spot_plan(plan)
         return plan
 
-    def cancel_plan(self, uow, uid: str, order_id: int | None, client_oid: str | None) -> SpotPlanOrder:
-        plan = self._live_plan(uow, uid, order_id, client_oid)
+    def cancel_plan(self, uow, uid: str, order_id: int | None, client_oid: str | None,
+                    kinds: tuple = (PlanKind.PLAN,)) -> SpotPlanOrder:
+        """Cancel a live trigger order of one of `kinds` (trigger orders, or take-profit /
+        stop-loss ones)."""
+        plan = self._live_plan(uow, uid, order_id, client_oid, kinds)
         return self._end_plan(uow, plan, PlanStatus.CANCELLED)
 
     def cancel_plans(self, uow, uid: str, symbols: list[str] | None) -> list[SpotPlanOrder]:
         """Cancel every live trigger order of the symbols (None: of every symbol), oldest first."""
-        plans = uow.list_spot_plans(uid, open_only=True, limit=None)
+        plans = uow.list_spot_plans(uid, open_only=True, kinds=[PlanKind.PLAN.value], limit=None)
         if symbols is not None:
             plans = [p for p in plans if p.symbol in symbols]
         return [self._end_plan(uow, p, PlanStatus.CANCELLED) for p in reversed(plans)]

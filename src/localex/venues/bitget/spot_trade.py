@@ -196,10 +196,7 @@ def fill_row(fill: Fill) -> dict:
 # ---- endpoints -----------------------------------------------------------------------------
 
 def _refuse_tpsl(p) -> None:
-    """Spot TP/SL orders placed as such (tpslType=tpsl, triggerPrice) are not emulated: refuse
-    them rather than place an order without the protection the caller asked for."""
-    if p.enum("tpslType", TPSL_TYPES, default="normal") == "tpsl":
-        raise BitgetError("40020", "tpslType")
+    """A normal order carries no triggerPrice (that is a TP/SL order's, tpslType=tpsl)."""
     if p.text("triggerPrice") is not None:
         raise BitgetError("40020", "triggerPrice")
 
@@ -226,7 +223,10 @@ def _client_oid(p: Params) -> str | None:
 
 
 def order_request(p: Params, symbol: str | None = None) -> SpotOrderRequest:
-    """One order's parameters (place-order's body, or one entry of batch-orders' orderList)."""
+    """One order's parameters (place-order's body, or one entry of batch-orders' orderList,
+    where TP/SL orders have no place)."""
+    if p.enum("tpslType", TPSL_TYPES, default="normal") == "tpsl":
+        raise BitgetError("40020", "tpslType")
     symbol = symbol or p.symbol(required=True)
     side = p.enum("side", SIDES, required=True)
     order_type = p.enum("orderType", ORDER_TYPES, required=True)
@@ -242,10 +242,33 @@ def order_request(p: Params, symbol: str | None = None) -> SpotOrderRequest:
                             stp_mode=p.enum("stpMode", STP_MODES, default="none"))
 
 
+def _place_tpsl(call: Call) -> dict:
+    """place-order with tpslType=tpsl: a take-profit / stop-loss order, a trigger order that
+    places a limit order at `price` (or a market order) once the mark crosses triggerPrice. No
+    clientOid (DOC: "invalid when Spot Order Type is SPOT TP/SL"); no presets."""
+    p = call.params
+    symbol = p.symbol(required=True)
+    side = p.enum("side", SIDES, required=True)
+    order_type = p.enum("orderType", ORDER_TYPES, required=True)
+    trigger = p.decimal("triggerPrice", required=True)
+    price = p.decimal("price", required=True) if order_type == OrderType.LIMIT else None
+    force = p.enum("force", FORCES, required=order_type == OrderType.LIMIT) or TimeInForce.GTC
+    size = p.decimal("size", required=True)
+    if presets(p) is not None:
+        raise BitgetError("40020", "tpslType")
+    plan = call.engine.place_spot_plan(call.uid, symbol, side, order_type, trigger, price, size,
+                                       size_in_quote=order_type == OrderType.MARKET and side == Side.BUY,
+                                       trigger_type="fill_price", force=force, kind=PlanKind.TPSL,
+                                       stp_mode=p.enum("stpMode", STP_MODES, default="none"))
+    return {"orderId": str(plan.order_id), "clientOid": plan.client_oid}
+
+
 @route("POST", "/api/v2/spot/trade/place-order", permission=Permission.SPOT_TRADE, limit=10)
 def place_order(call: Call) -> dict:
     p = call.params
     p.check_receive_window(call.wall_ms)
+    if p.enum("tpslType", TPSL_TYPES, default="normal") == "tpsl":
+        return _place_tpsl(call)
     req = order_request(p)
     order = call.engine.place_spot_order(call.uid, req.symbol, req.side, req.order_type, req.size,
                                          req.price, req.force, req.client_oid, presets=req.presets,
@@ -410,6 +433,13 @@ def cancel_symbol_order(call: Call) -> dict:
 @route("POST", "/api/v2/spot/trade/cancel-order", permission=Permission.SPOT_TRADE, limit=10)
 def cancel_order(call: Call) -> dict:
     p = call.params
+    if p.enum("tpslType", TPSL_TYPES, default="normal") == "tpsl":  # symbol not needed (DOC)
+        p.symbol()
+        order_id = p.order_id()
+        if order_id is None:
+            raise BitgetError("40019", "orderId")
+        plan = call.engine.cancel_spot_plan(call.uid, order_id, tpsl=True)
+        return {"orderId": str(plan.order_id), "clientOid": plan.client_oid}
     symbol = p.symbol(required=True)
     _refuse_tpsl(p)
     order_id, client_oid = p.order_id(), p.text("clientOid")
@@ -438,7 +468,8 @@ def _order_query(call: Call, open_only: bool) -> list[SpotOrder]:
     limit = p.limit(100, 100)
     if tpsl == "tpsl":  # the take-profit / stop-loss orders presets placed
         return call.engine.spot_plans(call.uid, open_only=open_only or None, symbol=p.symbol(),
-                                      kinds=[PlanKind.TP.value, PlanKind.SL.value], start_ms=start,
+                                      kinds=[PlanKind.TP.value, PlanKind.SL.value, PlanKind.TPSL.value],
+                                      start_ms=start,
                                       end_ms=end, id_less_than=p.order_id("idLessThan"), limit=limit)
     return call.engine.spot_orders(
         call.uid, open_only=open_only, symbol=p.symbol(), order_id=p.order_id(),
