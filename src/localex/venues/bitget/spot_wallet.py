@@ -6,18 +6,19 @@ from __future__ import annotations
 from decimal import Decimal
 
 from localex.engine.model import Permission
+from localex.engine.spot import scale_of
+from localex.venues.bitget.contract_market import VENUE
 from localex.venues.bitget.errors import BitgetError
 from localex.venues.bitget.params import Params
 from localex.venues.bitget.routes import Call, route
 from localex.venues.bitget.spot_trade import CLIENT_OID_MAX
-from localex.engine.spot import scale_of
 
 # the account types localex keeps, as the engine names them
 ACCOUNT_TYPES = {"spot": "spot", "usdt_futures": "usdt-futures", "coin_futures": "coin-futures",
                  "usdc_futures": "usdc-futures"}
 ACCOUNT_NAMES = {account: name for name, account in ACCOUNT_TYPES.items()}
-# valid on the venue but not kept here: refused as a bad value (docs/fidelity.md)
-OTHER_TYPES = ("p2p", "crossed_margin", "isolated_margin")
+# p2p, crossed_margin and isolated_margin are the venue's too, but not kept here: refused like an
+# unknown value (docs/fidelity.md)
 AMOUNT_PLACES = 8
 
 
@@ -55,6 +56,5 @@ def transfer_coin_info(call: Call) -> list:
     to_account = account_type(p, "toType")
     if from_account == to_account:
         return []
-    venue = "bitget"
-    coins = call.engine.transferable(venue, from_account) & call.engine.transferable(venue, to_account)
+    coins = call.engine.transferable(VENUE, from_account) & call.engine.transferable(VENUE, to_account)
     return sorted(coins)
