@@ -127,3 +127,17 @@ def test_record_and_bill_query_refusals(world, wire, carol):
     error(world, wire.get(carol, BILLS, {"limit": "0"}), "40053",
           "Value range verification failed: limit should be between (0, 500]")
     error(world, wire.get(carol, COIN_INFO, {"fromType": "spot"}), "40019", "Parameter toType cannot be empty")
+
+
+def test_a_fill_bills_each_coin_and_the_fee(world, wire, carol):
+    ok(world, wire.post(carol, "/api/v2/spot/trade/place-order", {
+        "symbol": "BTCUSDT", "side": "buy", "orderType": "market", "size": "950"}))
+    rows = ok(world, wire.get(carol, BILLS))
+    assert [(r["coin"], r["groupType"], r["businessType"], r["size"], r["balance"], r["fees"]) for r in rows] == [
+        ("BTC", "transaction", "deduction_of_handling_fee", "-0.00001000", "1.00999000", "0.00000000"),
+        ("BTC", "transaction", "buy", "0.01000000", "1.01000000", "0.00000000"),
+        ("USDT", "transaction", "buy", "-950.00000000", "9050.00000000", "0.00000000"),
+    ]
+    assert ok(world, wire.get(carol, BILLS, {"businessType": "deduction of handling fee"})) == rows[:1]
+    assert ok(world, wire.get(carol, BILLS, {"groupType": "transaction", "coin": "USDT"})) == rows[2:]
+    assert ok(world, wire.get(carol, BILLS, {"groupType": "transfer"})) == []

@@ -220,3 +220,14 @@ def test_a_transfer_beyond_the_balance_is_refused(bot):
     with pytest.raises(ccxt.InsufficientFunds):
         bot.exchange.transfer("USDT", 20000, "spot", "swap")
     assert bot.engine.transfers(bot.uid) == []
+
+
+def test_fetch_ledger_shows_trades_and_fees(bot):
+    bot.exchange.create_order(BTC, "market", "sell", 0.01)
+    entries = sorted(bot.exchange.fetch_ledger("USDT"), key=lambda e: e["id"])
+    assert [(e["type"], e["direction"], d(e["amount"]), d(e["after"])) for e in entries] == [
+        ("trade", "in", D("950"), D("10950")),
+        ("deduction_of_handling_fee", "out", D("0.95"), D("10949.05"))]
+    btc = bot.exchange.fetch_ledger("BTC")
+    assert [(e["type"], d(e["amount"]), d(e["before"]), d(e["after"])) for e in btc] == [
+        ("trade", D("0.01"), D("1"), D("0.99"))]

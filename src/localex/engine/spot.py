@@ -44,6 +44,7 @@ from localex.engine.fills import (
 )
 from localex.engine.model import (
     ZERO,
+    Bill,
     CancelReason,
     Fill,
     FillModel,
@@ -63,6 +64,9 @@ from localex.engine.orders import cancellable, find_order
 
 SPOT = "spot"
 SPOT_ACCOUNT = "spot"
+# the bills a fill writes in the spot account: each coin's move (the coin received gross), and
+# the fee apart (in the coin received, or in the fee token)
+TRADE_BUY, TRADE_SELL, TRADE_FEE = "trade_buy", "trade_sell", "trade_fee"
 # what fires first when a price move meets several events at one price (as the futures book)
 PRIORITY_PLAN, PRIORITY_LIMIT = 2, 4
 
@@ -382,14 +386,27 @@ class SpotBook:
         quote = price * base
         rate = inst.maker_fee if liquidity == Liquidity.MAKER else inst.taker_fee
         fee, fee_asset, fee_value = self._fee(uow, user, inst, order.side, base, quote, rate, now)
+        trade_id = self.ids.next_id(uow, user.venue, now)
         if order.side == Side.BUY:
             base_fee = fee if fee_asset == inst.base else ZERO
-            accounts.move(uow, user.uid, SPOT_ACCOUNT, inst.quote, frozen=-quote, now_ms=now)
-            accounts.move(uow, user.uid, SPOT_ACCOUNT, inst.base, available=base - base_fee, now_ms=now)
+            paid = accounts.move(uow, user.uid, SPOT_ACCOUNT, inst.quote, frozen=-quote, now_ms=now)
+            got = accounts.move(uow, user.uid, SPOT_ACCOUNT, inst.base, available=base - base_fee, now_ms=now)
+            moves = ((inst.quote, -quote, paid.available), (inst.base, base, got.available + base_fee))
+            in_fee = (inst.base, base_fee, got.available)
         else:
             quote_fee = fee if fee_asset == inst.quote else ZERO
-            accounts.move(uow, user.uid, SPOT_ACCOUNT, inst.base, frozen=-base, now_ms=now)
-            accounts.move(uow, user.uid, SPOT_ACCOUNT, inst.quote, available=quote - quote_fee, now_ms=now)
+            paid = accounts.move(uow, user.uid, SPOT_ACCOUNT, inst.base, frozen=-base, now_ms=now)
+            got = accounts.move(uow, user.uid, SPOT_ACCOUNT, inst.quote, available=quote - quote_fee, now_ms=now)
+            moves = ((inst.base, -base, paid.available), (inst.quote, quote, got.available + quote_fee))
+            in_fee = (inst.quote, quote_fee, got.available)
+        kind = TRADE_BUY if order.side == Side.BUY else TRADE_SELL
+        for asset, amount, balance in moves:
+            self._bill(uow, user, inst, asset, kind, amount, balance, trade_id, now)
+        if in_fee[1] > 0:
+            self._bill(uow, user, inst, in_fee[0], TRADE_FEE, -in_fee[1], in_fee[2], trade_id, now)
+        elif fee > 0 and fee_asset not in (inst.base, inst.quote):  # paid in the fee token (BGB)
+            token = uow.get_balance(user.uid, SPOT_ACCOUNT, fee_asset).available
+            self._bill(uow, user, inst, fee_asset, TRADE_FEE, -fee, token, trade_id, now)
         order.frozen_amount -= quote if order.side == Side.BUY else base
         order.filled_size += base
         order.filled_quote += quote
@@ -412,7 +429,7 @@ class SpotBook:
         if complete:
             self._place_presets(uow, inst, order)
         fill = Fill(
-            trade_id=self.ids.next_id(uow, user.venue, now), order_id=order.order_id, uid=user.uid,
+            trade_id=trade_id, order_id=order.order_id, uid=user.uid,
             venue=user.venue, symbol=inst.symbol, side=order.side, order_type=order.order_type,
             price=price, size=base, quote=quote, fee=fee, fee_asset=fee_asset, fee_value=fee_value,
             liquidity=liquidity, created_ms=now,
@@ -423,6 +440,12 @@ class SpotBook:
                 Side.SELL if order.side == Side.BUY else Side.BUY)
             self.tape.on_fill(uow, inst, taker, price, base, now, fill.trade_id)
         return fill
+
+    def _bill(self, uow, user: User, inst: Instrument, asset: str, kind: str, amount: Decimal,
+              balance: Decimal, trade_id: int, now: int) -> None:
+        uow.insert_bill(Bill(bill_id=self.ids.next_id(uow, user.venue, now), uid=user.uid, venue=user.venue,
+                             account=SPOT_ACCOUNT, asset=asset, symbol=inst.symbol, kind=kind, amount=amount,
+                             balance=balance, ref_id=trade_id, created_ms=now))
 
     # cancelling --------------------------------------------------------------------------
     def _cancel(self, uow, order: SpotOrder, reason: CancelReason) -> SpotOrder:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from localex.engine.accounts import TRANSFER_IN, TRANSFER_OUT
 from localex.engine.model import ZERO, Permission
-from localex.engine.spot import SPOT_ACCOUNT
+from localex.engine.spot import SPOT_ACCOUNT, TRADE_BUY, TRADE_FEE, TRADE_SELL
 from localex.venues.bitget import fmt
 from localex.venues.bitget.errors import BitgetError
 from localex.venues.bitget.routes import Call, route
 
 # the engine's bill kinds on the spot account: (groupType, businessType)
-SPOT_BILLS = {TRANSFER_IN: ("transfer", "transfer_in"), TRANSFER_OUT: ("transfer", "transfer_out")}
+SPOT_BILLS = {TRANSFER_IN: ("transfer", "transfer_in"), TRANSFER_OUT: ("transfer", "transfer_out"),
+              TRADE_BUY: ("transaction", "buy"), TRADE_SELL: ("transaction", "sell"),
+              TRADE_FEE: ("transaction", "deduction_of_handling_fee")}
 GROUP_TYPES = ("deposit", "withdraw", "transaction", "transfer", "loan", "financial", "fait", "convert",
                "c2c", "pre_c2c", "on_chain", "strategy", "other")
 QUERY_DAYS = 90
