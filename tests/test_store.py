@@ -164,7 +164,7 @@ def test_migrations_reach_head():
 
     store = open_store(":memory:")
     head = ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
-    assert head == "0007"  # 0007: the market tape
+    assert head == "0008"  # 0007: the market tape
     with store.engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == head
         tables = set(conn.dialect.get_table_names(conn))

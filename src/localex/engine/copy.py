@@ -1040,7 +1040,7 @@ class CopyTrading:
         e.futures.listeners.append(self.book)
 
     def _tx(self, read_only: bool = False):
-        return self.engine.store.transaction(read_only)
+        return self.engine.tx(read_only)
 
     def _user(self, uow, uid: str) -> User:
         user = uow.get_user(uid)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Iterable
 
@@ -16,6 +17,7 @@ from localex.engine.errors import (Conflict, DomainError, NoPosition, OrderNotFo
                                    UnknownUser)
 from localex.engine.orders import cancellable
 from localex.engine.copy import CopyTrading
+from localex.engine.events import Event, EventFeed, Recorder
 from localex.engine.fills import FillModels, normalize, split_scope
 from localex.engine.futures import UNCHANGED, FuturesBook, house_uid
 from localex.engine.ids import Ids
@@ -76,6 +78,8 @@ class Engine:
         self.spot.tape = self.tape
         self.futures.tape = self.tape
         self.simulation = Simulation(self)
+        self.events = EventFeed()  # committed domain events, in order (engine/events.py)
+        self._recorder: Recorder | None = None  # the open writing unit of work
         # API keys never change once created, and every signed request looks one up
         self._keys: dict[str, ApiKey] = {}
 
@@ -93,8 +97,38 @@ class Engine:
         self.clock.set(ms)
         self.simulation.applied_ms = ms
 
+    @contextmanager
     def tx(self, read_only: bool = False):
-        return self.store.transaction(read_only)
+        """One unit of work. A writing one notes what it changes; its events go to the outbox
+        in the same transaction and to the feed's subscribers once it has committed (under the
+        store's lock, so events are heard in sequence order). A unit of work opened inside
+        another joins it, and its changes are the outer one's."""
+        if read_only and self._recorder is None:
+            with self.store.transaction(True) as uow:
+                yield uow
+            return
+        with self.store.lock:
+            if self._recorder is not None:
+                yield self._recorder
+                return
+            events: list[Event] = []
+            try:
+                with self.store.transaction() as uow:
+                    recorder = self._recorder = Recorder(uow)
+                    yield recorder
+                    events = recorder.changes(self.clock.now_ms())
+                    if events:
+                        events = uow.append_events(events)
+            finally:
+                self._recorder = None
+            if events:
+                self.events.publish(events)
+
+    def events_since(self, seq: int, limit: int = 1000) -> list[Event]:
+        """Committed events numbered above `seq`, oldest first, read from the outbox (what a
+        relay in another process follows)."""
+        with self.store.transaction(True) as uow:
+            return uow.events_after(seq, limit)
 
     def snapshot(self) -> dict:
         """The whole state (store, random source, a manual clock's time) as a JSON-able dict."""
@@ -124,6 +158,7 @@ class Engine:
     def reset(self, seed: int | None = None) -> None:
         """Forget everything; the random source starts again from the seed."""
         self.store.reset()
+        self.events.last_seq = 0  # a new world numbers its events afresh
         self._keys.clear()
         self.tape.invalidate()
         self.fill_models.invalidate()

@@ -76,6 +76,7 @@ from localex.engine.copy import (
     ProfitShare,
     Tracking,
 )
+from localex.store import outbox
 from localex.store import schema as s
 
 
@@ -151,7 +152,8 @@ _DUMP_SPECIAL: dict[tuple[str, str], Callable] = {
 }
 
 # Tables whose rows change only through this store: cached across transactions (sole writer).
-CACHED_TABLES = frozenset({"users", "api_keys", "instruments", "mark_prices", "fill_models"})
+CACHED_TABLES = frozenset({"users", "api_keys", "instruments", "mark_prices", "fill_models",
+                           "outbox_head"})
 
 _CLEAN, _INSERT, _UPDATE, _UPSERT = 0, 1, 2, 3
 _MARKS_ONLY = frozenset({"mark_prices", "sequences", "market_bars", "public_trades"})
@@ -664,6 +666,13 @@ class SqlUnitOfWork:
         self._seq[name] = value
         self._seq_dirty.add(name)
         return value
+
+    # the event outbox (store/outbox.py) ----------------------------------------------------
+    def append_events(self, events: list) -> list:
+        return outbox.append(self, events)
+
+    def events_after(self, seq: int, limit: int = 1000) -> list:
+        return outbox.after(self, seq, limit)
 
     # users and keys ------------------------------------------------------------------------
     def insert_user(self, user: User) -> None:
@@ -1487,7 +1496,7 @@ class SqlStore:
 
     def reset(self) -> None:
         with self.transaction() as uow:
-            for table in s.ALL_TABLES:
+            for table in s.ALL_TABLES + outbox.TABLES:
                 uow._raw_sql(table, delete(table))
         self.clear_caches()
 

@@ -1,0 +1,196 @@
+"""Domain events: what each committed unit of work changed, in commit order.
+
+Every write a unit of work makes to an order, a fill, a position, a balance, a tracking order or
+a mark price is noted as it happens (`Recorder`, which stands in front of the store's unit of
+work). When the work is about to commit, the notes become events: they are numbered with the
+world's event sequence and written to the store's outbox in the same transaction, so they commit
+or roll back with the work itself. Only after the commit are they handed to the feed's
+subscribers (`EventFeed.publish`), in sequence order, each exactly once. Work that rolls back
+(an exception, a savepoint undone) publishes nothing.
+
+The outbox is what a process other than the writer reads (`Engine.events_since`): a relay that
+carries the feed to other workers needs nothing but the sequence number it last saw.
+
+Within one unit of work the notes are folded so a reader sees states it could have read through
+the API, not the steps the engine took on the way: a balance, a position, a mark price, a
+tracking order or a follower's copy appears once, in its final state, where it was last written;
+an order appears once per distinct state it passed through (placed live, then filled, say); every
+fill appears.
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+import logging
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+log = logging.getLogger("localex.events")
+
+
+class EventKind(str, enum.Enum):
+    SPOT_ORDER = "spot_order"  # obj: SpotOrder
+    SPOT_FILL = "spot_fill"  # obj: Fill
+    FUTURES_ORDER = "futures_order"  # obj: FuturesOrder (regular, plan and trailing orders)
+    FUTURES_FILL = "futures_fill"  # obj: FuturesFill
+    POSITION = "position"  # obj: Position (opened, changed, closed: see obj.open)
+    BALANCE = "balance"  # obj: Balance
+    TRACKING = "tracking"  # obj: Tracking (an elite trader's tracking order)
+    FOLLOWER_COPY = "follower_copy"  # obj: FollowerCopy
+    MARK = "mark"  # obj: MarkPrice; uid None
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int  # the world's event sequence: 1, 2, 3, ... in commit order, never reused
+    kind: EventKind
+    uid: str | None  # whose change it is (None: the market's)
+    at_ms: int  # market time of the unit of work
+    obj: Any  # the changed entity, as it stood when the work committed
+    created: bool = False  # the entity came into being in this unit of work
+
+
+# write method of the unit of work -> (kind, created, key of the entity within a unit of work)
+_WRITES: dict[str, tuple[EventKind, bool]] = {
+    "insert_spot_order": (EventKind.SPOT_ORDER, True),
+    "update_spot_order": (EventKind.SPOT_ORDER, False),
+    "insert_fill": (EventKind.SPOT_FILL, True),
+    "insert_futures_order": (EventKind.FUTURES_ORDER, True),
+    "update_futures_order": (EventKind.FUTURES_ORDER, False),
+    "insert_futures_fill": (EventKind.FUTURES_FILL, True),
+    "insert_position": (EventKind.POSITION, True),
+    "update_position": (EventKind.POSITION, False),
+    "put_balance": (EventKind.BALANCE, False),
+    "insert_tracking": (EventKind.TRACKING, True),
+    "update_tracking": (EventKind.TRACKING, False),
+    "insert_follower_copy": (EventKind.FOLLOWER_COPY, True),
+    "update_follower_copy": (EventKind.FOLLOWER_COPY, False),
+    "set_mark": (EventKind.MARK, False),
+}
+
+# kinds shown once per unit of work, in their last state; the key names one entity
+_LAST_STATE: dict[EventKind, Callable[[Any], tuple]] = {
+    EventKind.BALANCE: lambda b: (b.uid, b.account, b.asset),
+    EventKind.POSITION: lambda p: (p.position_id,),
+    EventKind.MARK: lambda m: (m.instrument,),
+    EventKind.TRACKING: lambda t: (t.tracking_no,),
+    EventKind.FOLLOWER_COPY: lambda c: (c.tracking_no,),
+}
+_ORDER_KEY: dict[EventKind, Callable[[Any], tuple]] = {
+    EventKind.SPOT_ORDER: lambda o: (o.order_id,),
+    EventKind.FUTURES_ORDER: lambda o: (o.order_id,),
+}
+
+
+def _owner(kind: EventKind, obj: Any) -> str | None:
+    if kind is EventKind.MARK:
+        return None
+    if kind in (EventKind.TRACKING,):
+        return obj.trader_uid
+    if kind is EventKind.FOLLOWER_COPY:
+        return obj.follower_uid
+    return obj.uid
+
+
+class Recorder:
+    """A unit of work that notes every change it writes (see the module's docstring). Reads and
+    everything else go straight to the store's unit of work."""
+
+    def __init__(self, uow) -> None:
+        self._uow = uow
+        self._notes: list[tuple[EventKind, bool, Any]] = []
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._uow, name)
+        setattr(self, name, attr)  # found once per unit of work
+        return attr
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        mark = len(self._notes)
+        try:
+            with self._uow.savepoint():
+                yield
+        except BaseException:
+            del self._notes[mark:]  # undone with the work
+            raise
+
+    def changes(self, at_ms: int) -> list[Event]:
+        """The folded notes as events without their sequence numbers (seq 0)."""
+        notes = self._notes
+        if not notes:
+            return []
+        last: dict[tuple, int] = {}
+        created: dict[tuple, bool] = {}
+        for i, (kind, made, obj) in enumerate(notes):
+            keyer = _LAST_STATE.get(kind)
+            if keyer is not None:
+                key = (kind,) + keyer(obj)
+                last[key] = i
+                created[key] = created.get(key, False) or made
+        events: list[Event] = []
+        seen_state: dict[tuple, Any] = {}
+        for i, (kind, made, obj) in enumerate(notes):
+            keyer = _LAST_STATE.get(kind)
+            if keyer is not None:
+                key = (kind,) + keyer(obj)
+                if last[key] != i:
+                    continue
+                made = created[key]
+            else:
+                order_keyer = _ORDER_KEY.get(kind)
+                if order_keyer is not None:
+                    key = (kind,) + order_keyer(obj)
+                    if seen_state.get(key) == obj:
+                        continue  # written again unchanged
+                    seen_state[key] = obj
+            events.append(Event(0, kind, _owner(kind, obj), at_ms, obj, made))
+        return events
+
+
+def _make_write(name: str, kind: EventKind, made: bool):
+    def write(self, obj, *args, **kwargs):
+        result = getattr(self._uow, name)(obj, *args, **kwargs)
+        self._notes.append((kind, made, copy.copy(obj)))  # the engine may change obj later
+        return result
+    write.__name__ = name
+    return write
+
+
+for _name, (_kind, _made) in _WRITES.items():
+    setattr(Recorder, _name, _make_write(_name, _kind, _made))
+
+
+class EventFeed:
+    """Subscribers hear every committed event once, in sequence order, right after the commit
+    (on the thread that committed, while the writer still holds the store's lock, so two
+    writers' events never interleave). A subscriber that raises is logged and skipped; it
+    cannot undo committed work or keep the others from hearing."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Callable[[list[Event]], None]] = []
+        self._lock = threading.Lock()
+        self.last_seq = 0
+
+    def subscribe(self, callback: Callable[[list[Event]], None]) -> Callable[[], None]:
+        """Hear every batch of events from now on; returns a function that stops it."""
+        with self._lock:
+            self._subscribers = self._subscribers + [callback]
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._subscribers = [s for s in self._subscribers if s is not callback]
+        return unsubscribe
+
+    def publish(self, events: list[Event]) -> None:
+        if not events:
+            return
+        self.last_seq = events[-1].seq
+        for callback in self._subscribers:
+            try:
+                callback(events)
+            except Exception:
+                log.exception("an event subscriber failed")

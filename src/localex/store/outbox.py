@@ -1,0 +1,124 @@
+"""The event outbox: the engine's domain events, written in the transaction that made them.
+
+Two tables: `outbox` (one row per event: its sequence number, kind, owner, market time and the
+changed entity as JSON) and `outbox_head` (one row: the last sequence number handed out). The
+head is moved with a single UPDATE, so on a database with row locks (PostgreSQL) two writers'
+transactions take their numbers in commit order; SQLite's BEGIN IMMEDIATE serialises writers
+anyway. A reader in another process follows the feed with `after(conn, seq)`.
+
+The outbox is a feed, not state: snapshots neither save nor restore it, a reset empties it (the
+numbering starts again with the new world), and only the newest KEEP events are kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import typing
+from decimal import Decimal
+from functools import lru_cache
+from types import SimpleNamespace
+
+from sqlalchemy import BigInteger, Column, Integer, String, Table, Text, delete
+
+from localex.engine.copy import FollowerCopy, Tracking
+from localex.engine.events import Event, EventKind
+from localex.engine.model import Balance, Fill, FuturesFill, FuturesOrder, MarkPrice, Position, SpotOrder
+from localex.store.schema import metadata
+
+KEEP = 10_000  # events kept for readers that fall behind
+TRIM_EVERY = 1_000
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(32), nullable=False),
+    Column("uid", String(32), nullable=True),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("created", Integer, nullable=False),
+    Column("payload", Text, nullable=False),
+)
+
+outbox_head = Table(
+    "outbox_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+)
+
+TYPES: dict[EventKind, type] = {
+    EventKind.SPOT_ORDER: SpotOrder, EventKind.SPOT_FILL: Fill, EventKind.FUTURES_ORDER: FuturesOrder,
+    EventKind.FUTURES_FILL: FuturesFill, EventKind.POSITION: Position, EventKind.BALANCE: Balance,
+    EventKind.TRACKING: Tracking, EventKind.FOLLOWER_COPY: FollowerCopy, EventKind.MARK: MarkPrice,
+}
+
+TABLES = [outbox, outbox_head]
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise TypeError(f"cannot store {type(value).__name__} in the outbox")
+
+
+def encode(obj) -> str:
+    return json.dumps(dataclasses.asdict(obj), default=_plain, separators=(",", ":"))
+
+
+@lru_cache(maxsize=None)
+def _decoders(cls: type) -> dict[str, typing.Callable]:
+    """Per field, how to turn its JSON value back into the field's type."""
+    out = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        args = typing.get_args(hint) or (hint,)
+        for arg in args:
+            if arg is Decimal:
+                out[name] = Decimal
+            elif isinstance(arg, type) and issubclass(arg, enum.Enum):
+                out[name] = arg
+    return out
+
+
+def decode(kind: EventKind, payload: str):
+    cls = TYPES[kind]
+    values = json.loads(payload)
+    for name, convert in _decoders(cls).items():
+        if values.get(name) is not None:
+            values[name] = convert(values[name])
+    return cls(**values)
+
+
+def append(uow, events: list[Event]) -> list[Event]:
+    """Number the events and write them with the unit of work (SqlUnitOfWork); returns them
+    with their numbers."""
+    from localex.store.sql import _INSERT, _UPSERT
+
+    n = len(events)
+    head_meta = uow._m(outbox_head)
+    head = uow._get(outbox_head, (1,))
+    last = (head[1] if head is not None else 0) + n
+    first = last - n + 1
+    uow._put_row(head_meta, head_meta.dump(SimpleNamespace(id=1, seq=last)), _UPSERT)
+    meta = uow._m(outbox)
+    numbered = []
+    for i, e in enumerate(events):
+        e = dataclasses.replace(e, seq=first + i)
+        numbered.append(e)
+        uow._put_row(meta, meta.dump(SimpleNamespace(
+            seq=e.seq, kind=e.kind.value, uid=e.uid, at_ms=e.at_ms, created=int(e.created),
+            payload=encode(e.obj))), _INSERT)
+    if last // TRIM_EVERY != (first - 1) // TRIM_EVERY and last > KEEP:
+        uow._raw_sql(outbox, delete(outbox).where(outbox.c.seq <= last - KEEP))
+    return numbered
+
+
+def after(uow, seq: int, limit: int = 1000) -> list[Event]:
+    """Events numbered above `seq`, oldest first, at most `limit`."""
+    columns = ("seq", "kind", "uid", "at_ms", "created", "payload")
+    rows = uow._select(outbox, [("seq", ">", seq)], (("seq", False),), limit, columns)
+    return [Event(r[0], EventKind(r[1]), r[2], r[3], decode(EventKind(r[1]), r[5]), bool(r[4]))
+            for r in rows]
