@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import json
 import typing
 from decimal import Decimal
 from functools import lru_cache
 from types import SimpleNamespace
 
+import orjson
 from sqlalchemy import BigInteger, Column, Integer, String, Table, Text, delete
 
 from localex.engine.copy import FollowerCopy, Tracking
@@ -66,7 +66,7 @@ def _plain(value):
 
 
 def encode(obj) -> str:
-    return json.dumps(dataclasses.asdict(obj), default=_plain, separators=(",", ":"))
+    return orjson.dumps(obj, default=_plain).decode()
 
 
 @lru_cache(maxsize=None)
@@ -85,7 +85,7 @@ def _decoders(cls: type) -> dict[str, typing.Callable]:
 
 def decode(kind: EventKind, payload: str):
     cls = TYPES[kind]
-    values = json.loads(payload)
+    values = orjson.loads(payload)
     for name, convert in _decoders(cls).items():
         if values.get(name) is not None:
             values[name] = convert(values[name])

@@ -306,6 +306,16 @@ _COMPARE = {
 }
 
 
+_SORTED: list = []
+
+
+def _sorted_tables() -> list:
+    """The tables in dependency order (SQLAlchemy sorts them anew on every call)."""
+    if len(_SORTED) != len(s.metadata.tables):
+        _SORTED[:] = s.metadata.sorted_tables
+    return _SORTED
+
+
 class SqlUnitOfWork:
     """Every read and write of one transaction. Commit happens when the block exits cleanly."""
 
@@ -413,7 +423,7 @@ class SqlUnitOfWork:
 
     def flush(self) -> None:
         """Write everything buffered (tables in dependency order) and the sequences."""
-        for table in s.metadata.sorted_tables:
+        for table in _sorted_tables():
             if table.name in self._pending or (self._prunes and table.name in _PRUNABLE):
                 self._flush_table(table.name)
         self._flush_sequences()
