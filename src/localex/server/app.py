@@ -11,6 +11,7 @@ import logging
 
 from localex.control import ControlPlane
 from localex.engine.clock import Clock, ManualClock
+from localex.wire import ws
 from localex.wire.http import Request, Response
 from localex.server.faults import Faults, gateway_page
 from localex.server.journal import Journal
@@ -32,11 +33,36 @@ class LocalexApp:
                  wall_clock: Clock | None = None) -> None:
         self.engine = engine
         self.limiter = MemoryRateLimiter() if rate_limits else NoRateLimiter()
-        self.venues = [BitgetVenue(engine, self.limiter, wall_clock),
+        self.venues = [BitgetVenue(engine, self.limiter, wall_clock, stream_limits=rate_limits),
                        CoinWVenue(engine, self.limiter, wall_clock)]
         self.control = ControlPlane(self, admin_token=admin_token)
         self.journal = Journal()
         self.faults = Faults(seed=engine.seed)
+
+    def stream(self, path: str):
+        """The stream protocol serving a WebSocket path, or None."""
+        for venue in self.venues:
+            if path in venue.stream_paths:
+                return venue.streams
+        return None
+
+    async def serve_stream(self, scope, receive, send) -> None:
+        """One WebSocket connection: the venue's stream protocol over the shared transport,
+        every frame in the journal."""
+        protocol = self.stream(scope.get("path", ""))
+        if protocol is None:
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1008})  # refused: HTTP 403
+            return
+        journal, engine, name = self.journal, self.engine, protocol.name
+
+        def frame_in(session, text):
+            journal.record_frame(name, engine.now_ms(), session, "in", text)
+
+        def frame_out(session, text):
+            journal.record_frame(name, engine.now_ms(), session, "out", text)
+
+        await ws.serve(scope, receive, send, protocol, frame_in, frame_out)
 
     def venue(self, name: str):
         for venue in self.venues:
@@ -109,6 +135,9 @@ class LocalexApp:
                         ticker.cancel()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
+        if kind == "websocket":
+            await self.serve_stream(scope, receive, send)
+            return
         if kind != "http":
             return
         chunks = []

@@ -13,6 +13,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Iterable
 
+import orjson
+
 from localex.wire.http import Request, Response
 
 REDACTED = "<redacted>"
@@ -22,6 +24,28 @@ SECRET_HEADERS = frozenset({"access-sign", "access-passphrase", "sign", "authori
 # headers that say nothing about what the bot asked for (they vary with the client's transport)
 TRANSPORT_HEADERS = frozenset({"host", "content-length", "connection", "accept-encoding",
                                "user-agent", "accept"})
+
+
+# stream frame fields that would let a reader log in as the bot (Bitget's sign and passphrase;
+# CoinW's login sends the secret key itself as its passphrase)
+SECRET_FIELDS = ("sign", "passphrase", "secretKey", "secret_key")
+
+
+def redact_frame(text: str) -> str:
+    if not any(name in text for name in SECRET_FIELDS):
+        return text
+    try:
+        frame = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text
+
+    def scrub(value):
+        if isinstance(value, dict):
+            return {k: (REDACTED if k in SECRET_FIELDS else scrub(v)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        return value
+    return orjson.dumps(scrub(frame)).decode()
 
 
 @dataclass(frozen=True)
@@ -63,6 +87,22 @@ class Journal:
                 path=request.path, query=request.raw_query, headers=headers,
                 body=request.body.decode("utf-8", "replace"), status=response.status,
                 response=response.body.decode("utf-8", "replace"))
+            self._entries.append(entry)
+        return entry
+
+    def record_frame(self, venue: str, time_ms: int, session, direction: str,
+                     text: str) -> JournalEntry:
+        """A stream frame: method WS-IN (from the client) or WS-OUT (to it), path the stream's
+        path, body the frame (secrets redacted), status 101, apiKey the key it logged in with."""
+        if direction == "in":
+            text = redact_frame(text)
+        with self._lock:
+            self._seq += 1
+            entry = JournalEntry(
+                seq=self._seq, time_ms=time_ms, venue=venue,
+                api_key=session.state.get("api_key", ""),
+                method="WS-IN" if direction == "in" else "WS-OUT", path=session.path, query="",
+                headers={"session": str(session.id)}, body=text, status=101, response="")
             self._entries.append(entry)
         return entry
 

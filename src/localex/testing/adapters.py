@@ -6,6 +6,8 @@ Each adapter patches the one place its library hands a finished request to the n
 - requests: HTTPAdapter.send
 - aiohttp:  ClientSession._request (the request is built by aiohttp's own ClientRequest, so
             headers, query and body are the bytes aiohttp would put on the wire)
+- WebSocket: aiohttp's ClientSession._ws_connect and websockets' asyncio connect.connect: a
+            connection to a venue's stream host is served in memory (testing/streams.py)
 
 A request whose host routes to a venue becomes a localex Request (method, percent-decoded path,
 raw path, raw query, headers, raw body, client IP 127.0.0.1) answered by the emulator; any other
@@ -36,7 +38,7 @@ def install(route: Callable[[str | None], Any]) -> None:
     if _originals:
         raise RuntimeError("localex adapters are already installed")
     _route = route
-    for patcher in (_patch_httpx, _patch_requests, _patch_aiohttp):
+    for patcher in (_patch_httpx, _patch_requests, _patch_aiohttp, _patch_aiohttp_ws, _patch_websockets):
         patcher()
 
 
@@ -403,3 +405,54 @@ def _patch_aiohttp() -> None:
         return _request
 
     _patch(aiohttp.ClientSession, "_request", make)
+
+
+# WebSocket ----------------------------------------------------------------------------------
+def _patch_aiohttp_ws() -> None:
+    try:
+        import aiohttp
+        from yarl import URL
+    except ImportError:
+        return
+    from localex.testing.streams import AiohttpWebSocket, Bridge
+
+    def make(original):
+        async def _ws_connect(self, url, **kwargs):
+            build = getattr(self, "_build_url", None)
+            target_url = build(url) if build is not None else URL(url)
+            target = _target(target_url.host)
+            if target is None:
+                return await original(self, url, **kwargs)
+            emulator, _venue = target
+            headers = list((kwargs.get("headers") or {}).items()) if isinstance(
+                kwargs.get("headers"), dict) else list(kwargs.get("headers") or [])
+            bridge = await Bridge(emulator.app, str(target_url), headers).open()
+            return AiohttpWebSocket(bridge, autoping=kwargs.get("autoping", True))
+        return _ws_connect
+
+    _patch(aiohttp.ClientSession, "_ws_connect", make)
+
+
+def _patch_websockets() -> None:
+    try:
+        from websockets.asyncio import client
+    except ImportError:
+        return
+    from localex.testing.streams import Bridge, WebsocketsConnection
+
+    def make(original):
+        async def connect(self):
+            uri = getattr(self, "uri", None)
+            host = urlsplit(uri).hostname if isinstance(uri, str) else None
+            target = _target(host)
+            if target is None:
+                return await original(self)
+            emulator, _venue = target
+            headers = getattr(self, "additional_headers", None) or []
+            if isinstance(headers, dict):
+                headers = list(headers.items())
+            bridge = await Bridge(emulator.app, uri, list(headers)).open()
+            return WebsocketsConnection(bridge)
+        return connect
+
+    _patch(client.connect, "connect", make)

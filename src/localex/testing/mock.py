@@ -18,7 +18,10 @@ from localex.testing import adapters
 from localex.testing.emulator import Emulator
 
 #: Hostname -> venue.
-DEFAULT_HOSTS: Mapping[str, str] = {"api.bitget.com": "bitget", "api.coinw.com": "coinw"}
+DEFAULT_HOSTS: Mapping[str, str] = {"api.bitget.com": "bitget", "api.coinw.com": "coinw",
+                                    # WebSocket streams (testing/streams.py)
+                                    "ws.bitget.com": "bitget", "wspap.bitget.com": "bitget",
+                                    "ws.futurescw.com": "coinw"}
 
 
 class UnmockedRequestError(ConnectionError):

@@ -84,8 +84,9 @@ def signature_matches(key: ApiKey, sign: str, timestamp: str, request: Request) 
     return False
 
 
-def authenticate(request: Request, lookup, wall_ms: int) -> ApiKey:
-    """The API key a request is signed with, or the BitgetError Bitget answers."""
+def authenticate(request: Request, lookup, wall_ms: int, seconds_ok: bool = False) -> ApiKey:
+    """The API key a request is signed with, or the BitgetError Bitget answers. seconds_ok:
+    the timestamp may be in seconds (the WebSocket login's), as well as in milliseconds."""
     h = request.headers
     access_key = h.get("access-key")
     if not access_key:
@@ -101,7 +102,10 @@ def authenticate(request: Request, lookup, wall_ms: int) -> ApiKey:
         raise BitgetError("40011")
     if not is_long(timestamp):
         raise BitgetError("40005")
-    if abs(wall_ms - int(timestamp)) > TIMESTAMP_WINDOW_MS:
+    stamp_ms = int(timestamp)
+    if seconds_ok and stamp_ms < 10**11:
+        stamp_ms *= 1000
+    if abs(wall_ms - stamp_ms) > TIMESTAMP_WINDOW_MS:
         raise BitgetError("40008")
     key = lookup(access_key)
     if key is None or key.venue != "bitget":

@@ -220,3 +220,39 @@ def _copy_trading(exc: dom.DomainError) -> BitgetError | None:
     if isinstance(exc, cp.TpslWrongSide):
         return BitgetError(_TPSL_WRONG_SIDE[(d["kind"], d["side"])])
     return None
+
+
+# WebSocket (/v2/ws/public, /v2/ws/private): numeric codes, as the live server sends them
+# (Bitget's WebSocket error-code page; messages as seen live where known, docs/fidelity.md)
+WS_MESSAGES: dict[int, str] = {
+    30001: "instType:{0},channel:{1},{2}:{3} doesn't exist",
+    30002: "illegal request",
+    30003: "invalid op",
+    30004: "User not logged in/User must be logged in",
+    30005: "login failed",
+    30006: "request too many",
+    30007: "request over limit,connection close",
+    30011: "Invalid ACCESS_KEY",
+    30012: "Invalid ACCESS_PASSPHRASE",
+    30013: "Invalid ACCESS_TIMESTAMP",
+    30014: "Request timestamp expired",
+    30015: "Invalid sign",
+    30016: "Param error",
+}
+
+# the REST verifier's refusal -> the WebSocket login's
+WS_LOGIN_CODES: dict[str, int] = {
+    "40001": 30011, "40037": 30011, "40006": 30011,
+    "40011": 30012, "40012": 30012,
+    "40003": 30013, "40005": 30013,
+    "40008": 30014,
+    "40002": 30015, "40009": 30015,
+    "40018": 30005,
+}
+
+
+def ws_message(code: int, *args: object) -> str:
+    text = WS_MESSAGES[code]
+    for i, arg in enumerate(args):
+        text = text.replace("{%d}" % i, str(arg))
+    return text

@@ -16,6 +16,7 @@ from localex.venues.bitget.auth import authenticate
 from localex.venues.bitget.errors import MESSAGES, PERMISSION_NAMES, BitgetError, from_domain
 from localex.venues.bitget.params import Params
 from localex.venues.bitget.routes import ROUTES, Call
+from localex.venues.bitget.ws_common import HOSTS as STREAM_HOSTS, PATHS, BitgetStreams
 
 # endpoint modules register their routes on import
 from localex.venues.bitget import (  # noqa: F401,E402  isort: skip
@@ -52,10 +53,15 @@ class BitgetVenue:
     hosts = ("api.bitget.com",)
     key_header = "access-key"  # names the API key a request is signed with
 
-    def __init__(self, engine, limiter: RateLimiter, wall_clock: Clock | None = None) -> None:
+    stream_paths = PATHS
+    stream_hosts = STREAM_HOSTS
+
+    def __init__(self, engine, limiter: RateLimiter, wall_clock: Clock | None = None,
+                 stream_limits: bool = True) -> None:
         self.engine = engine
         self.limiter = limiter
         self.wall_clock = wall_clock or SystemClock()
+        self.streams = BitgetStreams(engine, self.wall_clock, stream_limits)
 
     def owns(self, path: str) -> bool:
         return path.startswith("/api/")

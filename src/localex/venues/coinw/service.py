@@ -28,6 +28,10 @@ class CoinWVenue:
     hosts = ("api.coinw.com",)
     key_header = "api_key"  # names the API key a request is signed with
 
+    stream_paths: tuple = ()
+    stream_hosts: tuple = ()
+    streams = None
+
     def __init__(self, engine, limiter: RateLimiter, wall_clock: Clock | None = None) -> None:
         self.engine = engine
         self.limiter = limiter

@@ -1,0 +1,229 @@
+"""WebSocket transport shared by every venue: the ASGI websocket scope, sessions, fan-out.
+
+A venue supplies a `StreamProtocol` (what a text frame means, what to answer); this module runs
+the connection: it accepts it, hands every inbound text frame to the protocol on the event loop,
+writes what the session queues in order, closes it when asked or when the protocol's idle
+timeout passes without the activity the protocol counts (`Session.touch`).
+
+Two ways to queue a frame:
+
+- `Session.reply(text)`: an answer to the frame being handled (an ack, a pong, a snapshot) goes
+  out at once, in order with the other replies;
+- `Session.push(text)`: a push caused by something else (an engine event) is queued from any
+  thread and written only after the code that caused it has finished its current step on the
+  event loop; so a REST answer computed on the loop is written before the pushes its work
+  caused, and a push never overtakes a reply queued before it.
+
+`Subscriptions` is the fan-out table: topic -> sessions, safe to read from any thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import threading
+from typing import Any, Callable, Hashable, Iterable
+
+log = logging.getLogger("localex.ws")
+
+_ids = itertools.count(1)
+CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001
+CLOSE_POLICY = 1008
+
+
+class Session:
+    """One WebSocket connection."""
+
+    def __init__(self, path: str, headers: dict[str, str], client_ip: str | None,
+                 loop: asyncio.AbstractEventLoop) -> None:
+        self.id = next(_ids)
+        self.path = path
+        self.headers = headers
+        self.client_ip = client_ip
+        self.loop = loop
+        self.state: dict[str, Any] = {}  # the venue protocol's own (login, subscriptions, ...)
+        self.closed = False
+        self.close_code: int | None = None
+        self.push_delay_s = 0.0  # an injected fault: pushes arrive this much later
+        self.last_active = loop.time()
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self.on_frame_out: Callable[["Session", str], None] | None = None  # the journal's tap
+
+    def touch(self) -> None:
+        """Count as activity for the idle timeout (venues call it for their keep-alive)."""
+        self.last_active = self.loop.time()
+
+    def reply(self, text: str) -> None:
+        """Queue an answer now (call on the session's event loop)."""
+        if not self.closed:
+            self._queue.put_nowait(text)
+
+    def push(self, text: str) -> None:
+        """Queue a push from any thread; it is written after the current loop step."""
+        if self.closed:
+            return
+        try:
+            if self.push_delay_s > 0:
+                self.loop.call_soon_threadsafe(self.loop.call_later, self.push_delay_s,
+                                               self.reply, text)
+            else:
+                self.loop.call_soon_threadsafe(self.reply, text)
+        except RuntimeError:  # the loop has closed
+            self.closed = True
+
+    def close(self, code: int = CLOSE_NORMAL) -> None:
+        """Close after what is already queued (from any thread)."""
+        def shut() -> None:
+            if not self.closed:
+                self._queue.put_nowait(_Close(code))
+        try:
+            self.loop.call_soon_threadsafe(shut)
+        except RuntimeError:
+            self.closed = True
+
+
+class _Close:
+    __slots__ = ("code",)
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+class StreamProtocol:
+    """What a venue implements to serve a stream path."""
+
+    idle_timeout_s: float | None = None
+
+    def opened(self, session: Session) -> bool:
+        """A connection arrived; False refuses it (the protocol may have queued a last frame)."""
+        return True
+
+    def received(self, session: Session, text: str) -> None:
+        """One inbound text frame (on the event loop; answer with session.reply)."""
+
+    def closed(self, session: Session) -> None:
+        """The connection is gone, whichever side closed it."""
+
+
+async def serve(scope, receive, send, protocol: StreamProtocol,
+                on_frame_in: Callable[[Session, str], None] | None = None,
+                on_frame_out: Callable[[Session, str], None] | None = None) -> None:
+    """Run one ASGI websocket connection with `protocol` until either side closes it."""
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    client = scope.get("client")
+    session = Session(scope.get("path", ""), headers, client[0] if client else None,
+                      asyncio.get_running_loop())
+    session.on_frame_out = on_frame_out
+    await send({"type": "websocket.accept"})
+    if not protocol.opened(session):
+        session.close(CLOSE_POLICY)
+    writer = asyncio.ensure_future(_write(session, send, protocol))
+    try:
+        while not session.closed:
+            receiving = asyncio.ensure_future(receive())
+            done, _ = await asyncio.wait({receiving, writer}, return_when=asyncio.FIRST_COMPLETED)
+            if receiving not in done:
+                receiving.cancel()
+                break  # the writer closed the connection
+            message = receiving.result()
+            kind = message["type"]
+            if kind == "websocket.disconnect":
+                session.closed = True
+                session.close_code = message.get("code", CLOSE_GOING_AWAY)
+                break
+            if kind != "websocket.receive":
+                continue
+            text = message.get("text")
+            if text is None:
+                data = message.get("bytes") or b""
+                text = data.decode("utf-8", "replace")
+            if on_frame_in is not None:
+                on_frame_in(session, text)
+            try:
+                protocol.received(session, text)
+            except Exception:
+                log.exception("stream protocol failed on a frame")
+    finally:
+        session.closed = True
+        writer.cancel()
+        try:
+            await writer
+        except (asyncio.CancelledError, Exception):
+            pass
+        protocol.closed(session)
+
+
+async def _write(session: Session, send, protocol: StreamProtocol) -> None:
+    queue = session._queue
+    while True:
+        timeout = None
+        if protocol.idle_timeout_s is not None:
+            timeout = max(0.0, session.last_active + protocol.idle_timeout_s - session.loop.time())
+        try:
+            item = await asyncio.wait_for(queue.get(), timeout) if timeout is not None else await queue.get()
+        except asyncio.TimeoutError:
+            if session.loop.time() - session.last_active >= protocol.idle_timeout_s:
+                item = _Close(CLOSE_GOING_AWAY)
+            else:
+                continue
+        if isinstance(item, _Close):
+            session.closed = True
+            session.close_code = item.code
+            try:
+                await send({"type": "websocket.close", "code": item.code})
+            except Exception:
+                pass
+            return
+        if session.on_frame_out is not None:
+            session.on_frame_out(session, item)
+        try:
+            await send({"type": "websocket.send", "text": item})
+        except Exception:  # the peer has gone
+            session.closed = True
+            return
+
+
+class Subscriptions:
+    """topic -> {session id: (session, what the venue keeps per subscription)}."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._topics: dict[Hashable, dict[int, tuple[Session, Any]]] = {}
+
+    def add(self, topic: Hashable, session: Session, value: Any = None) -> bool:
+        """False if the session already had the topic."""
+        with self._lock:
+            subs = self._topics.setdefault(topic, {})
+            if session.id in subs:
+                return False
+            self._topics[topic] = {**subs, session.id: (session, value)}
+            return True
+
+    def remove(self, topic: Hashable, session: Session) -> bool:
+        with self._lock:
+            subs = self._topics.get(topic)
+            if not subs or session.id not in subs:
+                return False
+            rest = {k: v for k, v in subs.items() if k != session.id}
+            if rest:
+                self._topics[topic] = rest
+            else:
+                del self._topics[topic]
+            return True
+
+    def drop(self, session: Session, topics: Iterable[Hashable]) -> None:
+        for topic in list(topics):
+            self.remove(topic, session)
+
+    def get(self, topic: Hashable) -> list[tuple[Session, Any]]:
+        subs = self._topics.get(topic)  # replaced whole on change: safe to read without the lock
+        return [] if not subs else [v for v in subs.values() if not v[0].closed]
+
+    def topics(self) -> list[Hashable]:
+        with self._lock:
+            return list(self._topics)
