@@ -38,6 +38,9 @@ class LocalexApp:
         self.control = ControlPlane(self, admin_token=admin_token)
         self.journal = Journal()
         self.faults = Faults(seed=engine.seed)
+        for venue in self.venues:
+            if venue.streams is not None:
+                venue.streams.faults = self.faults
 
     def stream(self, path: str):
         """The stream protocol serving a WebSocket path, or None."""

@@ -8,6 +8,10 @@ method, and applies to the next N matching requests or to each with a seeded pro
 - rate_limit: the venue's own rate-limit answer (Bitget HTTP 429 "429"; CoinW 29001);
 - latency: the request is answered normally, `latency_ms` later;
 - drop: the connection closes before a complete answer arrives.
+
+On a stream path ("/v2/ws/*", "/perpum") a fault applies to the stream's frames (method "WS"):
+error refuses the next login with the given code, latency delays pushes by `latency_ms`, drop
+closes the connection (code 1006) in place of a push.
 """
 
 from __future__ import annotations
@@ -86,11 +90,14 @@ class Faults:
             self._faults.append(fault)
             return fault
 
-    def pick(self, venue: str, request: Request) -> Fault | None:
-        """The fault that applies to this request, if any (counting it)."""
+    def pick(self, venue: str, request: Request, kinds: tuple[str, ...] | None = None) -> Fault | None:
+        """The fault that applies to this request, if any (counting it); `kinds` limits the
+        kinds considered."""
+        if not self._faults:
+            return None
         with self._lock:
             for fault in self._faults:
-                if not fault.matches(venue, request):
+                if not fault.matches(venue, request) or (kinds is not None and fault.kind not in kinds):
                     continue
                 if fault.probability is not None and self._rng.random() >= fault.probability:
                     continue

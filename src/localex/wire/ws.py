@@ -31,6 +31,7 @@ _ids = itertools.count(1)
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008
+CLOSE_ABNORMAL = 1006  # a dropped connection
 
 
 class Session:
@@ -46,7 +47,6 @@ class Session:
         self.state: dict[str, Any] = {}  # the venue protocol's own (login, subscriptions, ...)
         self.closed = False
         self.close_code: int | None = None
-        self.push_delay_s = 0.0  # an injected fault: pushes arrive this much later
         self.last_active = loop.time()
         self._queue: asyncio.Queue = asyncio.Queue()
         self.on_frame_out: Callable[["Session", str], None] | None = None  # the journal's tap
@@ -60,23 +60,27 @@ class Session:
         if not self.closed:
             self._queue.put_nowait(text)
 
-    def push(self, text: str) -> None:
-        """Queue a push from any thread; it is written after the current loop step."""
+    def push(self, text: str, delay_s: float = 0.0) -> None:
+        """Queue a push from any thread; it is written after the current loop step (or
+        `delay_s` later)."""
         if self.closed:
             return
         try:
-            if self.push_delay_s > 0:
-                self.loop.call_soon_threadsafe(self.loop.call_later, self.push_delay_s,
-                                               self.reply, text)
+            if delay_s > 0:
+                self.loop.call_soon_threadsafe(self.loop.call_later, delay_s, self.reply, text)
             else:
                 self.loop.call_soon_threadsafe(self.reply, text)
         except RuntimeError:  # the loop has closed
             self.closed = True
 
-    def close(self, code: int = CLOSE_NORMAL) -> None:
-        """Close after what is already queued (from any thread)."""
+    def close(self, code: int = CLOSE_NORMAL, at_once: bool = False) -> None:
+        """Close after what is already queued (from any thread); at_once: drop what is queued
+        (a connection that breaks)."""
         def shut() -> None:
             if not self.closed:
+                if at_once:
+                    while not self._queue.empty():
+                        self._queue.get_nowait()
                 self._queue.put_nowait(_Close(code))
         try:
             self.loop.call_soon_threadsafe(shut)

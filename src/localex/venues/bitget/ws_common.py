@@ -18,9 +18,9 @@ import orjson
 
 from localex.engine.clock import Clock, SystemClock
 from localex.wire.http import Request
-from localex.wire.ws import CLOSE_POLICY, Session, StreamProtocol, Subscriptions
+from localex.wire.ws import CLOSE_ABNORMAL, CLOSE_POLICY, Session, StreamProtocol, Subscriptions
 from localex.venues.bitget.auth import authenticate
-from localex.venues.bitget.errors import WS_LOGIN_CODES, BitgetError, ws_message
+from localex.venues.bitget.errors import WS_LOGIN_CODES, WS_MESSAGES, BitgetError, ws_message
 
 PATHS = ("/v2/ws/public", "/v2/ws/private")
 HOSTS = ("ws.bitget.com", "wspap.bitget.com")
@@ -124,7 +124,7 @@ class BitgetStreams(StreamProtocol):
         self.limits = limits
         self.subs = Subscriptions()
         self.per_ip: dict[str, int] = {}
-        self.refuse_login: tuple[int, str] | None = None  # an injected fault
+        self.faults = None  # the server's fault injector (server/faults.py), when there is one
         self.public = ws_public.PublicFeed(self)
         self._routers = (ws_private.route, self.public.route)
         engine.events.subscribe(self.on_events)
@@ -197,9 +197,11 @@ class BitgetStreams(StreamProtocol):
             if isinstance(value, bool) or not isinstance(value, (str, int)):
                 value = None
             values[name] = "" if value is None else str(value)
-        if self.refuse_login is not None:
-            code, msg = self.refuse_login
-            session.reply(error_frame(code, msg))
+        fault = self._fault(session, ("error",))
+        if fault is not None:
+            code = int(fault.code) if str(fault.code).isdigit() else 30005
+            default = ws_message(code) if code in WS_MESSAGES else ""
+            session.reply(error_frame(code, fault.message or default))
             return
         request = Request(method="GET", path="/user/verify", raw_query="", body=b"",
                           headers={"access-key": values["apiKey"], "access-sign": values["sign"],
@@ -303,7 +305,18 @@ class BitgetStreams(StreamProtocol):
                     continue
                 text = self.frame(action, subscribers[0][1], rows() if callable(rows) else rows)
                 for session, _sub in subscribers:
-                    session.push(text)
+                    fault = self._fault(session, ("drop", "latency"))
+                    if fault is None:
+                        session.push(text)
+                    elif fault.kind == "latency":
+                        session.push(text, fault.latency_ms / 1000)
+                    else:
+                        session.close(CLOSE_ABNORMAL, at_once=True)
+
+    def _fault(self, session: Session, kinds: tuple[str, ...]):
+        if self.faults is None:
+            return None
+        return self.faults.pick(self.name, Request("WS", session.path, "", {}), kinds)
 
     def has(self, topic: tuple) -> bool:
         return bool(self.subs.get(topic))

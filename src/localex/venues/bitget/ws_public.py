@@ -155,14 +155,14 @@ class PublicFeed:
                 "size": self.size(inst, f.size), "side": side.value, "tradeId": str(f.trade_id)}
 
     # snapshots -----------------------------------------------------------------------------------
-    def snapshot(self, sub: Sub) -> list:
+    def snapshot(self, sub: Sub) -> list | None:
         inst = self.inst(sub.inst_type, sub.inst_id)
         name = sub.channel
         with self._lock:
             if name == "ticker":
                 return [self.ticker_row(inst)]
-            if name == "trade":
-                return list(reversed(self.trades.get(inst.key, ())))
+            if name == "trade":  # the recent prints, newest first (nothing when there are none)
+                return list(reversed(self.trades.get(inst.key, ()))) or None
             if name.startswith("candle"):
                 c = self._candle(inst, name[6:], self.mark(inst), self.engine.now_ms())
                 return [self.candle_row(inst, c)]

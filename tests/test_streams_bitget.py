@@ -1,0 +1,325 @@
+"""Bitget V2 WebSocket streams: raw frames (login, subscribe, errors, ping / pong, limits) through
+the `websockets` library in-process, and ccxt pro unchanged, in-process and over a real server.
+
+No timing assertions: every wait is for a frame or a condition, bounded by a generous timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import time
+from decimal import Decimal
+
+import ccxt.pro as ccxtpro
+import orjson
+import pytest
+import websockets
+
+from localex.engine.model import OrderType, Side
+from localex.testing import mock_exchanges
+
+WAIT = 20  # seconds: a bound on a wait, never an expectation
+
+PUBLIC = "wss://ws.bitget.com/v2/ws/public"
+PRIVATE = "wss://ws.bitget.com/v2/ws/private"
+_MARKETS: list = []
+
+
+def login_frame(creds, timestamp=None, secret=None, passphrase=None, sign=None) -> str:
+    ts = str(int(time.time())) if timestamp is None else timestamp
+    mac = hmac.new((secret or creds.secret_key).encode(), f"{ts}GET/user/verify".encode(), hashlib.sha256)
+    return orjson.dumps({"op": "login", "args": [{
+        "apiKey": creds.api_key, "passphrase": passphrase or creds.passphrase, "timestamp": ts,
+        "sign": sign or base64.b64encode(mac.digest()).decode()}]}).decode()
+
+
+def sub(channel, inst_type="SPOT", inst_id="BTCUSDT", op="subscribe", key="instId") -> str:
+    return orjson.dumps({"op": op, "args": [{"instType": inst_type, "channel": channel, key: inst_id}]}).decode()
+
+
+async def recv(ws, pred=lambda f: True):
+    """The next frame (JSON decoded unless it is plain text) that satisfies pred."""
+    while True:
+        raw = await asyncio.wait_for(ws.recv(), WAIT)
+        frame = raw if not raw.startswith(("{", "[")) else orjson.loads(raw)
+        if pred(frame):
+            return frame
+
+
+async def until(condition, timeout=WAIT):
+    """Wait for a condition to hold (bounded)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition never held"
+        await asyncio.sleep(0.01)
+
+
+def subscribed(emulator, *channels):
+    streams = emulator.app.venue("bitget").streams
+    return lambda: set(channels) <= {topic[1] for topic in streams.subs.topics()}
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def pro(creds=None, url: str | None = None) -> ccxtpro.bitget:
+    exchange = ccxtpro.bitget(creds.ccxt if creds is not None else {})
+    if url is not None:  # a server: REST and both stream URLs point at it, the ws dict kept
+        ws_url = url.replace("http://", "ws://")
+        api = exchange.urls["api"]
+        for name in list(api):
+            if isinstance(api[name], str):
+                api[name] = url
+        api["ws"] = {"public": ws_url + "/v2/ws/public", "private": ws_url + "/v2/ws/private",
+                     "utaPublic": ws_url + "/v3/ws/public", "utaPrivate": ws_url + "/v3/ws/private"}
+    return exchange
+
+
+async def load(exchange):
+    if not _MARKETS:
+        await exchange.load_markets()
+        _MARKETS.append((exchange.markets, exchange.currencies))
+    else:
+        exchange.set_markets(list(_MARKETS[0][0].values()), _MARKETS[0][1])
+
+
+# raw frames ---------------------------------------------------------------------------------
+def test_ping_login_subscribe_and_their_acks(localex):
+    creds = localex.create_user()
+
+    async def scenario():
+        async with websockets.connect(PRIVATE) as ws:
+            await ws.send("ping")
+            assert await ws.recv() == "pong"
+            await ws.send(sub("orders", inst_id="default"))
+            refused = await recv(ws)
+            assert refused == {"event": "error", "arg": {"instType": "SPOT", "channel": "orders",
+                                                         "instId": "default"},
+                               "code": 30004, "msg": "User not logged in/User must be logged in"}
+            await ws.send(login_frame(creds))
+            ack = await recv(ws)
+            assert ack == {"event": "login", "code": 0, "msg": ""} and type(ack["code"]) is int
+            await ws.send(sub("orders", inst_id="default"))
+            assert await recv(ws) == {"event": "subscribe", "arg": {"instType": "SPOT", "channel": "orders",
+                                                                     "instId": "default"}}
+            await ws.send(sub("orders", inst_id="default", op="unsubscribe"))
+            assert (await recv(ws))["event"] == "unsubscribe"
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("change, code, msg", [
+    (dict(sign="AAAA"), 30015, "Invalid sign"),
+    (dict(passphrase="wrong"), 30012, "Invalid ACCESS_PASSPHRASE"),
+    (dict(timestamp="1600000000"), 30014, "Request timestamp expired"),
+    (dict(timestamp="soon"), 30013, "Invalid ACCESS_TIMESTAMP"),
+])
+def test_a_bad_login_is_refused_with_a_numeric_code_and_the_socket_stays_open(localex, change, code, msg):
+    creds = localex.create_user()
+
+    async def scenario():
+        async with websockets.connect(PRIVATE) as ws:
+            await ws.send(login_frame(creds, **change))
+            assert await recv(ws) == {"event": "error", "code": code, "msg": msg}
+            await ws.send(sub("account", inst_id="default", key="coin"))
+            assert (await recv(ws))["code"] == 30004  # still not logged in, still connected
+            await ws.send(login_frame(creds, timestamp=str(int(time.time() * 1000))))  # ms works too
+            assert (await recv(ws))["event"] == "login"
+
+    run(scenario())
+
+
+def test_an_unknown_key_channel_instrument_or_op_gets_bitgets_codes(localex):
+    creds = localex.create_user()
+    other = localex.create_user()
+
+    async def scenario():
+        async with websockets.connect(PUBLIC) as ws:
+            await ws.send(login_frame(creds, secret=other.secret_key).replace(creds.api_key, "bg_nokey"))
+            assert await recv(ws) == {"event": "error", "code": 30011, "msg": "Invalid ACCESS_KEY"}
+            await ws.send(sub("candle3H"))
+            frame = await recv(ws)
+            assert frame["code"] == 30001 and frame["msg"] == "instType:SPOT,channel:candle3H,instId:BTCUSDT doesn't exist"
+            await ws.send(sub("ticker", inst_id="NOPEUSDT"))
+            assert (await recv(ws))["code"] == 30001
+            await ws.send(sub("ticker", inst_type="MARGINX"))
+            assert (await recv(ws))["code"] == 30001
+            await ws.send('{"op":"trade","args":[]}')
+            assert await recv(ws) == {"event": "error", "code": 30003, "msg": "invalid op"}
+            await ws.send("not json")
+            assert (await recv(ws))["code"] == 30002
+            await ws.send('{"op":"subscribe","args":[]}')
+            assert (await recv(ws))["code"] == 30016
+
+    run(scenario())
+
+
+def test_more_than_ten_frames_a_second_closes_the_connection_with_30007(localex):
+    async def scenario():
+        async with websockets.connect(PUBLIC) as ws:
+            for _ in range(30):  # far more than 10 within any second on any machine
+                await ws.send("ping")
+            frames = []
+            with pytest.raises(websockets.ConnectionClosed):
+                while True:
+                    frames.append(await asyncio.wait_for(ws.recv(), WAIT))
+            assert frames[-1] == '{"event":"error","code":30007,"msg":"request over limit,connection close"}'
+            assert frames[:-1] == ["pong"] * (len(frames) - 1) and len(frames) - 1 <= 10
+            assert ws.close_code == 1008
+
+    run(scenario())
+
+
+def test_a_connection_without_pings_is_closed_after_the_idle_timeout(localex):
+    streams = localex.app.venue("bitget").streams
+    streams.idle_timeout_s = 0.2  # Bitget's is two minutes
+
+    async def scenario():
+        async with websockets.connect(PUBLIC) as ws:
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), WAIT)
+
+    run(scenario())
+
+
+def test_the_journal_records_frames_with_the_login_secrets_redacted(localex):
+    creds = localex.create_user()
+
+    async def scenario():
+        async with websockets.connect(PRIVATE) as ws:
+            await ws.send(login_frame(creds))
+            await recv(ws)
+
+    run(scenario())
+    entries = localex.app.journal.entries(venue="bitget", path="/v2/ws/*")
+    sent = [e for e in entries if e.method == "WS-IN"]
+    assert len(sent) == 1 and creds.passphrase not in sent[0].body
+    args = orjson.loads(sent[0].body)["args"][0]
+    assert args["sign"] == "<redacted>" and args["passphrase"] == "<redacted>" and args["apiKey"] == creds.api_key
+    answered = [e for e in entries if e.method == "WS-OUT"]
+    assert orjson.loads(answered[0].body)["event"] == "login" and answered[0].api_key == creds.api_key
+
+
+def test_a_burst_of_a_thousand_order_changes_arrives_once_each_in_order(localex):
+    creds = localex.create_user(funds={"USDT": "10000000"})
+    engine = localex.engine
+
+    async def scenario():
+        async with websockets.connect(PRIVATE) as ws:
+            await ws.send(login_frame(creds))
+            await recv(ws)
+            await ws.send(sub("orders", inst_id="default"))
+            await recv(ws)
+            expected = []
+            for i in range(500):
+                order = engine.place_spot_order(creds.uid, "BTCUSDT", Side.BUY, OrderType.LIMIT,
+                                                Decimal("0.001"), Decimal("50000"))
+                expected.append((str(order.order_id), "live"))
+            for order_id, _ in list(expected):
+                engine.cancel_spot_order(creds.uid, "BTCUSDT", order_id=int(order_id))
+                expected.append((order_id, "cancelled"))
+            seen = []
+            while len(seen) < len(expected):
+                frame = await recv(ws)
+                assert frame["action"] == "snapshot" and frame["arg"]["channel"] == "orders"
+                seen += [(row["orderId"], row["status"]) for row in frame["data"]]
+            assert seen == expected
+            await ws.send("ping")
+            assert await recv(ws) == "pong"  # nothing more was queued before it
+
+    run(scenario())
+
+
+def test_account_and_positions_send_a_snapshot_on_subscribing(localex):
+    creds = localex.create_user(funds={"USDT": "250"})
+
+    async def scenario():
+        async with websockets.connect(PRIVATE) as ws:
+            await ws.send(login_frame(creds))
+            await recv(ws)
+            await ws.send(sub("account", inst_id="default", key="coin"))
+            await recv(ws)
+            snap = await recv(ws)
+            assert snap["action"] == "snapshot" and snap["arg"] == {"instType": "SPOT", "channel": "account", "coin": "default"}
+            assert snap["data"] == [{"coin": "USDT", "available": "250.00000000", "frozen": "0.00000000",
+                                     "locked": "0.00000000", "limitAvailable": "0", "uTime": snap["data"][0]["uTime"]}]
+            assert type(snap["ts"]) is int
+            await ws.send(sub("positions", inst_type="USDT-FUTURES", inst_id="default"))
+            await recv(ws)
+            assert (await recv(ws))["data"] == []
+            await ws.send(sub("positions", inst_type="USDT-FUTURES", inst_id="BTCUSDT"))
+            assert (await recv(ws))["code"] == 30001  # positions take instId default only
+
+    run(scenario())
+
+
+def test_the_books_channel_updates_with_bitgets_checksum(localex):
+    async def scenario():
+        async with websockets.connect(PUBLIC) as ws:
+            await ws.send(sub("books"))
+            await recv(ws)
+            snap = (await recv(ws))["data"][0]
+            bids = {p: s for p, s in snap["bids"]}
+            asks = {p: s for p, s in snap["asks"]}
+            localex.set_price("BTCUSDT", "95001.37")
+            frame = await recv(ws)
+            assert frame["action"] == "update"
+            update = frame["data"][0]
+            for side, book in (("bids", bids), ("asks", asks)):
+                for p, s in update[side]:
+                    if Decimal(s) == 0:
+                        book.pop(p)
+                    else:
+                        book[p] = s
+            top_bids = sorted(bids.items(), key=lambda kv: -Decimal(kv[0]))[:25]
+            top_asks = sorted(asks.items(), key=lambda kv: Decimal(kv[0]))[:25]
+            parts = []
+            for i in range(25):
+                parts += list(top_bids[i]) + list(top_asks[i])
+            import zlib
+            crc = zlib.crc32(":".join(parts).encode())
+            assert update["checksum"] == (crc - (1 << 32) if crc >= 1 << 31 else crc)
+            assert top_bids[0][0] == "95001.37" and update["seq"] == snap["seq"] + 1
+
+    run(scenario())
+
+
+# ccxt pro, unchanged, in-process ---------------------------------------------------------------
+def test_ccxt_pro_spot_streams_in_process(localex):
+    creds = localex.create_user()
+
+    async def scenario():
+        exchange = pro(creds)
+        try:
+            await load(exchange)
+            ticker = await asyncio.wait_for(exchange.watch_ticker("BTC/USDT"), WAIT)
+            assert ticker["symbol"] == "BTC/USDT" and ticker["last"] == float(localex.price("BTCUSDT"))
+            book = await asyncio.wait_for(exchange.watch_order_book("BTC/USDT"), WAIT)
+            assert book["asks"][0][0] == ticker["last"]
+            ohlcv = await asyncio.wait_for(exchange.watch_ohlcv("BTC/USDT", "1m"), WAIT)
+            assert ohlcv[-1][4] == ticker["last"]
+            orders = asyncio.ensure_future(exchange.watch_orders("BTC/USDT"))
+            trades = asyncio.ensure_future(exchange.watch_my_trades("BTC/USDT"))
+            balance = asyncio.ensure_future(exchange.watch_balance())
+            public_trades = asyncio.ensure_future(exchange.watch_trades("BTC/USDT"))
+            await until(subscribed(localex, "orders", "fill", "account", "trade"))
+            placed = await exchange.create_order("BTC/USDT", "market", "sell", 0.01)
+            seen = await asyncio.wait_for(orders, WAIT)
+            assert seen[-1]["id"] == placed["id"]
+            mine = await asyncio.wait_for(trades, WAIT)
+            assert mine[-1]["order"] == placed["id"] and mine[-1]["amount"] == 0.01
+            bal = await asyncio.wait_for(balance, WAIT)
+            assert "USDT" in bal or "BTC" in bal
+            printed = await asyncio.wait_for(public_trades, WAIT)
+            assert printed[-1]["amount"] == 0.01 and printed[-1]["side"] == "sell"
+            localex.set_price("BTCUSDT", "96000")
+            book = await asyncio.wait_for(exchange.watch_order_book("BTC/USDT"), WAIT)
+            assert book["bids"][0][0] == 96000.0  # the update passed ccxt's checksum
+        finally:
+            await exchange.close()
+
+    run(scenario())
