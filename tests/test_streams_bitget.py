@@ -314,8 +314,11 @@ def test_ccxt_pro_spot_streams_in_process(localex):
             assert mine[-1]["order"] == placed["id"] and mine[-1]["amount"] == 0.01
             bal = await asyncio.wait_for(balance, WAIT)
             assert "USDT" in bal or "BTC" in bal
-            printed = await asyncio.wait_for(public_trades, WAIT)
-            assert printed[-1]["amount"] == 0.01 and printed[-1]["side"] == "sell"
+            await asyncio.wait_for(public_trades, WAIT)  # the recent prints, then the new one
+            tape = lambda: [tr for tr in exchange.trades.get("BTC/USDT", []) if tr["id"] == mine[-1]["id"]]
+            await until(lambda: tape())
+            ours = tape()
+            assert len(ours) == 1 and ours[0]["amount"] == 0.01 and ours[0]["side"] == "sell"
             localex.set_price("BTCUSDT", "96000")
             book = await asyncio.wait_for(exchange.watch_order_book("BTC/USDT"), WAIT)
             assert book["bids"][0][0] == 96000.0  # the update passed ccxt's checksum

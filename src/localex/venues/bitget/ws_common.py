@@ -77,14 +77,9 @@ def channel_for(name: str) -> Channel | None:
     return found
 
 
-# candle channel suffix -> length in ms (6H and longer open on the UTC+8 grid, "utc" on UTC)
-MINUTE = 60_000
-CANDLE_INTERVALS = {"1m": MINUTE, "3m": 3 * MINUTE, "5m": 5 * MINUTE, "15m": 15 * MINUTE,
-                    "30m": 30 * MINUTE, "1H": 60 * MINUTE, "4H": 240 * MINUTE, "6H": 360 * MINUTE,
-                    "12H": 720 * MINUTE, "1D": 1440 * MINUTE, "3D": 3 * 1440 * MINUTE,
-                    "1W": 7 * 1440 * MINUTE, "1M": 30 * 1440 * MINUTE,
-                    "6Hutc": 360 * MINUTE, "12Hutc": 720 * MINUTE, "1Dutc": 1440 * MINUTE,
-                    "3Dutc": 3 * 1440 * MINUTE, "1Wutc": 7 * 1440 * MINUTE, "1Mutc": 30 * 1440 * MINUTE}
+# candle<suffix> channels (6H and longer open on the UTC+8 grid, the "utc" ones on UTC)
+CANDLE_INTERVALS = frozenset({"1m", "3m", "5m", "15m", "30m", "1H", "4H", "6H", "12H", "1D", "3D",
+                              "1W", "1M", "6Hutc", "12Hutc", "1Dutc", "3Dutc", "1Wutc", "1Mutc"})
 
 
 @dataclass
@@ -123,6 +118,7 @@ class BitgetStreams(StreamProtocol):
         self.wall_clock = wall_clock or SystemClock()
         self.limits = limits
         self.subs = Subscriptions()
+        self.watched: dict[tuple, int] = {}  # (instType, instId) -> public subscriptions to it
         self.per_ip: dict[str, int] = {}
         self.faults = None  # the server's fault injector (server/faults.py), when there is one
         self.public = ws_public.PublicFeed(self)
@@ -144,8 +140,8 @@ class BitgetStreams(StreamProtocol):
     def closed(self, session: Session) -> None:
         conn: Conn = session.state.get("bitget")
         if conn is not None:
-            self.subs.drop(session, conn.subs)
-            conn.subs.clear()
+            for topic in list(conn.subs):
+                self._unsubscribe(session, conn, topic)
         if session.state.get("counted"):
             ip = session.client_ip or "-"
             self.per_ip[ip] = max(0, self.per_ip.get(ip, 1) - 1)
@@ -269,8 +265,7 @@ class BitgetStreams(StreamProtocol):
         sub = Sub(inst_type, name, inst_id)
         topic = self.topic(sub, conn)
         if op == "unsubscribe":
-            self.subs.remove(topic, session)
-            conn.subs.discard(topic)
+            self._unsubscribe(session, conn, topic)
             session.reply(dumps({"event": "unsubscribe", "arg": arg}))
             return
         if self.limits and topic not in conn.subs and len(conn.subs) >= CHANNELS_PER_CONNECTION:
@@ -278,11 +273,21 @@ class BitgetStreams(StreamProtocol):
             return
         session.reply(dumps({"event": "subscribe", "arg": arg}))
         with self.engine.store.lock:  # no commit between the snapshot and the first push
-            self.subs.add(topic, session, sub)
+            if self.subs.add(topic, session, sub) and topic[0] == "public":
+                self.watched[topic[2:]] = self.watched.get(topic[2:], 0) + 1
             conn.subs.add(topic)
             rows = ch.snapshot(self, session, sub) if ch.snapshot is not None else None
         if rows is not None:
             session.reply(self.frame(ch.action if ch.name != "books" else "snapshot", sub, rows))
+
+    def _unsubscribe(self, session: Session, conn: Conn, topic: tuple) -> None:
+        if self.subs.remove(topic, session) and topic[0] == "public":
+            left = self.watched.get(topic[2:], 1) - 1
+            if left > 0:
+                self.watched[topic[2:]] = left
+            else:
+                self.watched.pop(topic[2:], None)
+        conn.subs.discard(topic)
 
     @staticmethod
     def topic(sub: Sub, conn: Conn) -> tuple:

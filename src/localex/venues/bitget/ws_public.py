@@ -1,14 +1,12 @@
 """Bitget V2 WebSocket public channels (spot/websocket/public and contract/websocket/public):
 ticker, candle<interval>, books / books1 / books5 / books15, trade.
 
-What they show comes from the engine: the mark price (every mark move is an event), and the
-trades users make (each fill is one print, on the taker's side). Until the engine keeps a market
-tape of its own, this module keeps what the streams need since the server started: the candle
-forming per interval (open, high, low, close of the marks seen, the fills' volume) and the last
-trades per instrument. The book is the one the fill model trades against: levels one tick apart
-from the mark outwards, the best bid and the best ask at the mark itself (where market orders
-fill), the same size at every level (the liquidity model's size where one is set, else about
-100,000 in the quote coin).
+What they show is the engine's market tape (engine/tape.py), the same source the REST market
+pages read: 24-hour statistics for the ticker, its bars for candles, its book (the fill model's
+ladder around the mark plus the users' resting limit orders) and its prints. A push is made when
+a committed event changes what a channel shows: a mark move (ticker, candles, books), a fill
+(trade, candles, and the book its order left), a resting order placed or gone (books). The
+tape's synthetic prints are served in the trade snapshot, not pushed.
 
 `books` sends a full snapshot, then `update` deltas (changed levels; a size of "0" removes one)
 with a rising `seq` and Bitget's checksum: CRC32, as a signed 32-bit integer, of the first 25
@@ -20,16 +18,14 @@ from __future__ import annotations
 
 import threading
 import zlib
-from collections import deque
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from localex.engine.events import EventKind
-from localex.engine.fills import Ladder
-from localex.engine.model import Instrument, Liquidity, Side
+from localex.engine.model import Instrument, Liquidity, OrderType, Side
 from localex.venues.bitget import fmt
 from localex.venues.bitget.contract_market import next_funding
+from localex.venues.bitget.spot_market import MIX_GRANULARITIES
 from localex.venues.bitget.ws_common import (
-    CANDLE_INTERVALS,
     FUTURES_TYPES,
     INST_TYPES,
     MARKET_TYPES,
@@ -41,10 +37,11 @@ from localex.venues.bitget.ws_common import (
 VENUE = "bitget"
 BOOK_LEVELS = 50  # levels a side in the `books` channel
 CHECKSUM_LEVELS = 25
-LEVEL_VALUE = Decimal(100_000)  # quote value of a level, when no liquidity model says otherwise
 RECENT_TRADES = 50
+CANDLE_HISTORY = 500  # rows in a candle channel's first push (live v2 sends up to 500)
 DEPTHS = {"books1": 1, "books5": 5, "books15": 15}
-UTC8_MS = 8 * 3_600_000
+# candle<suffix> -> the tape's interval (the same names as the mix candles' granularity)
+CANDLES = {name: interval for name, interval in MIX_GRANULARITIES.items() if name != "2H"}
 
 
 def checksum(bids: list, asks: list) -> int:
@@ -66,8 +63,6 @@ class PublicFeed:
         self.engine = streams.engine
         self._lock = threading.RLock()
         self.books: dict[tuple, tuple[dict, dict, int]] = {}  # topic -> (bids, asks, seq) as sent
-        self.candles: dict[tuple, list] = {}  # (inst key, interval) -> [start, o, h, l, c, vol, quote]
-        self.trades: dict[str, deque] = {}
 
     # look-ups ----------------------------------------------------------------------------------
     def inst(self, inst_type: str, inst_id: str) -> Instrument | None:
@@ -88,43 +83,40 @@ class PublicFeed:
         return format(value.quantize(Decimal(1).scaleb(-inst.size_scale)), "f")
 
     def ticker_row(self, inst: Instrument) -> dict:
+        stats = self.engine.stats_24h(inst)
+        now = self.engine.now_ms()
         mark = self.mark(inst)
-        last = self.price(inst, mark)
-        level = self.size(inst, self.level_size(inst))
-        candle = self._candle(inst, "1D", mark, self.engine.now_ms())
-        o, h, lo, vol, quote = candle[1], candle[2], candle[3], candle[5], candle[6]
-        change = (mark - o) / o if o else Decimal(0)
-        row = {"instId": inst.symbol, "lastPr": last, "open24h": self.price(inst, o),
+        if stats is None:
+            last = o = h = lo = open_utc = mark
+            base = quote = Decimal(0)
+            bid = ask = None
+        else:
+            last, o, h, lo, open_utc = stats.last, stats.open, stats.high, stats.low, stats.open_utc
+            base, quote, bid, ask = stats.base_volume, stats.quote_volume, stats.bid, stats.ask
+        change = (last - o) / o if o else Decimal(0)
+        change_utc = (last - open_utc) / open_utc if open_utc else Decimal(0)
+        row = {"instId": inst.symbol, "lastPr": self.price(inst, last), "open24h": self.price(inst, o),
                "high24h": self.price(inst, h), "low24h": self.price(inst, lo),
-               "change24h": fmt.trimmed_half_up(change, 5), "bidPr": last, "askPr": last,
-               "bidSz": level, "askSz": level, "baseVolume": fmt.plain(vol),
-               "quoteVolume": fmt.plain(quote), "openUtc": self.price(inst, o),
-               "changeUtc24h": fmt.trimmed_half_up(change, 5), "ts": str(self.engine.now_ms())}
+               "change24h": fmt.trimmed_half_up(change, 5),
+               "bidPr": self.price(inst, bid.price if bid else last),
+               "askPr": self.price(inst, ask.price if ask else last),
+               "bidSz": self.size(inst, bid.size) if bid else "0",
+               "askSz": self.size(inst, ask.size) if ask else "0",
+               "baseVolume": fmt.plain(base), "quoteVolume": fmt.plain(quote),
+               "openUtc": self.price(inst, open_utc), "changeUtc24h": fmt.trimmed_half_up(change_utc, 5),
+               "ts": str(now)}
         if inst.is_contract:
             row.update({"fundingRate": fmt.plain(inst.funding_rate),
-                        "nextFundingTime": str(next_funding(inst, self.engine.now_ms())),
-                        "markPrice": last, "indexPrice": last, "holdingAmount": "0",
+                        "nextFundingTime": str(next_funding(inst, now)),
+                        "markPrice": self.price(inst, mark), "indexPrice": self.price(inst, mark),
+                        "holdingAmount": fmt.plain(self.engine.open_interest(inst)),
                         "symbolType": 1, "symbol": inst.symbol, "deliveryPrice": "0"})
         return row
 
-    def level_size(self, inst: Instrument) -> Decimal:
-        model = self.engine.fill_model_for(inst.venue, inst.market, inst.symbol)
-        if model.kind == "liquidity":
-            return Ladder.of(model, inst).size
-        step = inst.contract_size if inst.is_contract else Decimal(1).scaleb(-inst.size_scale)
-        mark = self.mark(inst)
-        steps = (LEVEL_VALUE / mark / step).to_integral_value(ROUND_DOWN) if mark > 0 else 1
-        return max(inst.min_size, step * max(steps, 1))
-
     def book(self, inst: Instrument, depth: int) -> tuple[list, list]:
-        mark = self.mark(inst)
-        if mark <= 0:
-            return [], []
-        tick = Decimal(1).scaleb(-inst.price_scale)
-        size = self.size(inst, self.level_size(inst))
-        asks = [[self.price(inst, mark + tick * i), size] for i in range(depth)]
-        bids = [[self.price(inst, mark - tick * i), size] for i in range(depth) if mark - tick * i > 0]
-        return bids, asks
+        book = self.engine.order_book(inst, depth)
+        return ([[self.price(inst, lv.price), self.size(inst, lv.size)] for lv in book.bids],
+                [[self.price(inst, lv.price), self.size(inst, lv.size)] for lv in book.asks])
 
     def book_row(self, bids: list, asks: list, seq: int | None) -> dict:
         row = {"asks": asks, "bids": bids, "checksum": checksum(bids, asks),
@@ -133,20 +125,14 @@ class PublicFeed:
             row["seq"] = seq
         return row
 
-    def _candle(self, inst: Instrument, interval: str, mark: Decimal, now: int) -> list:
-        length = CANDLE_INTERVALS[interval]
-        offset = UTC8_MS if length >= CANDLE_INTERVALS["6H"] and not interval.endswith("utc") else 0
-        start = (now + offset) // length * length - offset
-        key = (inst.key, interval)
-        c = self.candles.get(key)
-        if c is None or c[0] != start:
-            c = self.candles[key] = [start, mark, mark, mark, mark, Decimal(0), Decimal(0)]
-        return c
-
-    def candle_row(self, inst: Instrument, c: list) -> list:
-        quote = fmt.plain(c[6])
-        return [str(c[0]), self.price(inst, c[1]), self.price(inst, c[2]), self.price(inst, c[3]),
-                self.price(inst, c[4]), fmt.plain(c[5]), quote, quote]
+    def candle_rows(self, inst: Instrument, name: str, limit: int) -> list:
+        rows = []
+        for c in self.engine.candles(inst, CANDLES[name], limit=limit):
+            quote = fmt.plain(c.quote_volume)
+            rows.append([str(c.ts), self.price(inst, c.open), self.price(inst, c.high),
+                         self.price(inst, c.low), self.price(inst, c.close), fmt.plain(c.base_volume),
+                         quote, quote])
+        return rows
 
     def trade_row(self, inst: Instrument, f) -> dict:
         side = f.side if f.liquidity is Liquidity.TAKER else (
@@ -158,85 +144,78 @@ class PublicFeed:
     def snapshot(self, sub: Sub) -> list | None:
         inst = self.inst(sub.inst_type, sub.inst_id)
         name = sub.channel
-        with self._lock:
-            if name == "ticker":
-                return [self.ticker_row(inst)]
-            if name == "trade":  # the recent prints, newest first (nothing when there are none)
-                return list(reversed(self.trades.get(inst.key, ()))) or None
-            if name.startswith("candle"):
-                c = self._candle(inst, name[6:], self.mark(inst), self.engine.now_ms())
-                return [self.candle_row(inst, c)]
-            if name == "books":
-                topic = ("public", name, sub.inst_type, sub.inst_id)
+        if name == "ticker":
+            return [self.ticker_row(inst)]
+        if name == "trade":  # the recent prints, newest first
+            return [{"ts": str(tr.ts), "price": self.price(inst, tr.price), "size": self.size(inst, tr.size),
+                     "side": tr.side.value, "tradeId": str(tr.trade_id)}
+                    for tr in self.engine.public_trades(inst, limit=RECENT_TRADES)] or None
+        if name.startswith("candle"):
+            return self.candle_rows(inst, name[6:], CANDLE_HISTORY)
+        if name == "books":
+            topic = ("public", name, sub.inst_type, sub.inst_id)
+            with self._lock:
                 bids, asks = self.book(inst, BOOK_LEVELS)
-                if topic not in self.books:
+                if topic not in self.books or len(self.streams.subs.get(topic)) <= 1:  # a fresh start
                     self.books[topic] = (dict(map(tuple, bids)), dict(map(tuple, asks)), 0)
                 sent_bids, sent_asks, seq = self.books[topic]
                 bids = sorted(([p, s] for p, s in sent_bids.items()), key=lambda l: -Decimal(l[0]))
                 asks = sorted(([p, s] for p, s in sent_asks.items()), key=lambda l: Decimal(l[0]))
                 return [self.book_row(bids, asks, seq)]
-            bids, asks = self.book(inst, DEPTHS[name])
-            return [self.book_row(bids, asks, None)]
+        bids, asks = self.book(inst, DEPTHS[name])
+        return [self.book_row(bids, asks, None)]
 
     # events -> pushes ----------------------------------------------------------------------------
     def route(self, streams, events: list):
-        marks: dict[str, None] = {}
+        if not streams.watched:
+            return
+        moved: dict[str, None] = {}  # instruments whose price moved
+        booked: dict[str, None] = {}  # instruments whose book (users' resting orders) changed
+        traded: dict[str, None] = {}
         for e in events:
-            if e.kind is EventKind.MARK:
-                venue, market, symbol = e.obj.instrument.split(":", 2)
-                if venue == VENUE:
-                    marks[e.obj.instrument] = None
-                    self._mark_moved(venue, market, symbol, e.obj.price, e.at_ms)
-            elif e.kind in (EventKind.SPOT_FILL, EventKind.FUTURES_FILL) and e.obj.venue == VENUE:
-                market = getattr(e.obj, "market", "spot")
-                inst = self.engine.instrument(VENUE, market, e.obj.symbol)
-                if inst is None:
-                    continue
-                row = self.trade_row(inst, e.obj)
-                with self._lock:
-                    self.trades.setdefault(inst.key, deque(maxlen=RECENT_TRADES)).append(row)
-                    for interval in CANDLE_INTERVALS:
-                        c = self._candle(inst, interval, self.mark(inst), e.obj.created_ms)
-                        c[5] += e.obj.size
-                        c[6] += e.obj.quote
-                topic = ("public", "trade", MARKET_TYPES.get(market), inst.symbol)
+            kind, obj = e.kind, e.obj
+            if kind is EventKind.MARK:
+                if obj.instrument.startswith("bitget:"):
+                    moved[obj.instrument] = None
+            elif kind in (EventKind.SPOT_FILL, EventKind.FUTURES_FILL) and obj.venue == VENUE:
+                market = getattr(obj, "market", "spot")
+                key = f"{VENUE}:{market}:{obj.symbol}"
+                traded[key] = None
+                topic = ("public", "trade", MARKET_TYPES.get(market), obj.symbol)
                 if streams.has(topic):
-                    yield topic, "update", [row]
-        for key in marks:
-            venue, market, symbol = key.split(":", 2)
-            inst = self.engine.instrument(venue, market, symbol)
+                    inst = self.engine.instrument(VENUE, market, obj.symbol)
+                    yield topic, "update", [self.trade_row(inst, obj)]
+            elif kind in (EventKind.SPOT_ORDER, EventKind.FUTURES_ORDER) and obj.venue == VENUE \
+                    and obj.order_type is OrderType.LIMIT:
+                booked[f"{VENUE}:{getattr(obj, 'market', 'spot')}:{obj.symbol}"] = None
+        for key in {**moved, **traded, **booked}:
+            _venue, market, symbol = key.split(":", 2)
             inst_type = MARKET_TYPES.get(market)
-            base = ("public",)
-            if streams.has(base + ("ticker", inst_type, symbol)):
-                yield base + ("ticker", inst_type, symbol), "snapshot", [self.ticker_row(inst)]
-            for interval in CANDLE_INTERVALS:
-                topic = base + ("candle" + interval, inst_type, symbol)
+            if inst_type is None or (inst_type, symbol) not in streams.watched:
+                continue
+            inst = None
+            if key in moved or key in traded:
+                topic = ("public", "ticker", inst_type, symbol)
                 if streams.has(topic):
-                    with self._lock:
-                        c = self._candle(inst, interval, self.mark(inst), self.engine.now_ms())
-                        row = self.candle_row(inst, c)
-                    yield topic, "update", [row]
+                    inst = inst or self.engine.instrument(VENUE, market, symbol)
+                    yield topic, "snapshot", [self.ticker_row(inst)]
+                for name in CANDLES:
+                    topic = ("public", "candle" + name, inst_type, symbol)
+                    if streams.has(topic):
+                        inst = inst or self.engine.instrument(VENUE, market, symbol)
+                        yield topic, "update", self.candle_rows(inst, name, 1)
             for name, depth in DEPTHS.items():
-                topic = base + (name, inst_type, symbol)
+                topic = ("public", name, inst_type, symbol)
                 if streams.has(topic):
+                    inst = inst or self.engine.instrument(VENUE, market, symbol)
                     bids, asks = self.book(inst, depth)
                     yield topic, "snapshot", [self.book_row(bids, asks, None)]
-            topic = base + ("books", inst_type, symbol)
+            topic = ("public", "books", inst_type, symbol)
             if streams.has(topic):
+                inst = inst or self.engine.instrument(VENUE, market, symbol)
                 update = self._book_update(topic, inst)
                 if update is not None:
                     yield topic, "update", [update]
-
-    def _mark_moved(self, venue: str, market: str, symbol: str, price: Decimal, at_ms: int) -> None:
-        inst = self.engine.instrument(venue, market, symbol)
-        if inst is None:
-            return
-        with self._lock:
-            for interval in CANDLE_INTERVALS:
-                c = self._candle(inst, interval, price, at_ms)
-                c[2] = max(c[2], price)
-                c[3] = min(c[3], price)
-                c[4] = price
 
     def _book_update(self, topic: tuple, inst: Instrument) -> dict | None:
         with self._lock:
@@ -254,9 +233,8 @@ class PublicFeed:
             self.books[topic] = (new_bids, new_asks, seq)
             d_bids.sort(key=lambda l: -Decimal(l[0]))
             d_asks.sort(key=lambda l: Decimal(l[0]))
-            row = {"asks": d_asks, "bids": d_bids, "checksum": checksum(bids, asks), "seq": seq,
-                   "ts": str(self.engine.now_ms())}
-            return row
+            return {"asks": d_asks, "bids": d_bids, "checksum": checksum(bids, asks), "seq": seq,
+                    "ts": str(self.engine.now_ms())}
 
 
 def _snapshot(streams, session, sub):
