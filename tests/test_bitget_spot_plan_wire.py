@@ -243,3 +243,22 @@ def test_plan_refusals_duplicate_client_oid_and_unknown_ids(world, wire, alice):
               "40705", "The start and end time cannot exceed 90 days")
         error(world, wire.post(alice, BATCH_CANCEL_PLAN, {"symbolList": "BTCUSDT"}), "40020",
               "Parameter symbolList error")
+
+
+def test_every_spot_trigger_kind_fires_in_price_order_in_one_move(world, wire, alice, bob):
+    """95000 -> 99000 meets: alice's stop buy (a trigger order) at 96000, the take-profit her
+    filled buy preset at 97000, a TP/SL order at 97500, and bob's resting sell at 98000."""
+    place(world, wire, alice, {"symbol": "BTCUSDT", "side": "buy", "orderType": "market", "size": "950",
+                               "presetTakeProfitPrice": "97000"})  # fills now: 0.00999 BTC net of fee
+    place_plan(world, wire, alice, plan(trigger="96000", order_type="market", execute=None, size="0.01"))
+    place(world, wire, alice, {"symbol": "BTCUSDT", "side": "sell", "orderType": "market", "size": "0.002",
+                               "tpslType": "tpsl", "triggerPrice": "97500"})
+    place(world, wire, bob, {"symbol": "BTCUSDT", "side": "sell", "orderType": "limit", "force": "gtc",
+                             "price": "98000", "size": "0.01"})
+    before = {f.trade_id for f in world.engine.spot_fills(alice.uid)}
+    mark(world, "99000")
+    fills = [f for f in world.engine.spot_fills(alice.uid) + world.engine.spot_fills(bob.uid)
+             if f.trade_id not in before]
+    assert [(f.uid == alice.uid, f.side.value, f.price, f.size) for f in sorted(fills, key=lambda f: f.trade_id)] == [
+        (True, "buy", D("96000"), D("0.01")), (True, "sell", D("97000"), D("0.00999")),
+        (True, "sell", D("97500"), D("0.002")), (False, "sell", D("98000"), D("0.01"))]
