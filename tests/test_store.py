@@ -348,3 +348,33 @@ def test_open_orders_are_found_without_walking_finished_ones():
     plan = " ".join(r[-1] for r in store._dbapi.execute(
         "EXPLAIN QUERY PLAN SELECT * FROM futures_fills WHERE uid = ? AND position_id = ?", ["u", 1]))
     assert "ix_futures_fills_position" in plan
+
+
+def test_the_head_revision_is_read_from_the_migration_files():
+    from alembic.script import ScriptDirectory
+
+    from localex.store.migrate import alembic_config, head_revision
+
+    store = open_store(":memory:")
+    assert head_revision() == ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
+
+
+def test_a_new_memory_store_is_the_schema_the_migrations_build(tmp_path):
+    """A new in-memory store is built from the metadata; a file store through every migration:
+    the two schemas are the same, table by table, column by column, index by index."""
+    from sqlalchemy import inspect
+
+    def shape(store):
+        with store.engine.connect() as conn:
+            insp = inspect(conn)
+            return {t: ([(c["name"], str(c["type"]), c["nullable"], c["primary_key"])
+                         for c in insp.get_columns(t)],
+                        sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in insp.get_indexes(t)),
+                        sorted(tuple(u["column_names"]) for u in insp.get_unique_constraints(t)))
+                    for t in insp.get_table_names()}
+
+    memory, migrated = open_store(":memory:"), open_store(str(tmp_path / "m.db"))
+    try:
+        assert shape(memory) == shape(migrated)
+    finally:
+        migrated.close()

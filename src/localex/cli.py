@@ -121,5 +121,7 @@ def serve(host, port, db, seed, credentials_file, no_demo, no_rate_limits, admin
             fh.write("\n")
         out.write(f"\n  credentials written to {credentials_file}\n")
     out.flush()
+    # long work runs in slices between requests (server/app.py); on SIGINT / SIGTERM whatever
+    # is still running is cancelled after half a second, so the server stops within a second
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False,
-                lifespan="on")
+                lifespan="on", timeout_graceful_shutdown=0.5)

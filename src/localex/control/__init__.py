@@ -27,6 +27,23 @@ def _fill_model(model) -> dict:
     return {"scope": model.scope, "kind": model.kind, "params": model.params}
 
 
+class Deferred:
+    """Long work a control endpoint hands back instead of an answer: `steps` is a generator
+    (yielding between slices, returning a value) and `answer(value)` the JSON answer."""
+
+    def __init__(self, steps, answer) -> None:
+        self.steps, self.answer = steps, answer
+
+
+def drain(steps):
+    """Run a generator of slices to its end; its return value."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
+
+
 class ControlError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
@@ -146,7 +163,10 @@ class ControlPlane:
             handler = self.routes.get((request.method, request.path.rstrip("/")))
             if handler is None:
                 raise ControlError(404, "not_found", f"no control endpoint {request.method} {request.path}")
-            return Response.json(200, handler(request))
+            result = handler(request)
+            if isinstance(result, Deferred):
+                return result  # the app runs it in slices and answers with what it returns
+            return Response.json(200, result)
         except ControlError as err:
             return Response.json(err.status, {"error": {"code": err.code, "message": err.message}})
         except NotFound as err:
@@ -155,6 +175,10 @@ class ControlPlane:
             return Response.json(409, {"error": {"code": "conflict", "message": err.message}})
         except (DomainError, ValueError, ArithmeticError) as err:
             return Response.json(400, {"error": {"code": "rejected", "message": str(err)}})
+
+    def finish(self, deferred: "Deferred", value) -> Response:
+        """The answer to a request whose work ran in slices."""
+        return Response.json(200, deferred.answer(value))
 
     def internal_error(self) -> Response:
         return Response.json(500, {"error": {"code": "internal", "message": "internal error"}})
@@ -449,7 +473,11 @@ class ControlPlane:
         elif "advance" in body:
             if not isinstance(body["advance"], int) or isinstance(body["advance"], bool) or body["advance"] < 0:
                 raise ControlError(400, "bad_field", "'advance' must be non-negative integer milliseconds")
-            applied = self.engine.advance_clock(body["advance"])
+            steps = self.engine.simulation.advancing(body["advance"])
+            answer = lambda applied: {"now": clock.now_ms(), "manual": True, "pricesApplied": applied}  # noqa: E731
+            if self.app.slicing:  # served by the ASGI app: long work runs in slices (server/app.py)
+                return Deferred(steps, answer)
+            return answer(drain(steps))
         else:
             raise ControlError(400, "missing_field", "'set' or 'advance' is required")
         return {"now": clock.now_ms(), "manual": True, "pricesApplied": applied}

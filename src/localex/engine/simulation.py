@@ -231,6 +231,17 @@ class Simulation:
         with self._lock:
             return self.finish_advance(self.start_advance(ms))
 
+    def advancing(self, ms: int):
+        """advance() in slices: a generator that yields at each clean cut (the marks written, the
+        clock at the cut), so that whoever drives it may serve requests in between; its return
+        value is how many prices were set. What happens in between is seen by the rest of the
+        walk, as if it had arrived at that market time."""
+        walk = self.start_advance(ms)
+        while walk.step():
+            walk.pause()
+            yield walk.position
+        return self.finish_advance(walk)
+
     def catch_up(self, budget_s: float | None = None) -> int:
         """Apply every path point up to the clock's present (for clocks that move by
         themselves, such as the system clock or a sped-up one). With a budget, stop at the

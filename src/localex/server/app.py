@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
-from localex.control import ControlPlane
+from localex.control import ControlPlane, Deferred
 from localex.engine.clock import Clock, ManualClock
 from localex.wire import ws
 from localex.wire.http import Request, Response
@@ -22,6 +23,8 @@ from localex.venues.coinw import CoinWVenue
 log = logging.getLogger("localex.server")
 
 TICK_S = 0.1  # how often prices catch up with a running clock
+TICK_BUDGET_S = 0.05  # the most work one catch-up does before it lets requests in
+SLICE_S = 0.05  # long work (a clock advance) runs this long, then lets waiting requests in
 
 NOT_FOUND_HTML = (b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n"
                   b"<center><h1>404 Not Found</h1></center>\r\n<hr><center>openresty</center>\r\n"
@@ -38,6 +41,8 @@ class LocalexApp:
         self.control = ControlPlane(self, admin_token=admin_token)
         self.journal = Journal()
         self.faults = Faults(seed=engine.seed)
+        self.slicing = False  # True while the ASGI app answers: long work may run in slices
+        self._long_work: asyncio.Lock | None = None
         for venue in self.venues:
             if venue.streams is not None:
                 venue.streams.faults = self.faults
@@ -101,9 +106,34 @@ class LocalexApp:
         while True:
             await asyncio.sleep(TICK_S)
             try:
-                self.engine.simulation.catch_up()
+                # bounded: behind by more than a tick's budget, the rest waits for later ticks
+                self.engine.simulation.catch_up(budget_s=TICK_BUDGET_S)
             except Exception:
                 log.exception("moving prices along their paths failed")
+
+    async def _run_sliced(self, deferred) -> Response:
+        """Run long work in slices of SLICE_S, letting waiting requests in between (one long
+        work at a time; each slice ends at a clean cut of it)."""
+        if self._long_work is None:
+            self._long_work = asyncio.Lock()
+        async with self._long_work:
+            steps = deferred.steps
+            try:
+                while True:
+                    deadline = time.perf_counter() + SLICE_S
+                    try:
+                        next(steps)  # at least one step a slice
+                        while time.perf_counter() < deadline:
+                            next(steps)
+                    except StopIteration as stop:
+                        return self.control.finish(deferred, stop.value)
+                    await asyncio.sleep(0)
+            except asyncio.CancelledError:
+                steps.close()
+                raise
+            except Exception:
+                log.exception("long work failed")
+                return self.control.internal_error()
 
     def _faulted(self, venue, request: Request) -> Response:
         """The venue's answer, unless an injected fault decides otherwise."""
@@ -160,7 +190,13 @@ class LocalexApp:
             client_ip=client[0] if client else None,
             raw_path=raw_path.decode("latin-1") if raw_path else "",
         )
-        response = self.handle(request)
+        self.slicing = True
+        try:
+            response = self.handle(request)
+        finally:
+            self.slicing = False
+        if isinstance(response, Deferred):
+            response = await self._run_sliced(response)
         if response.delay_ms:
             await asyncio.sleep(response.delay_ms / 1000)
         headers = [(b"content-type", response.content_type), *response.headers]

@@ -293,7 +293,7 @@ futures_fills = Table(
     Column("position_id", BigInteger, nullable=False),
     Column("created_ms", BigInteger, nullable=False),
     Index("ix_futures_fills_uid_trade", "uid", "trade_id"),
-    Index("ix_futures_fills_position", "position_id", "trade_id"),
+    Index("ix_futures_fills_position", "uid", "position_id", "trade_id"),
 )
 
 # ---- copy trading (elite traders and their followers) ------------------------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from alembic.migration import MigrationContext
 from sqlalchemy import delete, insert, select
 
 from localex.store import schema as s
@@ -30,8 +29,9 @@ def _plain(value: Any) -> Any:
 
 
 def revision(store) -> str | None:
-    with store.engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    from localex.store.migrate import current_revision
+
+    return current_revision(store.engine)
 
 
 def dump(store, extra: dict | None = None) -> dict:

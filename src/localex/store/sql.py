@@ -1423,9 +1423,9 @@ class SqlStore:
         # committed units of work that wrote more than mark prices: what a price move may fire
         # has not changed while this stays the same
         self.changes = 0
-        from localex.store.migrate import upgrade
+        from localex.store.migrate import open_schema
 
-        upgrade(self.engine)
+        open_schema(self.engine, new_in_memory=url == "sqlite://")
         self._sa = self.engine.connect()  # one persistent connection for every unit of work
         self._dbapi = self._sa.connection.dbapi_connection
         self._cur = self._dbapi.cursor()

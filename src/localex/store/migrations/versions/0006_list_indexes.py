@@ -15,7 +15,7 @@ INDEXES = [
     ("ix_spot_orders_open", "spot_orders", ["uid", "status", "order_id"]),
     ("ix_positions_open", "positions", ["uid", "open", "market"]),
     ("ix_futures_orders_open", "futures_orders", ["uid", "status", "order_id"]),
-    ("ix_futures_fills_position", "futures_fills", ["position_id", "trade_id"]),
+    ("ix_futures_fills_position", "futures_fills", ["uid", "position_id", "trade_id"]),
 ]
 
 
