@@ -326,3 +326,124 @@ def test_ccxt_pro_spot_streams_in_process(localex):
             await exchange.close()
 
     run(scenario())
+
+
+def test_ccxt_pro_swap_streams_in_process(localex):
+    creds = localex.create_user(funds={})
+    localex.engine.fund(creds.uid, "USDT", Decimal("10000"), account="usdt-futures")
+    swap = "BTC/USDT:USDT"
+
+    async def scenario():
+        exchange = pro(creds)
+        try:
+            await load(exchange)
+            positions = asyncio.ensure_future(exchange.watch_positions([swap]))
+            orders = asyncio.ensure_future(exchange.watch_orders(swap))
+            trades = asyncio.ensure_future(exchange.watch_my_trades(swap))
+            balance = asyncio.ensure_future(exchange.watch_balance({"type": "swap"}))
+            ticker = await asyncio.wait_for(exchange.watch_ticker(swap), WAIT)
+            assert ticker["symbol"] == swap and ticker["info"]["markPrice"] == ticker["info"]["lastPr"]
+            first = await asyncio.wait_for(balance, WAIT)  # the account snapshot
+            assert first["USDT"]["free"] == 10000.0
+            await until(subscribed(localex, "orders", "fill", "account", "positions"))
+            assert await asyncio.wait_for(positions, WAIT) == []  # the snapshot: none open
+            positions = asyncio.ensure_future(exchange.watch_positions([swap]))
+            balance = asyncio.ensure_future(exchange.watch_balance({"type": "swap"}))
+            placed = await exchange.create_order(swap, "market", "buy", 0.01)
+            seen = await asyncio.wait_for(orders, WAIT)
+            assert seen[-1]["id"] == placed["id"] and seen[-1]["symbol"] == swap
+            mine = await asyncio.wait_for(trades, WAIT)
+            assert mine[-1]["order"] == placed["id"] and mine[-1]["symbol"] == swap
+            opened = await asyncio.wait_for(positions, WAIT)
+            assert [(p["symbol"], p["side"], p["contracts"]) for p in opened] == [(swap, "long", 0.01)]
+            bal = await asyncio.wait_for(balance, WAIT)
+            assert bal["USDT"]["free"] < 10000.0  # margin and fee went out
+            rest = await exchange.fetch_positions([swap])
+            assert rest[0]["contracts"] == opened[0]["contracts"]
+            assert rest[0]["entryPrice"] == opened[0]["entryPrice"]
+        finally:
+            await exchange.close()
+
+    run(scenario())
+
+
+def test_a_dropped_stream_reconnects_and_resubscribes(localex):
+    creds = localex.create_user()
+
+    async def scenario():
+        exchange = pro(creds)
+        try:
+            await load(exchange)
+            watch = asyncio.ensure_future(exchange.watch_orders("BTC/USDT"))
+            await until(subscribed(localex, "orders"))
+            localex.app.faults.add("drop", venue="bitget", path="/v2/ws/private", count=1)
+            await exchange.create_order("BTC/USDT", "limit", "buy", 0.001, 50000)
+            with pytest.raises(ccxtpro.NetworkError):
+                await asyncio.wait_for(watch, WAIT)  # the push never came: the socket closed
+            watch = asyncio.ensure_future(exchange.watch_orders("BTC/USDT"))  # ccxt reconnects
+            await until(subscribed(localex, "orders"))
+            again = await exchange.create_order("BTC/USDT", "limit", "buy", 0.001, 50001)
+            seen = await asyncio.wait_for(watch, WAIT)
+            assert seen[-1]["id"] == again["id"]
+        finally:
+            await exchange.close()
+
+    run(scenario())
+    assert localex.app.faults.list() == []  # used once
+
+
+def test_a_refused_login_and_delayed_pushes_are_injected(localex):
+    creds = localex.create_user()
+    faults = localex.app.faults
+
+    async def scenario():
+        async with websockets.connect(PRIVATE) as ws:
+            faults.add("error", venue="bitget", path="/v2/ws/*", code="30005", count=1)
+            await ws.send(login_frame(creds))
+            assert await recv(ws) == {"event": "error", "code": 30005, "msg": "login failed"}
+            await ws.send(login_frame(creds))
+            assert (await recv(ws))["event"] == "login"
+            await ws.send(sub("orders", inst_id="default"))
+            await recv(ws)
+            faults.add("latency", venue="bitget", path="/v2/ws/*", latency_ms=50, count=1)
+            order = localex.engine.place_spot_order(creds.uid, "BTCUSDT", Side.BUY, OrderType.LIMIT,
+                                                    Decimal("0.001"), Decimal("50000"))
+            frame = await recv(ws)
+            assert frame["data"][0]["orderId"] == str(order.order_id)
+
+    run(scenario())
+
+
+# over a real server -------------------------------------------------------------------------
+def test_ccxt_pro_over_a_server_and_a_push_after_the_rest_answer(localex_server):
+    creds = localex_server.create_user()
+    url = localex_server.url
+
+    async def scenario():
+        exchange = pro(creds, url)
+        try:
+            await load(exchange)
+            ticker = await asyncio.wait_for(exchange.watch_ticker("BTC/USDT"), WAIT)
+            assert ticker["last"] == float(localex_server.price("BTCUSDT"))
+            async with websockets.connect(url.replace("http", "ws") + "/v2/ws/private") as ws:
+                await ws.send(login_frame(creds))
+                assert (await recv(ws))["code"] == 0
+                await ws.send(sub("orders", inst_id="default"))
+                await recv(ws)
+                placed = await exchange.create_order("BTC/USDT", "limit", "buy", 0.001, 50000)
+                frame = await recv(ws)  # after the answer: queued for us, not lost
+                assert frame["data"][0]["orderId"] == placed["id"] and frame["data"][0]["status"] == "live"
+            journal = localex_server.app.journal.entries(venue="bitget")
+            answered = [e.seq for e in journal if e.path == "/api/v2/spot/trade/place-order"]
+            pushed = [e.seq for e in journal if e.method == "WS-OUT" and placed["id"] in e.body]
+            assert answered and pushed and answered[0] < pushed[0]  # the answer went out first
+            watch = asyncio.ensure_future(exchange.watch_orders("BTC/USDT"))
+            streams = localex_server.app.venue("bitget").streams
+            await until(lambda: any(t[1] == "orders" for t in streams.subs.topics()))
+            await exchange.cancel_order(placed["id"], "BTC/USDT")
+            seen = await asyncio.wait_for(watch, WAIT)
+            assert seen[-1]["id"] == placed["id"] and seen[-1]["status"] == "canceled"
+        finally:
+            await exchange.close()
+
+    run(scenario())
