@@ -23,19 +23,22 @@ log = logging.getLogger("localex.coinw")
 PREFIX = "/v1/perpum"  # also covers /v1/perpumPublic
 
 
+from localex.venues.coinw.ws import HOSTS as STREAM_HOSTS, PATHS as STREAM_PATHS, CoinWStreams  # noqa: E402
+
+
 class CoinWVenue:
     name = "coinw"
     hosts = ("api.coinw.com",)
     key_header = "api_key"  # names the API key a request is signed with
 
-    stream_paths: tuple = ()
-    stream_hosts: tuple = ()
-    streams = None
+    stream_paths = STREAM_PATHS
+    stream_hosts = STREAM_HOSTS
 
     def __init__(self, engine, limiter: RateLimiter, wall_clock: Clock | None = None) -> None:
         self.engine = engine
         self.limiter = limiter
         self.wall_clock = wall_clock or SystemClock()
+        self.streams = CoinWStreams(engine)
 
     def owns(self, path: str) -> bool:
         return path.startswith(PREFIX)
