@@ -654,7 +654,7 @@ def test_place_order_missing_parameter_is_40019(world, wire, alice, missing):
 @pytest.mark.parametrize("name, value", [
     ("marginMode", "cross"), ("side", "long"), ("orderType", "stop"), ("size", "abc"), ("tradeSide", "x"),
     ("reduceOnly", "maybe"), ("force", "day"), ("stpMode", "never"), ("price", "1e"), ("price", "-5"),
-    ("presetStopSurplusExecutePrice", "100000"), ("presetStopLossExecutePrice", "80000"),
+    ("presetStopSurplusExecutePrice", "-1"), ("presetStopLossExecutePrice", "x"),
     ("clientOid", "x" * 51), ("presetStopLossPrice", "-1"),
 ])
 def test_place_order_bad_parameter_is_40020(world, wire, alice, name, value):
@@ -1008,7 +1008,9 @@ def test_cancel_trigger_orders(world, wire, alice):
 def test_trigger_order_refusals(world, wire, alice):
     with Unchanged(world):
         error(world, wire.post(alice, PLACE_PLAN, order_body()), "40019", "Parameter planType cannot be empty")
-        error(world, wire.post(alice, PLACE_PLAN, {**plan_body(), "planType": "track_plan"}), "40020",
+        error(world, wire.post(alice, PLACE_PLAN, {**plan_body(), "planType": "track_plan"}), "40019",
+              "Parameter callbackRatio cannot be empty")
+        error(world, wire.post(alice, PLACE_PLAN, {**plan_body(), "planType": "pos_profit"}), "40020",
               "Parameter planType error")
         error(world, wire.post(alice, PLACE_PLAN, {**plan_body(), "triggerType": "index"}), "40020",
               "Parameter triggerType error")
@@ -1016,8 +1018,8 @@ def test_trigger_order_refusals(world, wire, alice):
               "40019", "Parameter triggerPrice cannot be empty")
         error(world, wire.post(alice, PLACE_PLAN, plan_body(trade_side="open")), "40774",
               "The order type for unilateral position must also be the unilateral position type.")
-        error(world, wire.post(alice, PLACE_PLAN, plan_body(stopLossExecutePrice="90000")), "40020",
-              "Parameter stopLossExecutePrice error")
+        error(world, wire.post(alice, PLACE_PLAN, plan_body(stopLossExecutePrice="90000")), "40019",
+              "Parameter stopLossTriggerPrice cannot be empty")
         error(world, wire.get(alice, PLAN_PENDING, {"productType": PT}), "40019",
               "Parameter planType cannot be empty")
         error(world, wire.post(alice, CANCEL_PLAN, {"productType": PT, "orderIdList": [{"orderId": "1"}]}),

@@ -101,3 +101,84 @@ def test_in_process_kill_switch(localex):
     order = exchange.close_position(SWAP)
     assert order["id"] and localex.engine.positions(creds.uid) == []
     assert all(r.host == "api.bitget.com" for r in localex.requests)
+
+
+def test_stop_loss_and_take_profit_orders(world):
+    alice = futures_trader(world)
+    exchange = connect(world, alice)
+    exchange.create_order(SWAP, "market", "buy", 0.02)
+    stop = exchange.create_stop_loss_order(SWAP, "market", "sell", 0.02, None, 90000)
+    take = exchange.create_take_profit_order(SWAP, "limit", "sell", 0.02, 99100, 99000)
+    pos = world.engine.positions(alice.uid)[0]
+    assert (pos.sl_price, pos.sl_execute, pos.tp_price, pos.tp_execute) == (
+        Decimal("90000"), None, Decimal("99000"), Decimal("99100"))
+    assert (str(pos.sl_id), str(pos.tp_id)) == (stop["id"], take["id"])
+    listed = exchange.fetch_open_orders(SWAP, params={"planType": "profit_loss"})
+    assert sorted(o["id"] for o in listed) == sorted([stop["id"], take["id"]])
+    by_id = {o["id"]: o for o in listed}
+    assert (d(by_id[stop["id"]]["triggerPrice"]), by_id[stop["id"]]["type"]) == (Decimal("90000"), "market")
+    assert (d(by_id[take["id"]]["price"]), by_id[take["id"]]["type"]) == (Decimal("99100"), "limit")
+    # editing the stop-loss: modify-tpsl-order, same id
+    edited = exchange.edit_order(stop["id"], SWAP, "market", "sell", 0.02, None, {"stopLossPrice": 91000})
+    assert edited["id"] == stop["id"] and world.engine.positions(alice.uid)[0].sl_price == Decimal("91000")
+    # a stop-loss with a price executes at that limit (create_order with stopLossPrice): a sell
+    # limit above the trigger rests once triggered, until the mark comes back to it
+    world.engine.set_mark("bitget", USDT_M, "BTCUSDT", Decimal("92000"))
+    exchange.cancel_order(stop["id"], SWAP, {"trigger": True, "planType": "pos_loss"})
+    assert world.engine.positions(alice.uid)[0].sl_price is None
+    exchange.create_order(SWAP, "limit", "sell", 0.02, 91200, {"stopLossPrice": 91000})
+    world.engine.set_mark("bitget", USDT_M, "BTCUSDT", Decimal("90800"))  # triggered; rests at 91200
+    assert world.engine.positions(alice.uid)[0].size == Decimal("0.02")
+    (resting,) = exchange.fetch_open_orders(SWAP)
+    assert (d(resting["price"]), resting["info"]["orderSource"]) == (Decimal("91200"), "pos_loss_limit")
+    world.engine.set_mark("bitget", USDT_M, "BTCUSDT", Decimal("91300"))
+    assert world.engine.positions(alice.uid) == []
+    (trade,) = [t for t in exchange.fetch_my_trades(SWAP) if t["side"] == "sell"]
+    assert d(trade["price"]) == Decimal("91200")
+    # the take-profit went with the position
+    assert exchange.fetch_open_orders(SWAP, params={"planType": "profit_loss"}) == []
+
+
+def test_presets_with_limit_prices_and_trailing_orders(world):
+    alice = futures_trader(world)
+    exchange = connect(world, alice)
+    opened = exchange.create_order(SWAP, "market", "buy", 0.01, None, {
+        "takeProfit": {"triggerPrice": 97000, "price": 97100}, "stopLoss": {"triggerPrice": 93000}})
+    info = exchange.fetch_order(opened["id"], SWAP)["info"]
+    assert (info["presetStopSurplusPrice"], info["presetStopSurplusExecutePrice"],
+            info["presetStopLossPrice"], info["presetStopLossExecutePrice"]) == ("97000", "97100", "93000", "")
+    # a trailing order: ccxt's trailingPercent is Bitget's callbackRatio, the price its activation
+    trailing = exchange.create_order(SWAP, "market", "sell", 0.01, 96000, {"trailingPercent": 1, "reduceOnly": True})
+    order = world.engine.futures_order(alice.uid, int(trailing["id"]))
+    assert (order.kind, order.callback_rate, order.trigger_price, order.reduce_only) == (
+        OrderKind.TRAILING, Decimal("0.01"), Decimal("96000"), True)
+    listed = exchange.fetch_open_orders(SWAP, params={"trailing": True})
+    assert [o["id"] for o in listed] == [trailing["id"]]
+    exchange.edit_order(trailing["id"], SWAP, "market", "sell", 0.01, 96500, {"trailingPercent": 2})
+    order = world.engine.futures_order(alice.uid, int(trailing["id"]))
+    assert (order.callback_rate, order.trigger_price) == (Decimal("0.02"), Decimal("96500"))
+    for price in ("96600", "96800", "94864"):  # activated at 96500; best 96800; 2% below: 94864
+        world.engine.set_mark("bitget", USDT_M, "BTCUSDT", Decimal(price))
+    assert exchange.fetch_positions([SWAP]) == []
+    closed = exchange.fetch_closed_orders(SWAP, params={"trailing": True})
+    assert [(o["id"], o["status"]) for o in closed] == [(trailing["id"], "closed")]
+
+
+def test_edit_order_plain_and_trigger(world):
+    alice = futures_trader(world)
+    exchange = connect(world, alice)
+    limit = exchange.create_order(SWAP, "limit", "buy", 0.01, 90000)
+    edited = exchange.edit_order(limit["id"], SWAP, "limit", "buy", 0.02, 90500)
+    assert edited["id"] != limit["id"]
+    assert exchange.fetch_order(limit["id"], SWAP)["status"] == "canceled"
+    new = exchange.fetch_order(edited["id"], SWAP)
+    assert (new["status"], d(new["amount"]), d(new["price"])) == ("open", Decimal("0.02"), Decimal("90500"))
+    trigger = exchange.create_order(SWAP, "limit", "buy", 0.01, 96900, {"triggerPrice": 97000})
+    moved = exchange.edit_order(trigger["id"], SWAP, "limit", "buy", 0.02, 97050, {"triggerPrice": 97100})
+    assert moved["id"] == trigger["id"]
+    (row,) = exchange.fetch_open_orders(SWAP, params={"trigger": True})
+    assert (d(row["amount"]), d(row["price"]), d(row["triggerPrice"])) == (
+        Decimal("0.02"), Decimal("97050"), Decimal("97100"))
+    exchange.cancel_order(trigger["id"], SWAP, {"trigger": True})
+    history = exchange.fetch_canceled_orders(SWAP, params={"trigger": True})
+    assert [o["id"] for o in history] == [trigger["id"]] and history[0]["status"] == "canceled"

@@ -164,7 +164,7 @@ def test_migrations_reach_head():
 
     store = open_store(":memory:")
     head = ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
-    assert head == "0008"  # 0007: the market tape; 0008: the event outbox
+    assert head == "0009"  # 0007: the market tape; 0008: the event outbox; 0009: futures TP/SL
     with store.engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == head
         tables = set(conn.dialect.get_table_names(conn))
@@ -199,7 +199,7 @@ def test_a_file_store_keeps_everything_across_reopen(tmp_path):
         assert engine.marks() == saved["marks"]
         assert len(engine.instruments("bitget")) == len(BITGET_SPOT) + len(BITGET_FUTURES)
         with engine.store.engine.connect() as conn:
-            assert conn.execute(text("select version_num from alembic_version")).scalars().all() == ["0008"]
+            assert conn.execute(text("select version_num from alembic_version")).scalars().all() == ["0009"]
         engine.store.close()
 
     # ids keep increasing after a reopen, whatever the random source says
@@ -238,7 +238,7 @@ def test_reset_empties_every_table():
     engine.reset()
     assert counts(engine.store) == {name: 0 for name in metadata.tables}
     with engine.store.engine.connect() as conn:  # the schema stays migrated
-        assert MigrationContext.configure(conn).get_current_revision() == "0008"
+        assert MigrationContext.configure(conn).get_current_revision() == "0009"
     populate(engine)  # and usable
     assert counts(engine.store)["spot_orders"] == before["spot_orders"]
 

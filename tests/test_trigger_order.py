@@ -69,3 +69,61 @@ def test_a_jump_fires_limits_liquidations_plans_trailing_stops_tpsl_and_tracking
     assert engine.positions(doomed) == [] and engine.positions(tp_holder) == []
     assert engine.copy.tracking(tracking.tracking_no).status != "open"
     assert liquidated.position_id is not None
+
+
+def test_tpsl_orders_trailing_trigger_orders_and_limit_stops_fire_in_price_order_with_the_rest():
+    """The kinds added with the TP/SL endpoints, in one jump with the older ones: a partial take-
+    profit order (96500), a limit take-profit order triggered at 97500 (its limit 97400 lets it
+    fill at once), a plan order (98500), a position TP with a limit price (99500); a trailing
+    trigger order activated on the way follows the high and fires on the fall-back after."""
+    engine = Engine(open_store(":memory:"), clock=ManualClock(), seed=22)
+    install_market(engine)
+
+    def user(name: str) -> str:
+        uid = engine.create_user("bitget", name=name).uid
+        engine.fund(uid, "USDT", D("10000"), account=M)
+        engine.set_position_mode(uid, M, PositionMode.HEDGE)
+        return uid
+
+    def order(uid, side, **kw):
+        return engine.place_futures_order(uid, M, S, pos_side=side, trade_side=OPEN,
+                                          order_type=kw.pop("order_type", OrderType.MARKET),
+                                          size=D(kw.pop("size", "0.01")), **kw)
+
+    resting, partial, limited, planner, preset, trailer = (
+        user(n) for n in ("resting", "partial", "limited", "planner", "preset", "trailer"))
+    order(resting, SHORT, order_type=OrderType.LIMIT, price=D("96000"))
+    pos = order(partial, LONG, size="0.02").position_id
+    (take,) = engine.protect_position(partial, pos, [{"kind": "tp", "trigger": D("96500"), "size": D("0.01")}])
+    pos = order(limited, LONG).position_id
+    (limit_take,) = engine.protect_position(limited, pos, [
+        {"kind": "tp", "trigger": D("97500"), "size": D("0.01"), "execute": D("97400")}])
+    order(planner, LONG, trigger_price=D("98500"))
+    order(preset, LONG, tp_price=D("99500"), tp_execute=D("99400"))
+    # a trailing trigger order that sells (opens a short) on a 1% fall-back after 100000: the
+    # jump only rises, so it is activated and follows the high, but does not fire
+    track = order(trailer, SHORT, trigger_price=D("100000"), callback_rate=D("0.01"))
+    users = (resting, partial, limited, planner, preset, trailer)
+    before = {uid: len(engine.futures_fills(uid, limit=None)) for uid in users}
+
+    engine.set_mark("bitget", M, S, D("101000"))
+
+    fired = []
+    for uid in users:
+        fills = engine.futures_fills(uid, limit=None)
+        fired += [(f.trade_id, f.price, uid) for f in fills[: len(fills) - before[uid]]]
+    fired.sort()
+    assert [(price, uid) for _, price, uid in fired] == [
+        (D("96000"), resting), (D("96500"), partial), (D("97500"), limited), (D("98500"), planner),
+        (D("99500"), preset)]
+    assert engine.futures_order(partial, take.order_id).status.value == "filled"
+    assert engine.futures_order(limited, limit_take.order_id).status.value == "filled"
+    assert [p.size for p in engine.positions(partial)] == [D("0.01")]
+    assert engine.positions(limited) == [] and engine.positions(preset) == []
+    waiting = engine.futures_order(trailer, track.order_id)
+    assert (waiting.status.value, waiting.extreme_price) == ("untriggered", D("101000"))
+    # the fall-back: 1% under the high, 99990, opens the short
+    engine.set_mark("bitget", M, S, D("99900"))
+    opened = engine.futures_order(trailer, track.order_id)
+    assert (opened.status.value, opened.avg_price) == ("filled", D("99990.0"))
+    assert [(p.side, p.size) for p in engine.positions(trailer)] == [(SHORT, D("0.01"))]

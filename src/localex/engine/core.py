@@ -791,9 +791,11 @@ class Engine:
                 orders.append(self.futures.market_close(uow, pos, pos.size, source))
             return orders
 
-    def set_position_tpsl(self, uid: str, position_id: int, tp=UNCHANGED, sl=UNCHANGED) -> Position:
+    def set_position_tpsl(self, uid: str, position_id: int, tp=UNCHANGED, sl=UNCHANGED,
+                          tp_execute=UNCHANGED, sl_execute=UNCHANGED) -> Position:
         with self.tx() as uow:
-            return self.futures.set_position_tpsl(uow, self._own_position(uow, uid, position_id), tp, sl)
+            return self.futures.set_position_tpsl(uow, self._own_position(uow, uid, position_id), tp, sl,
+                                                  tp_execute, sl_execute)
 
     def adjust_margin(self, uid: str, position_id: int, delta: Decimal) -> Position:
         with self.tx() as uow:
@@ -814,12 +816,13 @@ class Engine:
             return self.futures.set_order_tpsl(uow, uid, order_id, tp, sl)
 
     def reverse_position(self, uid: str, position_id: int, source: str = "api",
-                         tag: str = "") -> FuturesOrder:
-        """Close a position and open the same size on the other side, all or nothing."""
+                         tag: str = "", size: Decimal | None = None,
+                         client_oid: str | None = None) -> FuturesOrder:
+        """Close (part of) a position and open the same size on the other side, all or nothing."""
         with self.tx() as uow:
             user = self._user(uow, uid)
             pos = self._own_position(uow, uid, position_id)
-            return self.futures.reverse_position(uow, user, pos, source, tag)
+            return self.futures.reverse_position(uow, user, pos, source, tag, size, client_oid)
 
     def futures_equity(self, uid: str, market: str, settle: str) -> tuple[Decimal, Decimal, Decimal]:
         with self.tx(read_only=True) as uow:
@@ -900,3 +903,46 @@ class Engine:
                 except DomainError as err:
                     out.append((pos, err))
             return out
+
+    # take-profit / stop-loss orders, modifying orders --------------------------------------------
+    def protect_position(self, uid: str, position_id: int, stops: list[dict],
+                         tag: str = "") -> list[FuturesOrder | Position]:
+        """Set several stops on one position in one transaction. Each stop: kind "tp" / "sl",
+        trigger, size (None: the whole position, as the position's own TP / SL), execute (a
+        limit price; None: at market), client_oid. Returns, per stop, the order made (a partial
+        stop) or the position (its own TP / SL, known by tp_id / sl_id)."""
+        with self.tx() as uow:
+            user = self._user(uow, uid)
+            pos = self._own_position(uow, uid, position_id)
+            out: list[FuturesOrder | Position] = []
+            for stop in stops:
+                if stop.get("size") is None:
+                    level, execute = stop["trigger"], stop.get("execute")
+                    if stop["kind"] == "tp":
+                        pos = self.futures.set_position_tpsl(uow, pos, tp=level, tp_execute=execute)
+                    else:
+                        pos = self.futures.set_position_tpsl(uow, pos, sl=level, sl_execute=execute)
+                    out.append(pos)
+                else:
+                    out.append(self.futures.place_stop(uow, user, pos, stop["kind"], stop["trigger"],
+                                                       stop["size"], stop.get("execute"),
+                                                       stop.get("client_oid"), tag))
+            return out
+
+    def modify_stop_order(self, uid: str, order_id: int, trigger: Decimal, size: Decimal | None = None,
+                          execute=UNCHANGED) -> FuturesOrder:
+        with self.tx() as uow:
+            self._user(uow, uid)
+            return self.futures.modify_stop(uow, uid, order_id, trigger, size, execute)
+
+    def modify_plan_order(self, uid: str, order_id: int, **changes) -> FuturesOrder:
+        """See FuturesBook.modify_plan."""
+        with self.tx() as uow:
+            self._user(uow, uid)
+            return self.futures.modify_plan(uow, uid, order_id, **changes)
+
+    def modify_futures_order(self, uid: str, order_id: int, **changes) -> FuturesOrder:
+        """See FuturesBook.replace_order: a new size or price replaces the order under a new id."""
+        with self.tx() as uow:
+            user = self._user(uow, uid)
+            return self.futures.replace_order(uow, user, order_id, **changes)

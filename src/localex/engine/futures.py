@@ -91,6 +91,8 @@ def money(value: Decimal) -> Decimal:
     is exact and money is conserved to the last digit."""
     return value.quantize(MONEY_STEP)
 HOUSE_ACCOUNT = "house"
+# why a take-profit / stop-loss order exists (FuturesOrder.source), by kind
+STOP_SOURCES = {"tp": "take_profit", "sl": "stop_loss"}
 FUNDING_KIND = "funding"  # a position's funding payment, in its owner's bills
 FUNDING_RATE_KIND = "funding_rate"  # a settled rate, in the house's bills
 
@@ -269,10 +271,15 @@ class FuturesBook:
               tp_price: Decimal | None = None, sl_price: Decimal | None = None,
               trigger_price: Decimal | None = None, position_id: int | None = None,
               leverage: int | None = None, margin_mode: MarginMode | None = None,
-              source: str = "api", tag: str = "", new_position: bool = False) -> FuturesOrder:
+              source: str = "api", tag: str = "", new_position: bool = False,
+              callback_rate: Decimal | None = None, tp_execute: Decimal | None = None,
+              sl_execute: Decimal | None = None) -> FuturesOrder:
         """Accept an order (and fill what the fill model fills at once). A trigger_price makes
-        it a plan order that waits for the mark to cross it. position_id aims a close at one
-        position; new_position opens a position of its own even where positions merge."""
+        it a plan order that waits for the mark to cross it; with a callback_rate it is a
+        trailing trigger order (trigger_price its activation price) that fires when the mark
+        falls back callback_rate from its best level. position_id aims a close at one position;
+        new_position opens a position of its own even where positions merge. tp_execute /
+        sl_execute: the preset TP / SL closes at that limit price rather than at market."""
         if inst.status != "online":
             raise InstrumentNotTrading(f"{inst.symbol} is not trading", symbol=inst.symbol)
         for listener in self.listeners:
@@ -280,6 +287,11 @@ class FuturesBook:
                                   position_id=position_id, source=source)
         if size <= 0:
             raise NonPositive("size must be positive", field="size")
+        if callback_rate is not None and not Decimal(0) < callback_rate < Decimal(1):
+            raise NonPositive("callback rate must be between 0 and 1", field="callbackRatio")
+        for level in (tp_execute, sl_execute):
+            if level is not None and scale_of(level) > inst.price_scale:
+                raise PricePrecision("price scale", value=level, scale=inst.price_scale)
         if scale_of(size) > inst.size_scale or (size % inst.contract_size) != 0:
             raise SizePrecision("size scale", value=size, scale=inst.size_scale)
         if size < inst.min_size:
@@ -294,7 +306,8 @@ class FuturesBook:
         if client_oid and uow.get_futures_order_by_client_oid(user.uid, client_oid) is not None:
             raise DuplicateClientOid(client_oid, client_oid=client_oid)
         mark = self.mark(uow, inst)
-        if mark is None and (trigger_price is not None or order_type is OrderType.MARKET):
+        if mark is None and (trigger_price is not None or callback_rate is not None
+                             or order_type is OrderType.MARKET):
             raise NoMarkPrice(f"{inst.symbol} has no price yet", symbol=inst.symbol)
         acct = uow.get_futures_account(user.uid, inst.market)
         st = self.settings(uow, user.uid, inst)
@@ -332,18 +345,24 @@ class FuturesBook:
                     raise InsufficientBalance("insufficient balance", asset=inst.settle) from None
         order_id = self.ids.next_id(uow, user.venue, now)
         trigger_above = None if trigger_price is None else trigger_price >= mark
+        kind = OrderKind.PLAN if trigger_price is not None else OrderKind.REGULAR
+        if callback_rate is not None:
+            kind, trigger_above = OrderKind.TRAILING, None
         order = FuturesOrder(
             order_id=order_id, uid=user.uid, venue=user.venue, market=inst.market, symbol=inst.symbol,
             client_oid=client_oid or str(self.ids.next_id(uow, user.venue, now)),
-            kind=OrderKind.PLAN if trigger_price is not None else OrderKind.REGULAR,
+            kind=kind,
             side=book_side(pos_side, trade_side), pos_side=pos_side, trade_side=trade_side,
             order_type=order_type, force=force, price=price, size=size, reduce_only=reduce_only,
-            status=FuturesStatus.UNTRIGGERED if trigger_price is not None else FuturesStatus.LIVE,
+            status=FuturesStatus.LIVE if kind is OrderKind.REGULAR else FuturesStatus.UNTRIGGERED,
             filled_size=ZERO, filled_quote=ZERO, fee=ZERO, realized_pnl=ZERO, leverage=leverage,
             margin_mode=margin_mode, frozen=frozen, position_id=position_id, tp_price=tp_price,
             sl_price=sl_price, trigger_price=trigger_price, trigger_above=trigger_above,
-            callback_rate=None, extreme_price=None, source=source, cancel_reason=CancelReason.NONE,
-            created_ms=now, updated_ms=now, tag=tag,
+            callback_rate=callback_rate,
+            extreme_price=mark if callback_rate is not None and trigger_price is None else None,
+            source=source, cancel_reason=CancelReason.NONE, created_ms=now, updated_ms=now, tag=tag,
+            tp_execute=tp_execute if tp_price is not None else None,
+            sl_execute=sl_execute if sl_price is not None else None,
         )
         if new_position:
             order.position_id = -1  # opens a position of its own
@@ -379,6 +398,7 @@ class FuturesBook:
             raise NoPosition("no position to close")
         pending = sum((o.size - o.filled_size for o in self._open_orders(uow, uid, inst)
                        if o.trade_side is TradeSide.CLOSE and o.pos_side is pos_side
+                       and o.kind is not OrderKind.STOP
                        and (position_id is None or o.position_id == position_id)), ZERO)
         if size > held - pending:
             raise PositionTooSmall("close exceeds the position", available=held - pending)
@@ -548,11 +568,17 @@ class FuturesBook:
                 margin_mode=order.margin_mode, leverage=order.leverage, size=ZERO, entry_price=ZERO,
                 margin=ZERO, realized_pnl=ZERO, fees=ZERO, funding=ZERO, tp_price=order.tp_price,
                 sl_price=order.sl_price, open=True, opened_ms=now, updated_ms=now,
-                tag=order.client_oid)
+                tag=order.client_oid, tp_execute=order.tp_execute, sl_execute=order.sl_execute)
+            pos.tp_id = self.ids.next_id(uow, order.venue, now) if pos.tp_price is not None else None
+            pos.sl_id = self.ids.next_id(uow, order.venue, now) if pos.sl_price is not None else None
             uow.insert_position(pos)
         elif order.tp_price is not None or order.sl_price is not None:
-            pos.tp_price = order.tp_price if order.tp_price is not None else pos.tp_price
-            pos.sl_price = order.sl_price if order.sl_price is not None else pos.sl_price
+            if order.tp_price is not None:
+                pos.tp_price, pos.tp_execute = order.tp_price, order.tp_execute
+                pos.tp_id = pos.tp_id or self.ids.next_id(uow, order.venue, now)
+            if order.sl_price is not None:
+                pos.sl_price, pos.sl_execute = order.sl_price, order.sl_execute
+                pos.sl_id = pos.sl_id or self.ids.next_id(uow, order.venue, now)
         if inst.inverse:
             # average entry of an inverse contract is harmonic
             pos.entry_price = (pos.size + size) / (pos.size / pos.entry_price + size / price) \
@@ -618,6 +644,10 @@ class FuturesBook:
             pos.open = False
             pos.size = ZERO
             pos.margin = ZERO
+            for order in uow.list_futures_orders(pos.uid, market=pos.market, symbol=pos.symbol,
+                                                 open_only=True, kinds=[OrderKind.STOP]):
+                if order.position_id == pos.position_id:
+                    self._cancel(uow, order, CancelReason.NONE)
         uow.update_position(pos)
         return realized, fee
 
@@ -729,19 +759,36 @@ class FuturesBook:
                           position_id=pos.position_id, leverage=pos.leverage,
                           margin_mode=pos.margin_mode, source=source, tag=tag)
 
-    def set_position_tpsl(self, uow, pos: Position, tp=UNCHANGED, sl=UNCHANGED) -> Position:
-        """tp / sl: a price, None to cancel, UNCHANGED to keep."""
+    def set_position_tpsl(self, uow, pos: Position, tp=UNCHANGED, sl=UNCHANGED,
+                          tp_execute=UNCHANGED, sl_execute=UNCHANGED) -> Position:
+        """tp / sl: a price, None to cancel, UNCHANGED to keep; tp_execute / sl_execute: the
+        limit price the stop closes at (None: at market). A stop set anew gets an id of its own;
+        one moved keeps its id."""
         inst = self.instrument(uow, pos.venue, pos.market, pos.symbol)
         mark = self.mark(uow, inst)
+        now = self.clock.now_ms()
+        for level in (tp_execute, sl_execute):
+            if level not in (UNCHANGED, None) and scale_of(level) > inst.price_scale:
+                raise PricePrecision("price scale", value=level, scale=inst.price_scale)
         if tp is not UNCHANGED:
             if tp is not None and mark is not None:
                 self._check_stop("tp", pos.side, tp, mark)
             pos.tp_price = tp
+            pos.tp_id = None if tp is None else pos.tp_id or self.ids.next_id(uow, pos.venue, now)
+            if tp is None:
+                pos.tp_execute = None
         if sl is not UNCHANGED:
             if sl is not None and mark is not None:
                 self._check_stop("sl", pos.side, sl, mark)
             pos.sl_price = sl
-        pos.updated_ms = self.clock.now_ms()
+            pos.sl_id = None if sl is None else pos.sl_id or self.ids.next_id(uow, pos.venue, now)
+            if sl is None:
+                pos.sl_execute = None
+        if tp_execute is not UNCHANGED and pos.tp_price is not None:
+            pos.tp_execute = tp_execute
+        if sl_execute is not UNCHANGED and pos.sl_price is not None:
+            pos.sl_execute = sl_execute
+        pos.updated_ms = now
         uow.update_position(pos)
         return pos
 
@@ -766,15 +813,21 @@ class FuturesBook:
         return order
 
     def reverse_position(self, uow, user: User, pos: Position, source: str = "api",
-                         tag: str = "") -> FuturesOrder:
-        """Close a position at market and open the other side at market with the same size,
-        leverage and margin mode; returns the opening order."""
+                         tag: str = "", size: Decimal | None = None,
+                         client_oid: str | None = None) -> FuturesOrder:
+        """Close (`size` of, default all of) a position at market and open the same size on the
+        other side at market with the same leverage and margin mode; returns the opening order.
+        The close passes the listeners' rules first (an elite trader's tracked position is
+        closed through its tracking order only)."""
         inst = self.instrument(uow, pos.venue, pos.market, pos.symbol)
-        size = pos.size
+        size = pos.size if size is None else min(size, pos.size)
+        for listener in self.listeners:
+            listener.before_place(uow, user, inst, pos_side=pos.side, trade_side=TradeSide.CLOSE,
+                                  size=size, position_id=pos.position_id, source=source)
         self.market_close(uow, pos, size, source)
         return self.place(uow, user, inst, pos_side=pos.side.opposite, trade_side=TradeSide.OPEN,
                           order_type=OrderType.MARKET, size=size, leverage=pos.leverage,
-                          margin_mode=pos.margin_mode, source=source, tag=tag)
+                          margin_mode=pos.margin_mode, source=source, tag=tag, client_oid=client_oid)
 
     def flash_close(self, uow, user: User, pos: Position, tag: str = "") -> FuturesOrder:
         """Close a whole position at market as its owner's own order (so the listeners' rules,
@@ -788,6 +841,164 @@ class FuturesBook:
         return self.place(uow, user, inst, pos_side=pos.side, trade_side=TradeSide.CLOSE,
                           order_type=OrderType.MARKET, size=pos.size, position_id=pos.position_id,
                           leverage=pos.leverage, margin_mode=pos.margin_mode, source="api", tag=tag)
+
+    def place_stop(self, uow, user: User, pos: Position, kind: str, trigger: Decimal, size: Decimal,
+                   execute: Decimal | None = None, client_oid: str | None = None,
+                   tag: str = "") -> FuturesOrder:
+        """A take-profit (kind "tp") or stop-loss ("sl") order for `size` of a position: when the
+        mark crosses `trigger` it closes that much at market, or at the limit `execute`. It
+        reserves nothing of the position (several may protect it); it is cancelled when the
+        position closes."""
+        inst = self.instrument(uow, pos.venue, pos.market, pos.symbol)
+        self._check_stop_order(uow, inst, pos, kind, trigger, size, execute)
+        if client_oid and uow.get_futures_order_by_client_oid(user.uid, client_oid) is not None:
+            raise DuplicateClientOid(client_oid, client_oid=client_oid)
+        now = self.clock.now_ms()
+        order = FuturesOrder(
+            order_id=self.ids.next_id(uow, user.venue, now), uid=user.uid, venue=user.venue,
+            market=inst.market, symbol=inst.symbol,
+            client_oid=client_oid or str(self.ids.next_id(uow, user.venue, now)),
+            kind=OrderKind.STOP, side=book_side(pos.side, TradeSide.CLOSE), pos_side=pos.side,
+            trade_side=TradeSide.CLOSE, order_type=OrderType.MARKET if execute is None else OrderType.LIMIT,
+            force=TimeInForce.GTC, price=execute, size=size, reduce_only=True,
+            status=FuturesStatus.UNTRIGGERED, filled_size=ZERO, filled_quote=ZERO, fee=ZERO,
+            realized_pnl=ZERO, leverage=pos.leverage, margin_mode=pos.margin_mode, frozen=ZERO,
+            position_id=pos.position_id, tp_price=None, sl_price=None, trigger_price=trigger,
+            trigger_above=(kind == "tp") == (pos.side is PositionSide.LONG), callback_rate=None,
+            extreme_price=None, source=STOP_SOURCES[kind], cancel_reason=CancelReason.NONE,
+            created_ms=now, updated_ms=now, tag=tag)
+        uow.insert_futures_order(order)
+        return order
+
+    def _check_stop_order(self, uow, inst: Instrument, pos: Position, kind: str, trigger: Decimal,
+                          size: Decimal, execute: Decimal | None) -> None:
+        if not pos.open:
+            raise NoPosition("no such position")
+        for name, value in (("triggerPrice", trigger), ("executePrice", execute)):
+            if value is not None and value <= 0:
+                raise NonPositive(f"{name} must be positive", field=name)
+            if value is not None and scale_of(value) > inst.price_scale:
+                raise PricePrecision("price scale", value=value, scale=inst.price_scale)
+        if size <= 0:
+            raise NonPositive("size must be positive", field="size")
+        if scale_of(size) > inst.size_scale or (size % inst.contract_size) != 0:
+            raise SizePrecision("size scale", value=size, scale=inst.size_scale)
+        if size > pos.size:
+            raise PositionTooSmall("more than the position", available=pos.size)
+        mark = self.mark(uow, inst)
+        if mark is not None:
+            self._check_stop(kind, pos.side, trigger, mark)
+
+    def modify_stop(self, uow, uid: str, order_id: int, trigger: Decimal, size: Decimal | None = None,
+                    execute=UNCHANGED) -> FuturesOrder:
+        """Move a waiting take-profit / stop-loss order: its trigger, size, limit price."""
+        order = uow.get_futures_order(uid, order_id)
+        if order is None or order.kind is not OrderKind.STOP or order.status is not FuturesStatus.UNTRIGGERED:
+            raise OrderNotFound("no such TP/SL order")
+        pos = uow.get_position(order.position_id)
+        if pos is None:
+            raise NoPosition("no such position")
+        inst = self.instrument(uow, order.venue, order.market, order.symbol)
+        kind = "tp" if order.trigger_above == (pos.side is PositionSide.LONG) else "sl"
+        execute = order.price if execute is UNCHANGED else execute
+        size = order.size if size is None else size
+        self._check_stop_order(uow, inst, pos, kind, trigger, size, execute)
+        order.trigger_price, order.size, order.price = trigger, size, execute
+        order.order_type = OrderType.MARKET if execute is None else OrderType.LIMIT
+        order.updated_ms = self.clock.now_ms()
+        uow.update_futures_order(order)
+        return order
+
+    def modify_plan(self, uow, uid: str, order_id: int, *, size: Decimal | None = None,
+                    price=UNCHANGED, trigger: Decimal | None = None,
+                    callback_rate: Decimal | None = None, tp=UNCHANGED, sl=UNCHANGED) -> FuturesOrder:
+        """Change a waiting plan or trailing order in place (same id): size, limit price (None:
+        at market), trigger (activation) price, callback rate, preset TP / SL. An opening
+        order's frozen margin is recomputed for the new terms."""
+        order = uow.get_futures_order(uid, order_id)
+        if order is None or order.kind not in (OrderKind.PLAN, OrderKind.TRAILING) \
+                or order.status is not FuturesStatus.UNTRIGGERED:
+            raise OrderNotFound("no such plan order")
+        inst = self.instrument(uow, order.venue, order.market, order.symbol)
+        mark = self.mark(uow, inst)
+        now = self.clock.now_ms()
+        if size is not None:
+            if size <= 0:
+                raise NonPositive("size must be positive", field="size")
+            if scale_of(size) > inst.size_scale or (size % inst.contract_size) != 0:
+                raise SizePrecision("size scale", value=size, scale=inst.size_scale)
+            if size < inst.min_size:
+                raise BelowMinimumSize("size below minimum", minimum=inst.min_size)
+        for value in (price, trigger):
+            if value not in (UNCHANGED, None):
+                if value <= 0:
+                    raise NonPositive("price must be positive", field="price")
+                if scale_of(value) > inst.price_scale:
+                    raise PricePrecision("price scale", value=value, scale=inst.price_scale)
+        if callback_rate is not None and not Decimal(0) < callback_rate < Decimal(1):
+            raise NonPositive("callback rate must be between 0 and 1", field="callbackRatio")
+        for kind, level in (("tp", tp), ("sl", sl)):
+            if level not in (UNCHANGED, None) and mark is not None:
+                self._check_stop(kind, order.pos_side, level, mark)
+        new_size = order.size if size is None else size
+        if order.trade_side is TradeSide.CLOSE and size is not None:
+            self._check_closable(uow, uid, inst, order.pos_side, new_size - order.size, order.position_id)
+        if price is not UNCHANGED:
+            order.price = price
+            order.order_type = OrderType.MARKET if price is None else OrderType.LIMIT
+        if trigger is not None:
+            order.trigger_price = trigger
+            if order.kind is OrderKind.PLAN and mark is not None:
+                order.trigger_above = trigger >= mark
+            if order.kind is OrderKind.TRAILING:
+                order.extreme_price = None  # waits for its (new) activation price
+        if callback_rate is not None:
+            order.callback_rate = callback_rate
+        if tp is not UNCHANGED:
+            order.tp_price = tp
+        if sl is not UNCHANGED:
+            order.sl_price = sl
+        order.size = new_size
+        if order.frozen > 0 or (order.trade_side is TradeSide.OPEN and not order.reduce_only):
+            accounts.release(uow, uid, inst.market, inst.settle, order.frozen, now)
+            reference = order.price if order.price is not None else (order.trigger_price or mark)
+            value = notional(inst, reference, order.size)
+            order.frozen = money(value / order.leverage + value * inst.taker_fee)
+            try:
+                accounts.freeze(uow, uid, inst.market, inst.settle, order.frozen, now)
+            except InsufficientBalance:
+                raise InsufficientBalance("insufficient balance", asset=inst.settle) from None
+        order.updated_ms = now
+        uow.update_futures_order(order)
+        return order
+
+    def replace_order(self, uow, user: User, order_id: int, *, size: Decimal | None = None,
+                      price: Decimal | None = None, client_oid: str | None = None,
+                      tp=UNCHANGED, sl=UNCHANGED) -> FuturesOrder:
+        """Modify a resting limit order: a new size or price cancels it and places the same
+        order again under a new id (and client id) with the new terms; TP / SL alone change in
+        place. An order that has begun to fill cannot change size or price."""
+        order = uow.get_futures_order(user.uid, order_id)
+        if order is None or order.kind is not OrderKind.REGULAR or not order.status.is_open:
+            raise OrderNotFound("no such open order")
+        if size is None and price is None:
+            return self.set_order_tpsl(uow, user.uid, order_id, tp, sl)
+        if order.order_type is not OrderType.LIMIT or order.filled_size > 0:
+            raise OrderNotCancellable("only an unfilled limit order can be modified",
+                                      status=order.status.value)
+        inst = self.instrument(uow, order.venue, order.market, order.symbol)
+        self._cancel(uow, order, CancelReason.USER)
+        return self.place(
+            uow, user, inst, pos_side=order.pos_side, trade_side=order.trade_side,
+            order_type=order.order_type, size=order.size if size is None else size,
+            price=order.price if price is None else price, force=order.force,
+            reduce_only=order.reduce_only and order.trade_side is TradeSide.OPEN,
+            client_oid=client_oid, tp_price=order.tp_price if tp is UNCHANGED else tp,
+            sl_price=order.sl_price if sl is UNCHANGED else sl,
+            position_id=order.position_id if order.trade_side is TradeSide.CLOSE else None,
+            leverage=order.leverage, margin_mode=order.margin_mode, source=order.source, tag=order.tag,
+            tp_execute=order.tp_execute if tp is UNCHANGED else None,
+            sl_execute=order.sl_execute if sl is UNCHANGED else None)
 
     def adjust_margin(self, uow, pos: Position, delta: Decimal) -> Position:
         """Add (positive) or remove (negative) isolated margin."""
@@ -907,6 +1118,10 @@ class FuturesBook:
                 if crossed(old, new, order.trigger_price, upward=bool(order.trigger_above)):
                     events.append(Event(order.trigger_price, PRIORITY_PLAN, order.order_id,
                                         self._trigger(inst, order.order_id, order.uid)))
+            elif order.kind is OrderKind.STOP and order.status is FuturesStatus.UNTRIGGERED:
+                if crossed(old, new, order.trigger_price, upward=bool(order.trigger_above)):
+                    events.append(Event(order.trigger_price, PRIORITY_STOP, order.order_id,
+                                        self._trigger(inst, order.order_id, order.uid)))
             elif order.kind is OrderKind.TRAILING:
                 event = self._trailing_event(uow, inst, order, old, new)
                 if event is not None:
@@ -973,25 +1188,38 @@ class FuturesBook:
                 return
             if (pos.tp_price if kind == "tp" else pos.sl_price) != level:
                 return
-            self._market_close(uow, inst, pos, pos.size, level, kind)
+            execute = pos.tp_execute if kind == "tp" else pos.sl_execute
+            if execute is None:
+                self._market_close(uow, inst, pos, pos.size, level, kind)
+                return
+            # a limit close: the stop is spent, its order rests at the limit (or fills at once)
+            if kind == "tp":
+                pos.tp_price = pos.tp_execute = pos.tp_id = None
+            else:
+                pos.sl_price = pos.sl_execute = pos.sl_id = None
+            uow.update_position(pos)
+            self._market_close(uow, inst, pos, pos.size, level, kind, limit=execute)
         return fire
 
     def _market_close(self, uow, inst: Instrument, pos: Position, size: Decimal, price: Decimal,
-                      source: str) -> FuturesOrder:
-        """A close the engine itself sends (TP/SL, trailing, copy trading): fills at `price`."""
+                      source: str, limit: Decimal | None = None) -> FuturesOrder:
+        """A close the engine itself sends (TP/SL, trailing, copy trading): fills at `price`; with
+        a `limit`, it is a limit order that fills at `price` if the limit allows, else rests."""
         now = self.clock.now_ms()
         order = FuturesOrder(
             order_id=self.ids.next_id(uow, pos.venue, now), uid=pos.uid, venue=pos.venue,
             market=pos.market, symbol=pos.symbol, client_oid=str(self.ids.next_id(uow, pos.venue, now)),
             kind=OrderKind.REGULAR, side=book_side(pos.side, TradeSide.CLOSE), pos_side=pos.side,
-            trade_side=TradeSide.CLOSE, order_type=OrderType.MARKET, force=TimeInForce.GTC, price=None,
+            trade_side=TradeSide.CLOSE, order_type=OrderType.MARKET if limit is None else OrderType.LIMIT,
+            force=TimeInForce.GTC, price=limit,
             size=size, reduce_only=True, status=FuturesStatus.LIVE, filled_size=ZERO, filled_quote=ZERO,
             fee=ZERO, realized_pnl=ZERO, leverage=pos.leverage, margin_mode=pos.margin_mode,
             frozen=ZERO, position_id=pos.position_id, tp_price=None, sl_price=None, trigger_price=None,
             trigger_above=None, callback_rate=None, extreme_price=None, source=source,
             cancel_reason=CancelReason.NONE, created_ms=now, updated_ms=now)
         uow.insert_futures_order(order)
-        self._fill(uow, inst, order, price, size, Liquidity.TAKER)
+        if limit is None or (price >= limit if order.side is Side.SELL else price <= limit):
+            self._fill(uow, inst, order, price, size, Liquidity.TAKER)
         return order
 
     def market_close(self, uow, pos: Position, size: Decimal, source: str) -> FuturesOrder:
@@ -1037,7 +1265,7 @@ class FuturesBook:
                         new: Decimal) -> Event | None:
         """Trailing stops follow the best mark since activation; they fire on a fall-back of
         callback_rate from it. The extreme is updated here, as the move is seen."""
-        protects_long = order.pos_side is PositionSide.LONG
+        protects_long = order.side is Side.SELL  # a sell follows the highs, a buy the lows
         extreme = order.extreme_price
         if extreme is None:  # waiting for its activation price
             if order.trigger_price is None or not crossed(old, new, order.trigger_price, upward=protects_long):
@@ -1057,14 +1285,25 @@ class FuturesBook:
             current = uow.get_futures_order(order.uid, order.order_id)
             if current is None or current.status is not FuturesStatus.UNTRIGGERED:
                 return
-            pos = uow.get_position(current.position_id)
-            if pos is None or not pos.open:
-                self._cancel(uow, current, CancelReason.NONE)
-                return
+            size = current.size
+            if current.trade_side is TradeSide.CLOSE:
+                if current.position_id:
+                    held = [p for p in [uow.get_position(current.position_id)] if p is not None and p.open]
+                else:
+                    held = self._open_positions(uow, current.uid, inst, current.pos_side)
+                if not held:
+                    self._cancel(uow, current, CancelReason.NONE)
+                    return
+                size = min(size, sum((p.size for p in held), ZERO))
             current.status = FuturesStatus.LIVE
             current.trigger_price = level
             uow.update_futures_order(current)
-            self._fill(uow, inst, current, level, min(current.size, pos.size), Liquidity.TAKER)
+            try:
+                with uow.savepoint():
+                    self._fill(uow, inst, current, level, size, Liquidity.TAKER)
+            except (InsufficientBalance, NoPosition):
+                current = uow.get_futures_order(order.uid, order.order_id)
+                self._cancel(uow, current, CancelReason.NONE)
         return Event(level, PRIORITY_TRAILING, order.order_id, fire)
 
     # ---- funding ---------------------------------------------------------------------------------

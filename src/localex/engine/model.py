@@ -250,7 +250,9 @@ class PositionMode(str, enum.Enum):
 class OrderKind(str, enum.Enum):
     REGULAR = "regular"  # a limit or market order in the book
     PLAN = "plan"  # waits for trigger_price, then becomes a regular order
-    TRAILING = "trailing"  # a trailing stop on a position
+    TRAILING = "trailing"  # a trailing stop on a position, or a trailing trigger order
+    STOP = "stop"  # a take-profit or stop-loss order on a position: closes (part of) it when the
+    # mark crosses trigger_price, at market or at its price
 
 
 class FuturesStatus(str, enum.Enum):
@@ -312,6 +314,10 @@ class Position:
     closed_size: Decimal = ZERO
     close_value: Decimal = ZERO  # sum of close price * size (average close = value / size)
     tag: str = ""  # venue-owned label (e.g. the client id that opened it)
+    tp_id: int | None = None  # the id the position's take-profit is known by (None: none set)
+    sl_id: int | None = None
+    tp_execute: Decimal | None = None  # the take-profit closes at this limit price (None: at market)
+    sl_execute: Decimal | None = None
 
     @property
     def avg_close_price(self) -> Decimal:
@@ -356,6 +362,8 @@ class FuturesOrder:
     updated_ms: int
     tag: str = ""  # venue-owned opaque text (e.g. the quantity unit the client used)
     due_ms: int | None = None  # latency fill model: when it reaches the book
+    tp_execute: Decimal | None = None  # preset take-profit's limit price (None: at market)
+    sl_execute: Decimal | None = None
 
     @property
     def avg_price(self) -> Decimal:

@@ -104,7 +104,13 @@ def trade_side_text(side: Side, pos_side: PositionSide, trade_side: TradeSide, m
     return f"burst_{side.value}_single" if liquidation else f"{side.value}_single"
 
 
+# TP/SL closes the engine makes: orderSource by the order type they execute with
+STOP_SOURCES = {"tp": "pos_profit", "sl": "pos_loss", "take_profit": "profit", "stop_loss": "loss"}
+
+
 def order_source(order: FuturesOrder) -> str:
+    if order.source in STOP_SOURCES:
+        return f"{STOP_SOURCES[order.source]}_{order.order_type.value}"
     if order.source in SOURCES:
         return SOURCES[order.source]
     if order.trigger_price is not None and order.kind is OrderKind.REGULAR:  # a triggered plan order
@@ -155,9 +161,9 @@ def detail_row(order: FuturesOrder, inst: Instrument, mode: PositionMode) -> dic
         "marginCoin": inst.settle,
         "presetStopSurplusPrice": tp,
         "presetStopSurplusType": TRIGGER_TYPE if tp else "",
-        "presetStopSurplusExecutePrice": "",
+        "presetStopSurplusExecutePrice": price_text(order.tp_execute),
         "presetStopLossPrice": sl,
-        "presetStopLossExecutePrice": "",
+        "presetStopLossExecutePrice": price_text(order.sl_execute),
         "presetStopLossType": TRIGGER_TYPE if sl else "",
         "quoteVolume": quote_text(order.filled_quote),
         "orderType": order.order_type.value,
@@ -196,10 +202,10 @@ def pending_row(order: FuturesOrder, inst: Instrument, mode: PositionMode) -> di
         "orderType": order.order_type.value,
         "orderSource": order_source(order),
         "presetStopSurplusPrice": tp,
-        "presetStopSurplusExecutePrice": "",
+        "presetStopSurplusExecutePrice": price_text(order.tp_execute),
         "presetStopSurplusTriggerType": TRIGGER_TYPE if tp else "",
         "presetStopLossPrice": sl,
-        "presetStopLossExecutePrice": "",
+        "presetStopLossExecutePrice": price_text(order.sl_execute),
         "presetStopLossTriggerType": TRIGGER_TYPE if sl else "",
         "reduceOnly": "YES" if order.reduce_only else "NO",
         "cTime": str(order.created_ms),
@@ -346,9 +352,10 @@ def order_request(call: Call, tp_names=("presetStopSurplusPrice", "presetStopLos
         price, force = None, TimeInForce.GTC
     reduce_only = p.enum("reduceOnly", YES_NO, default=False)
     tp, sl = (_price_param(call, name) for name in tp_names)
-    for name in execute_names:
-        if _price_param(call, name) is not None:  # limit-price TP/SL are not emulated
-            raise BitgetError("40020", name)
+    tp_execute, sl_execute = (_price_param(call, name) for name in execute_names)
+    for level, execute, name in ((tp, tp_execute, tp_names[0]), (sl, sl_execute, tp_names[1])):
+        if execute is not None and level is None:  # a limit price for a TP / SL that is not there
+            raise BitgetError("40019", name)
     p.enum("stpMode", STP_MODES)  # accepted; a single user never trades with itself here
     client_oid = _client_oid(call)
     mode = pos_mode(call, inst.market)
@@ -366,7 +373,7 @@ def order_request(call: Call, tp_names=("presetStopSurplusPrice", "presetStopLos
     return inst, dict(pos_side=pos_side, trade_side=trade_side, order_type=order_type, size=size,
                       price=price, force=force, reduce_only=reduce_only, client_oid=client_oid,
                       tp_price=tp, sl_price=sl, margin_mode=margin_mode, source="api",
-                      tag=POS_MODE_NAMES[mode])
+                      tag=POS_MODE_NAMES[mode], tp_execute=tp_execute, sl_execute=sl_execute)
 
 
 @route("POST", "/api/v2/mix/order/place-order", permission=Permission.FUTURES_TRADE, limit=10,
@@ -474,6 +481,12 @@ def orders_history(call: Call) -> dict:
             cursor = batch[-1].order_id
     reader = Reader(call, market)
     return page([reader.order(o, history_row) for o in orders[:limit]], "entrustedList", "orderId")
+
+
+@route("GET", "/api/v2/mix/order/fill-history", limit=10)
+def fill_history(call: Call) -> dict:
+    """The same rows as fills, over the last 90 days (DOC: "historical transaction details")."""
+    return fills(call)
 
 
 @route("GET", "/api/v2/mix/order/fills", limit=10)
@@ -653,3 +666,78 @@ def close_positions(call: Call) -> dict:
         else:
             failed.append(failure("", "", from_domain(result, call.request.path), symbol=pos.symbol))
     return {"successList": success, "failureList": failed}
+
+
+# ---- modify-order and click-backhand -------------------------------------------------------
+
+@route("POST", "/api/v2/mix/order/modify-order", permission=Permission.FUTURES_TRADE, limit=10)
+def modify_order(call: Call) -> dict:
+    """An open, unfilled limit order: newSize / newPrice cancel it and place it again under a new
+    orderId with newClientOid (required); newPresetStopSurplusPrice / newPresetStopLossPrice
+    alone change its TP / SL in place (same orderId). 0 cancels a preset."""
+    p = call.params
+    product = product_type(call)
+    inst = required_contract(call, product)
+    margin_coin(call, inst, required=False)
+    order_id, client_oid = _order_ids(call)
+    new_client_oid = p.text("newClientOid", required=True)
+    if len(new_client_oid) > CLIENT_OID_MAX:
+        raise BitgetError("40020", "newClientOid")
+    size, price = p.decimal("newSize"), p.decimal("newPrice")
+    for name, value in (("newSize", size), ("newPrice", price)):
+        if value is not None and value <= 0:
+            raise BitgetError("40020", name)
+    changes = {}
+    for key, name in (("tp", "newPresetStopSurplusPrice"), ("sl", "newPresetStopLossPrice")):
+        if p.text(name) is not None:
+            level = _price_param(call, name)
+            changes[key] = level
+    if size is None and price is None and not changes:
+        raise BitgetError("40019", "newSize")
+    order = _regular(call.engine.futures_order(call.uid, order_id, client_oid), inst)
+    if order is None or not order.status.is_open:
+        raise BitgetError("40109")
+    if size is not None or price is not None:
+        mode = order_mode(order, pos_mode(call, inst.market))
+        _check_size_and_value(call, inst, order.order_type, size or order.size, price or order.price,
+                              order.pos_side, order.trade_side, order.reduce_only, mode)
+    order = call.engine.modify_futures_order(call.uid, order.order_id, size=size, price=price,
+                                             client_oid=new_client_oid if (size or price) else None,
+                                             **changes)
+    return {"orderId": str(order.order_id), "clientOid": order.client_oid}
+
+
+@route("POST", "/api/v2/mix/order/click-backhand", permission=Permission.FUTURES_TRADE, limit=10,
+       trader_limit=1)
+def click_backhand(call: Call) -> dict:
+    """Reverse a position at market. One-way mode: the whole position, whatever `side` and
+    `size` say. Hedge mode: side buy + tradeSide open reverses the long, sell the short; `size`
+    below the position reverses that much, at or above it the whole position."""
+    p = call.params
+    product = product_type(call)
+    inst = required_contract(call, product)
+    margin_coin(call, inst)
+    side = p.enum("side", SIDES)
+    trade_side = p.enum("tradeSide", TRADE_SIDES)
+    size = p.decimal("size")
+    if size is not None and size <= 0:
+        raise BitgetError("40020", "size")
+    client_oid = _client_oid(call)
+    mode = pos_mode(call, inst.market)
+    if mode is PositionMode.HEDGE:
+        if side is None:
+            raise BitgetError("40019", "side")
+        if trade_side is None:
+            raise BitgetError("40774")
+        positions = call.engine.positions(call.uid, market=inst.market, symbol=inst.symbol,
+                                          side=PositionSide.LONG if side is Side.BUY else PositionSide.SHORT)
+    else:
+        if trade_side is not None:
+            raise BitgetError("40774")
+        positions = call.engine.positions(call.uid, market=inst.market, symbol=inst.symbol)
+        size = None
+    if not positions:
+        raise BitgetError("22002")
+    order = call.engine.reverse_position(call.uid, positions[0].position_id, tag=POS_MODE_NAMES[mode],
+                                         size=size, client_oid=client_oid)
+    return {"orderId": str(order.order_id), "clientOid": order.client_oid}

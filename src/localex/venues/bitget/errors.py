@@ -83,6 +83,7 @@ MESSAGES: dict[str, str] = {
     "40915": "Long position take profit price please > mark price",
     "40917": "Stop price for long positions please < mark price {0}",
     "40920": "Position or order exists, the position mode cannot be switched",
+    "43023": "Insufficient position, can not set profit or stop loss",
     "43025": "Plan order does not exist",
     "45112": "more than the maximum order quantity",
     "45117": "Currently holding positions or orders, the margin mode cannot be adjusted",
