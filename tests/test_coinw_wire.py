@@ -76,7 +76,7 @@ SEED_FIELDS = {
     "orderStatus": "str", "originalType": "str", "posType": "str", "positionMargin": "int",
     "positionModel": "int", "quantity": "int", "quantityUnit": "int", "status": "str",
     "stopLossPrice": "int", "stopLossRate": "Decimal", "stopProfitPrice": "int",
-    "stopProfitRate": "Decimal", "stopLossOrderPrice": "NoneType", "stopProfitOrderPrice": "NoneType",
+    "stopProfitRate": "Decimal",
     "updatedDate": "int", "source": "str", "thirdOrderId": "str", "triggerPrice": "int",
     "triggerType": "int",
 }
@@ -103,20 +103,47 @@ def test_seed_example_response(api, world):
         "makerFee": "0.0001", "margin": 84, "orderPrice": 84000, "orderStatus": "unFinish",
         "originalType": "plan", "posType": "plan", "positionMargin": 84, "positionModel": 0,
         "quantity": 100, "quantityUnit": 0, "source": "api", "status": "open",
-        "stopLossOrderPrice": None, "stopLossPrice": 83000, "stopLossRate": D("0.02380952"),
-        "stopProfitOrderPrice": None, "stopProfitPrice": 95000, "stopProfitRate": D("0.2619048"),
+        "stopLossPrice": 83000, "stopLossRate": D("0.02380952"),
+        "stopProfitPrice": 95000, "stopProfitRate": D("0.2619048"),
         "takerFee": "0.0006", "thirdOrderId": "103-12-53", "totalPiece": 2, "triggerPrice": 84400,
         "triggerType": 1, "updatedDate": now, "userId": int(api.user.uid),
     }
     assert len(str(order_id)) == 17 and len(api.user.uid) == 7
 
 
-def test_every_seed_field_is_present_on_a_bare_limit_order(api):
+# fields an order without them leaves out (CoinW sends no null: seed 002's example has no
+# stopLossOrderPrice / stopProfitOrderPrice for an order without them)
+UNSET_FIELDS = {"thirdOrderId", "triggerPrice", "triggerType", "stopLossPrice", "stopLossRate",
+                "stopProfitPrice", "stopProfitRate"}
+
+
+def test_a_bare_limit_order_leaves_out_what_it_does_not_have(api):
     order_id = api.place(positionType="plan", openPrice="80000")
     [row] = api.data("GET", ORDER, {"positionType": "plan"})
-    assert set(row) == set(SEED_FIELDS)
-    assert row["id"] == order_id and row["thirdOrderId"] is None and row["triggerPrice"] is None
-    assert row["stopLossPrice"] is None and row["stopLossRate"] is None
+    assert set(row) == set(SEED_FIELDS) - UNSET_FIELDS
+    assert row["id"] == order_id and None not in row.values()
+
+
+def test_limit_price_tpsl_is_set_and_shown(api, world):
+    order_id = api.place(positionType="plan", openPrice="80000", stopLossPrice="78000",
+                         stopLossOrderPrice="77900", stopProfitPrice="90000")
+    [row] = api.data("GET", ORDER, {"positionType": "plan"})
+    assert (row["stopLossPrice"], row["stopLossOrderPrice"], row["stopProfitPrice"]) == (78000, 77900, 90000)
+    assert "stopProfitOrderPrice" not in row
+    assert set(row) == set(SEED_FIELDS) - {"thirdOrderId", "triggerPrice", "triggerType"} | {"stopLossOrderPrice"}
+    [stop] = api.data("GET", "/v1/perpum/TPSL", {"stopFrom": 1, "orderId": order_id})
+    assert (stop["stopLossOrderPrice"], stop["stopLossType"], stop["stopProfitType"]) == (77900, "plan", "execute")
+    # a position's TP with a limit price: the close rests at the limit once the mark triggers it
+    api.place(direction="short")
+    [pos] = api.data("GET", "/v1/perpum/positions/all")
+    assert api.post("/v1/perpum/TPSL", {"id": pos["id"], "stopProfitPrice": "85000",
+                                        "stopProfitOrderPrice": "84900"}) == {"code": 0, "msg": ""}
+    [stop] = api.data("GET", "/v1/perpum/TPSL", {"stopFrom": 2})
+    assert (stop["stopProfitPrice"], stop["stopProfitOrderPrice"]) == (85000, 84900)
+    set_price(world.engine, "BTC", "84950")  # triggered at 85000; the buy limit 84900 not reached
+    assert api.data("GET", "/v1/perpum/positions/all")[0]["currentPiece"] == 1
+    set_price(world.engine, "BTC", "84800")
+    assert api.data("GET", "/v1/perpum/positions/all") == []
 
 
 def test_position_type_is_required_and_checked(api):
@@ -197,9 +224,9 @@ def test_a_type_returns_other_types_the_way_the_venue_does(api, world):
     assert api.data("GET", ORDER, {"positionType": "stopProfitLoss"}) == []
     api.post("/v1/perpum/TPSL", {"id": pos["id"], "stopLossPrice": "80000"})
     [stop] = api.data("GET", ORDER, {"positionType": "stopProfitLoss"})
-    assert set(stop) == set(SEED_FIELDS)
+    assert set(stop) == set(SEED_FIELDS) - {"triggerPrice", "stopProfitPrice", "stopProfitRate", "thirdOrderId"}
     assert stop["posType"] == "stopProfitLoss" and stop["stopLossPrice"] == 80000
-    assert stop["stopProfitPrice"] is None and stop["currentPiece"] == 1
+    assert "stopProfitPrice" not in stop and stop["currentPiece"] == 1
     by_id = api.data("GET", ORDER, {"positionType": "stopProfitLoss", "sourceIds": stop["id"]})
     assert by_id == [stop]
 
@@ -628,7 +655,7 @@ def test_tpsl_by_rate_on_an_unfilled_order(api):
     assert stop["id"] == order_id and stop["openId"] == 0
     assert api.data("GET", "/v1/perpum/TPSL", {"stopFrom": 3}) == []
     api.delete("/v1/perpum/batchOrders", {"sourceIds": [order_id], "posType": "stopProfitLoss"})
-    assert api.data("GET", ORDER, {"positionType": "plan"})[0]["stopLossPrice"] is None
+    assert "stopLossPrice" not in api.data("GET", ORDER, {"positionType": "plan"})[0]
 
 
 def test_tpsl_refusals(api):
@@ -636,8 +663,10 @@ def test_tpsl_refusals(api):
     [pos] = api.data("GET", "/v1/perpum/positions/all")
     error(api.post("/v1/perpum/TPSL", {"id": pos["id"]}), 402)
     error(api.post("/v1/perpum/TPSL", {"id": pos["id"], "stopLossPrice": "90000"}), 9007)
+    error(api.post("/v1/perpum/TPSL", {"id": pos["id"], "stopProfitOrderPrice": "79000",
+                                       "stopLossPrice": "80000"}), 9016)  # a limit without its TP
     error(api.post("/v1/perpum/TPSL", {"id": pos["id"], "stopLossPrice": "80000",
-                                       "stopLossOrderPrice": "79000"}), 9016)
+                                       "stopLossOrderPrice": "-1"}), 9016)
     error(api.post("/v1/perpum/TPSL", {"id": "99", "stopLossPrice": "80000"}), 9002)
     error(api.post("/v1/perpum/TPSL", {"id": pos["id"], "instrument": "ETH", "stopLossPrice": "80000"}), 9003)
     error(api.get("/v1/perpum/TPSL"), 402)

@@ -809,11 +809,13 @@ class Engine:
             pos = self._own_position(uow, uid, position_id)
             return self.futures.place_trailing(uow, user, pos, callback_rate, activation, size, tag)
 
-    def set_futures_order_tpsl(self, uid: str, order_id: int, tp=UNCHANGED, sl=UNCHANGED) -> FuturesOrder:
-        """TP / SL on an open opening order: a price, None to cancel, UNCHANGED to keep."""
+    def set_futures_order_tpsl(self, uid: str, order_id: int, tp=UNCHANGED, sl=UNCHANGED,
+                               tp_execute=UNCHANGED, sl_execute=UNCHANGED) -> FuturesOrder:
+        """TP / SL on an open opening order: a price, None to cancel, UNCHANGED to keep (and
+        their limit prices, None: at market)."""
         with self.tx() as uow:
             self._user(uow, uid)
-            return self.futures.set_order_tpsl(uow, uid, order_id, tp, sl)
+            return self.futures.set_order_tpsl(uow, uid, order_id, tp, sl, tp_execute, sl_execute)
 
     def reverse_position(self, uid: str, position_id: int, source: str = "api",
                          tag: str = "", size: Decimal | None = None,

@@ -792,9 +792,11 @@ class FuturesBook:
         uow.update_position(pos)
         return pos
 
-    def set_order_tpsl(self, uow, uid: str, order_id: int, tp=UNCHANGED, sl=UNCHANGED) -> FuturesOrder:
+    def set_order_tpsl(self, uow, uid: str, order_id: int, tp=UNCHANGED, sl=UNCHANGED,
+                       tp_execute=UNCHANGED, sl_execute=UNCHANGED) -> FuturesOrder:
         """TP / SL preset on an open opening order (it passes to the position the order opens):
-        a price, None to cancel, UNCHANGED to keep."""
+        a price, None to cancel, UNCHANGED to keep; tp_execute / sl_execute their limit prices
+        (None: at market)."""
         order = uow.get_futures_order(uid, order_id)
         if (order is None or not order.status.is_open or order.trade_side is not TradeSide.OPEN
                 or order.kind is OrderKind.TRAILING):
@@ -806,8 +808,16 @@ class FuturesBook:
                 self._check_stop(kind, order.pos_side, level, mark)
         if tp is not UNCHANGED:
             order.tp_price = tp
+            if tp is None:
+                order.tp_execute = None
         if sl is not UNCHANGED:
             order.sl_price = sl
+            if sl is None:
+                order.sl_execute = None
+        if tp_execute is not UNCHANGED and order.tp_price is not None:
+            order.tp_execute = tp_execute
+        if sl_execute is not UNCHANGED and order.sl_price is not None:
+            order.sl_execute = sl_execute
         order.updated_ms = self.clock.now_ms()
         uow.update_futures_order(order)
         return order

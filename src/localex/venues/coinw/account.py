@@ -12,6 +12,7 @@ from localex.venues.coinw.errors import CoinWError
 from localex.venues.coinw.fmt import num, text
 from localex.venues.coinw.routes import Call, route
 from localex.venues.coinw.rows import MODEL, Book
+from localex.engine.futures import notional, unrealized_pnl
 
 SETTLE = "USDT"  # the account getUserAssets and available describe
 MODELS = {"0": MarginMode.ISOLATED, "1": MarginMode.CROSSED}
@@ -131,3 +132,22 @@ def avail_size(call: Call) -> dict:
             held[order.pos_side] -= order.size - order.filled_size
     pieces = {side: max(ZERO, size) / inst.contract_size for side, size in held.items()}
     return {"availBuy": num(pieces[PositionSide.SHORT]), "availSell": num(pieces[PositionSide.LONG])}
+
+
+MARGIN_RATE_PLACES = 8
+
+
+@route("GET", "/v1/perpum/positions/marginRate", limit=10, window_ms=2000)
+def margin_rate(call: Call) -> dict:
+    """A position's margin rate: its margin plus unrealized PnL over its value at the mark (the
+    inverse of its effective leverage), a number cut to 8 places."""
+    p = call.params
+    position_id = p.ident("positionId", required=True)
+    pos = next((x for x in call.engine.positions(call.uid, market=MARKET) if x.position_id == position_id), None)
+    if pos is None:
+        raise CoinWError(9003)
+    inst = call.engine.instrument(VENUE, MARKET, pos.symbol)
+    mark = call.engine.mark(inst) or pos.entry_price
+    value = notional(inst, mark, pos.size)
+    rate = (pos.margin + unrealized_pnl(inst, pos, mark)) / value if value else ZERO
+    return {"value": num(rate.quantize(Decimal(1).scaleb(-MARGIN_RATE_PLACES)))}

@@ -15,6 +15,8 @@ from localex.venues.coinw.common import (
     order_class,
     original_type,
 )
+from localex.venues.coinw.errors import CoinWError
+from localex.venues.coinw.params import MAX_IDS
 from localex.venues.coinw.routes import Call, route
 from localex.venues.coinw.rows import (
     Book,
@@ -115,10 +117,18 @@ def open_quantity(call: Call) -> dict:
     return {"value": len(Book(call.engine, call.uid).open_orders())}
 
 
-def _history(call: Call, days: int) -> dict:
+def _history(call: Call, days: int, several: bool = False) -> dict:
     p = call.params
-    name = p.text("instrument")
-    inst = contract(call.engine, name) if name is not None else None
+    if several:  # batchInsHistory / batchInsArchive: `symbols`, comma-separated
+        names = [n.strip() for n in (p.text("symbols", required=True)).split(",")]
+        if not all(names) or len(names) > MAX_IDS:
+            raise CoinWError(9016)
+        wanted = {contract(call.engine, n).symbol for n in names}
+        inst = None
+    else:
+        name = p.text("instrument")
+        inst = contract(call.engine, name) if name is not None else None
+        wanted = None
     origin = p.enum("originType", ORIGIN_TYPES)
     page, size = p.page()
     since = call.now_ms - days * DAY_MS
@@ -127,12 +137,24 @@ def _history(call: Call, days: int) -> dict:
     for o in book.orders():
         if o.filled_size <= 0 or o.created_ms < since:
             continue  # orders cancelled without a fill are not history
-        if inst is not None and o.symbol != inst.symbol:
+        if (inst is not None and o.symbol != inst.symbol) or (wanted is not None and o.symbol not in wanted):
             continue
         if origin is not None and original_type(o, Tag.decode(o.tag)) != origin:
             continue
         rows.append(history_row(facts(book, o)))
     return paged(rows, page, size)
+
+
+@route("GET", "/v1/perpum/orders/batchInsHistory", limit=5, window_ms=2000)
+def batch_instrument_history(call: Call) -> dict:
+    """orders/history for several instruments (`symbols`, at most 20)."""
+    return _history(call, 7, several=True)
+
+
+@route("GET", "/v1/perpum/orders/batchInsArchive", limit=5, window_ms=2000)
+def batch_instrument_archive(call: Call) -> dict:
+    """orders/archive for several instruments (`symbols`, at most 20)."""
+    return _history(call, 90, several=True)
 
 
 @route("GET", "/v1/perpum/orders/history", limit=5, window_ms=2000)
@@ -209,7 +231,24 @@ def tpsl(call: Call) -> list:
                                  inst=book.inst(pos.symbol), side=pos.side, leverage=pos.leverage,
                                  model=pos.margin_mode, pieces=pos.size / book.inst(pos.symbol).contract_size,
                                  price=pos.entry_price, tp=pos.tp_price, sl=pos.sl_price,
-                                 created_ms=pos.opened_ms, updated_ms=pos.updated_ms, uid=pos.uid))
+                                 created_ms=pos.opened_ms, updated_ms=pos.updated_ms, uid=pos.uid,
+                                 tp_limit=pos.tp_execute, sl_limit=pos.sl_execute))
+        for stop in book.stop_orders():  # partial TP / SL (addTpsl), each a record of its own
+            if (open_id is not None and stop.position_id != open_id) or (inst is not None and stop.symbol != inst.symbol):
+                continue
+            pos = next((x for x in book.positions() if x.position_id == stop.position_id), None)
+            if pos is None:
+                continue
+            profit = stop.trigger_above == (pos.side.value == "long")
+            level, limit = stop.trigger_price, stop.price
+            rows.append(tpsl_row(book, ident=stop.order_id, open_id=pos.position_id,
+                                 inst=book.inst(pos.symbol), side=pos.side, leverage=pos.leverage,
+                                 model=pos.margin_mode, pieces=stop.size / book.inst(pos.symbol).contract_size,
+                                 price=pos.entry_price, tp=level if profit else None,
+                                 sl=None if profit else level, created_ms=stop.created_ms,
+                                 updated_ms=stop.updated_ms, uid=stop.uid,
+                                 tp_limit=limit if profit else None, sl_limit=None if profit else limit,
+                                 partial=True))
         return rows
     order_id = p.ident("orderId" if stop_from == 1 else "planOrderId")
     for o in book.open_orders():
@@ -225,7 +264,8 @@ def tpsl(call: Call) -> list:
         rows.append(tpsl_row(book, ident=o.order_id, open_id=0, inst=f.inst, side=o.pos_side,
                              leverage=o.leverage, model=o.margin_mode, pieces=f.current, price=f.price,
                              tp=o.tp_price, sl=o.sl_price, created_ms=o.created_ms,
-                             updated_ms=o.updated_ms, uid=o.uid))
+                             updated_ms=o.updated_ms, uid=o.uid, tp_limit=o.tp_execute,
+                             sl_limit=o.sl_execute))
     return rows
 
 

@@ -180,3 +180,34 @@ def funding_rate(call: Call) -> dict:
     if inst is None or inst.settle != "USDT":
         raise CoinWError(9001)
     return {"value": num(inst.funding_rate)}
+
+
+@route("GET", "/v1/perpum/ladders", limit=10, window_ms=2000)
+def ladders(call: Call) -> dict:
+    """Tiered margin requirements: one tier per contract here (the engine keeps one maintenance
+    rate per contract): its maintenance rate, the initial rate of its highest leverage, the
+    largest size in contracts."""
+    out = []
+    for i, inst in enumerate(contracts(call.engine), start=1):
+        out.append({"name": inst.symbol, "ladderList": [{
+            "id": i, "instrument": inst.symbol, "ladder": 1, "lastLadder": True,
+            "marginKeepRate": num(inst.maintenance_margin_rate),
+            "marginStartRate": num((Decimal(1) / inst.max_leverage).quantize(Decimal("1e-8"))),
+            "maxLeverage": inst.max_leverage,
+            "maxPiece": num((inst.max_size / inst.contract_size).to_integral_value())}]})
+    return {"ladderConfig": out}
+
+
+TRADES_PAGE_MAX = 500
+
+
+@route("GET", "/v1/perpum/orders/trades", limit=10, window_ms=2000)
+def trade_history(call: Call) -> dict:
+    """Historical public trades of one instrument, paged: the engine keeps no tape, so (as
+    /v1/perpumPublic/trades) the one trade there is is the mark, now."""
+    p = call.params
+    inst, mark = _book_contract(call, "instrument")
+    page, size = p.page(default_size=100, max_size=TRADES_PAGE_MAX)
+    rows = [{"closedPiece": 0, "createdDate": call.now_ms, "dealPrice": num(mark), "direction": "long",
+             "id": call.now_ms * 10_000}]
+    return {"nextId": 0, "prevId": 0, "rows": rows[(page - 1) * size: page * size], "total": len(rows)}

@@ -21,6 +21,7 @@ from localex.engine.model import (
     Instrument,
     Liquidity,
     MarginMode,
+    OrderKind,
     OrderType,
     Position,
     TradeSide,
@@ -72,7 +73,9 @@ class Book:
         """Every order of the user on CoinW futures, newest first (history reads only: the
         reads below ask the store for just what they need)."""
         if self._orders is None:
-            self._orders = self.engine.futures_orders(self.uid, market=MARKET)
+            # partial TP / SL orders are no orders of their own on CoinW: GET /TPSL shows them
+            self._orders = [o for o in self.engine.futures_orders(self.uid, market=MARKET)
+                            if o.kind is not OrderKind.STOP]
         return self._orders
 
     def open_orders(self) -> list[FuturesOrder]:
@@ -80,8 +83,13 @@ class Book:
         if self._orders is not None:
             return [o for o in self._orders if o.status.is_open]
         if self._open is None:
-            self._open = self.engine.futures_orders(self.uid, market=MARKET, open_only=True)
+            self._open = [o for o in self.engine.futures_orders(self.uid, market=MARKET, open_only=True)
+                          if o.kind is not OrderKind.STOP]
         return self._open
+
+    def stop_orders(self) -> list[FuturesOrder]:
+        """Waiting partial TP / SL orders (addTpsl), newest first."""
+        return self.engine.futures_orders(self.uid, market=MARKET, open_only=True, kinds=[OrderKind.STOP])
 
     def order(self, order_id: int) -> FuturesOrder | None:
         if order_id not in self._by_id:
@@ -209,10 +217,10 @@ def seed_row(f: OrderFacts) -> dict:
         "quantityUnit": f.unit,
         "source": "api",
         "status": o.trade_side.value,
-        "stopLossOrderPrice": None,
+        "stopLossOrderPrice": num(o.sl_execute),
         "stopLossPrice": num(o.sl_price),
         "stopLossRate": num(sl_rate),
-        "stopProfitOrderPrice": None,
+        "stopProfitOrderPrice": num(o.tp_execute),
         "stopProfitPrice": num(o.tp_price),
         "stopProfitRate": num(tp_rate),
         "takerFee": text(f.inst.taker_fee),
@@ -225,7 +233,13 @@ def seed_row(f: OrderFacts) -> dict:
     }
     if original_type(o, f.tag) == MOVE_STOP:
         row["callbackRate"] = num(o.callback_rate)
-    return row
+    return present(row)
+
+
+def present(row: dict) -> dict:
+    """An order row as CoinW sends it: a field with no value is left out, not null (seed 002's
+    example has no stopLossOrderPrice / stopProfitOrderPrice for an order without them)."""
+    return {k: v for k, v in row.items() if v is not None}
 
 
 def trailing_margin(book: Book, f: OrderFacts) -> tuple[Decimal, Decimal]:
@@ -588,8 +602,11 @@ def position_history_row(book: Book, pos: Position) -> dict:
 
 def tpsl_row(book: Book, *, ident: int, open_id: int, inst: Instrument, side, leverage: int,
              model: MarginMode, pieces: Decimal, price: Decimal, tp: Decimal | None,
-             sl: Decimal | None, created_ms: int, updated_ms: int, uid: str) -> dict:
-    """One TP / SL of GET /v1/perpum/TPSL: numbers throughout; unset sides left out."""
+             sl: Decimal | None, created_ms: int, updated_ms: int, uid: str,
+             tp_limit: Decimal | None = None, sl_limit: Decimal | None = None,
+             partial: bool = False) -> dict:
+    """One TP / SL of GET /v1/perpum/TPSL: numbers throughout; unset sides left out. A limit
+    price shows as stop...OrderPrice with type "plan"; a partial one (addTpsl) has stopType 1."""
     row = {
         "closePiece": num(pieces),
         "createdDate": created_ms,
@@ -602,17 +619,21 @@ def tpsl_row(book: Book, *, ident: int, open_id: int, inst: Instrument, side, le
         "openId": open_id,
         "positionModel": MODEL[model],
         "priceType": 3,
-        "stopType": 2,
+        "stopType": 1 if partial else 2,
         "triggerStatus": 0,
         "updatedDate": updated_ms,
         "userId": user_id(uid),
     }
     if sl is not None:
         row.update(stopLossPrice=num(sl), stopLossRate=num(calc.roe_rate(price, sl, leverage)),
-                   stopLossType="execute")
+                   stopLossType="execute" if sl_limit is None else "plan")
+        if sl_limit is not None:
+            row["stopLossOrderPrice"] = num(sl_limit)
     if tp is not None:
         row.update(stopProfitPrice=num(tp), stopProfitRate=num(calc.roe_rate(price, tp, leverage)),
-                   stopProfitType="execute")
+                   stopProfitType="execute" if tp_limit is None else "plan")
+        if tp_limit is not None:
+            row["stopProfitOrderPrice"] = num(tp_limit)
     return row
 
 
@@ -624,7 +645,7 @@ def position_tpsl_order_row(book: Book, pos: Position) -> dict:
     pieces = pos.size / inst.contract_size
     opening = book.opening_order(pos)
     tag = Tag.decode(opening.tag) if opening is not None else Tag()
-    return {
+    row = {
         "baseSize": num(pos.size),
         "contractType": 1,
         "createdDate": pos.opened_ms,
@@ -649,10 +670,10 @@ def position_tpsl_order_row(book: Book, pos: Position) -> dict:
         "quantityUnit": 1,
         "source": "api",
         "status": "close",
-        "stopLossOrderPrice": None,
+        "stopLossOrderPrice": num(pos.sl_execute),
         "stopLossPrice": num(pos.sl_price),
         "stopLossRate": num(calc.roe_rate(pos.entry_price, pos.sl_price, pos.leverage)),
-        "stopProfitOrderPrice": None,
+        "stopProfitOrderPrice": num(pos.tp_execute),
         "stopProfitPrice": num(pos.tp_price),
         "stopProfitRate": num(calc.roe_rate(pos.entry_price, pos.tp_price, pos.leverage)),
         "takerFee": text(inst.taker_fee),
@@ -663,6 +684,7 @@ def position_tpsl_order_row(book: Book, pos: Position) -> dict:
         "updatedDate": pos.updated_ms,
         "userId": user_id(pos.uid),
     }
+    return present(row)
 
 
 def paged(rows: list, page: int, size: int) -> dict:

@@ -76,6 +76,8 @@ class OrderRequest:
     tp: Decimal | None
     sl: Decimal | None
     third_id: str | None
+    tp_limit: Decimal | None = None  # stopProfitOrderPrice: the TP closes at this limit price
+    sl_limit: Decimal | None = None
 
 
 def third_order_id(p: Params) -> str | None:
@@ -100,6 +102,7 @@ def read_order(call: Call, p: Params, third_default: str | None = None) -> Order
     trigger_price = p.positive("triggerPrice")
     trigger_type = p.enum("triggerType", TRIGGER_TYPES)
     tp, sl = p.positive("stopProfitPrice"), p.positive("stopLossPrice")
+    tp_limit, sl_limit = stop_limits(p, tp, sl)
     third = third_order_id(p)
     p.boolean("useAlmightyGold")  # no coupons are emulated: checked, then nothing to use
     p.integer("goldId")
@@ -120,7 +123,22 @@ def read_order(call: Call, p: Params, third_default: str | None = None) -> Order
         if trigger_type == 0 and open_price is None:
             raise p.missing("openPrice")
     return OrderRequest(inst, direction, position_type, quantity, unit, leverage, model, open_price,
-                        trigger_price, trigger_type, tp, sl, third if third is not None else third_default)
+                        trigger_price, trigger_type, tp, sl, third if third is not None else third_default,
+                        tp_limit, sl_limit)
+
+
+def stop_limits(p: Params, tp, sl) -> tuple[Decimal | None, Decimal | None]:
+    """stopProfitOrderPrice / stopLossOrderPrice: the limit price a TP / SL closes at (0 or
+    absent: at market); one without its TP / SL price is 9016."""
+    out = []
+    for name, level in (("stopProfitOrderPrice", tp), ("stopLossOrderPrice", sl)):
+        value = p.decimal(name)
+        if value is not None and value < 0:
+            raise CoinWError(9016)
+        if value and level is None:
+            raise CoinWError(9016)
+        out.append(value or None)
+    return out[0], out[1]
 
 
 def check_consistency(call: Call, req: OrderRequest) -> None:
@@ -161,7 +179,7 @@ def submit(call: Call, req: OrderRequest) -> FuturesOrder:
         order_type=OrderType.MARKET if market else OrderType.LIMIT,
         size=calc.base_of(pieces, req.inst), price=None if market else req.open_price,
         tp_price=req.tp, sl_price=req.sl, trigger_price=req.trigger_price, leverage=req.leverage,
-        margin_mode=req.model, tag=tag.encode())
+        margin_mode=req.model, tag=tag.encode(), tp_execute=req.tp_limit, sl_execute=req.sl_limit)
 
 
 def placed_id(req: OrderRequest, order: FuturesOrder) -> str:
@@ -416,9 +434,6 @@ def set_tpsl(call: Call) -> object:
     order id), by price or by rate (return on margin). Triggered at the mark, closed at market."""
     p = call.params
     ident = p.ident("id", required=True)
-    for name in ("stopProfitOrderPrice", "stopLossOrderPrice"):
-        if p.has(name):  # TP / SL that place a limit order are not emulated: refused, not ignored
-            raise CoinWError(9016)
     name = p.text("instrument")
     inst = contract(call.engine, name) if name is not None else None
     book = Book(call.engine, call.uid)
@@ -443,11 +458,26 @@ def set_tpsl(call: Call) -> object:
                 profit=False, inst=inst)
     if tp is UNCHANGED and sl is UNCHANGED:
         raise p.missing("stopProfitPrice")
+    limits = _limits(p, tp, sl)
     if pos is not None:
-        call.engine.set_position_tpsl(call.uid, pos.position_id, tp, sl)
+        call.engine.set_position_tpsl(call.uid, pos.position_id, tp, sl, **limits)
     else:
-        call.engine.set_futures_order_tpsl(call.uid, order.order_id, tp, sl)
+        call.engine.set_futures_order_tpsl(call.uid, order.order_id, tp, sl, **limits)
     return NO_DATA
+
+
+def _limits(p: Params, tp, sl) -> dict:
+    """The limit prices sent with a TP / SL being set (absent: at market)."""
+    out = {}
+    for key, name, level in (("tp_execute", "stopProfitOrderPrice", tp), ("sl_execute", "stopLossOrderPrice", sl)):
+        value = p.decimal(name)
+        if value is not None and value < 0:
+            raise CoinWError(9016)
+        if value and level in (UNCHANGED, None):
+            raise CoinWError(9016)
+        if level not in (UNCHANGED, None):
+            out[key] = value or None
+    return out
 
 
 @route("POST", "/v1/perpum/moveTPSL", permission=TRADE, limit=10, window_ms=2000)
@@ -475,3 +505,93 @@ def set_trailing(call: Call) -> object:
                                     calc.base_of(pieces, inst), tag=tag.encode())
     return NO_DATA
 
+
+
+# ---- partial and batch TP / SL (addTpsl, updateTpsl) ---------------------------------------------
+
+STOP_FROMS = {"1": 1, "2": 2, "3": 3}  # 1 an unfilled plan order, 2 a position, 3 a planTrigger order
+STOP_TYPES = {"1": 1, "2": 2}  # 1 partial (closePiece of the position), 2 the whole position / order
+PRICE_TYPES = {"1": 1, "2": 2, "3": 3}  # index, last, mark: every one fires on the mark here
+
+
+def _partial_stops(call: Call, p: Params, pos, inst) -> list[dict]:
+    """The TP and / or SL of a partial stop (stopType 1): closePiece contracts each."""
+    pieces = p.positive("closePiece", required=True)
+    if pieces != pieces.to_integral_value():
+        raise CoinWError(9016)
+    size = calc.base_of(pieces, inst)
+    tp = _level(p, "stopProfitPrice", "stopProfitRate", base=pos.entry_price, leverage=pos.leverage,
+                side=pos.side, profit=True, inst=inst)
+    sl = _level(p, "stopLossPrice", "stopLossRate", base=pos.entry_price, leverage=pos.leverage,
+                side=pos.side, profit=False, inst=inst)
+    if tp in (UNCHANGED, None) and sl in (UNCHANGED, None):
+        raise p.missing("stopProfitPrice")
+    limits = _limits(p, tp, sl)
+    stops = []
+    for kind, level, key in (("tp", tp, "tp_execute"), ("sl", sl, "sl_execute")):
+        if level not in (UNCHANGED, None):
+            stops.append({"kind": kind, "trigger": level, "size": size, "execute": limits.get(key)})
+    return stops
+
+
+def _tpsl_kind(p: Params) -> tuple[int, int]:
+    stop_from = p.enum("stopFrom", STOP_FROMS, required=True)
+    stop_type = p.enum("stopType", STOP_TYPES, default=2)
+    p.enum("priceType", PRICE_TYPES)
+    return stop_from, stop_type
+
+
+@route("POST", "/v1/perpum/addTpsl", permission=TRADE, limit=10, window_ms=2000)
+def add_tpsl(call: Call) -> object:
+    """TP / SL added to a position (stopFrom 2) or an unfilled order (1, 3). stopType 1 on a
+    position is a partial TP / SL: closePiece contracts close when the mark crosses the level (at
+    market, or at stopProfitOrderPrice / stopLossOrderPrice); several may stand side by side.
+    stopType 2 is the whole position's (or order's) TP / SL, as POST /v1/perpum/TPSL sets it."""
+    p = call.params
+    stop_from, stop_type = _tpsl_kind(p)
+    if stop_type == 2 or stop_from != 2:
+        return set_tpsl(call)
+    pos = own_position(call, p.ident("id", required=True))
+    inst = call.engine.instrument(VENUE, MARKET, pos.symbol)
+    name = p.text("instrument")
+    if name is not None and contract(call.engine, name).symbol != pos.symbol:
+        raise CoinWError(9003)
+    call.engine.protect_position(call.uid, pos.position_id, _partial_stops(call, p, pos, inst))
+    return NO_DATA
+
+
+@route("POST", "/v1/perpum/updateTpsl", permission=TRADE, limit=10, window_ms=2000)
+def update_tpsl(call: Call) -> object:
+    """Move a TP / SL: `id` is a record of GET /v1/perpum/TPSL (a partial TP / SL: its trigger,
+    limit price and closePiece change, same id) or the position / order itself (its whole
+    TP / SL, as POST /v1/perpum/TPSL)."""
+    p = call.params
+    _tpsl_kind(p)
+    ident = p.ident("id", required=True)
+    book = Book(call.engine, call.uid)
+    stop = next((o for o in book.stop_orders() if o.order_id == ident), None)
+    if stop is None:
+        for pos in book.positions():  # a position's whole TP / SL is listed under its opening order's id
+            if book.tpsl_id(pos) == ident and (pos.tp_price is not None or pos.sl_price is not None):
+                p.values["id"] = str(pos.position_id)
+        return set_tpsl(call)
+    pos = own_position(call, stop.position_id)
+    inst = call.engine.instrument(VENUE, MARKET, pos.symbol)
+    profit = stop.trigger_above == (pos.side is PositionSide.LONG)
+    names = ("stopProfitPrice", "stopProfitRate", "stopProfitOrderPrice") if profit else \
+        ("stopLossPrice", "stopLossRate", "stopLossOrderPrice")
+    level = _level(p, names[0], names[1], base=pos.entry_price, leverage=pos.leverage, side=pos.side,
+                   profit=profit, inst=inst)
+    if level is None:  # "0" removes it
+        call.engine.cancel_futures_orders(call.uid, MARKET, [(stop.order_id, None)], kinds=[OrderKind.STOP])
+        return NO_DATA
+    limit = p.decimal(names[2])
+    if limit is not None and limit < 0:
+        raise CoinWError(9016)
+    pieces = p.positive("closePiece")
+    if pieces is not None and pieces != pieces.to_integral_value():
+        raise CoinWError(9016)
+    call.engine.modify_stop_order(call.uid, stop.order_id, stop.trigger_price if level is UNCHANGED else level,
+                                  calc.base_of(pieces, inst) if pieces is not None else None,
+                                  UNCHANGED if limit is None else (limit or None))
+    return NO_DATA
