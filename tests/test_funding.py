@@ -27,6 +27,7 @@ from localex.store import open_store
 from localex.testing import mock_exchanges
 
 HOUR = 3_600_000
+FUNDING = "funding"  # the engine's kind of funding bills
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z, a settlement time (00:00, 08:00, 16:00 UTC)
 START = T0 - HOUR  # 23:00 the evening before
 USDT_M, COIN_M, COINW = "usdt-futures", "coin-futures", "futures"
@@ -95,7 +96,7 @@ def test_a_crossed_position_pays_or_receives_its_value_times_the_rate(engine, si
         uid, "bitget", USDT_M, "USDT", "BTCUSDT", "funding")
     assert (bill.amount, bill.balance, bill.ref_id, bill.created_ms) == (
         -paid, available(engine, uid), pos.position_id, T0)
-    assert engine.bills(uid) == [bill]
+    assert engine.bills(uid, kinds=[FUNDING]) == [bill]
 
 
 def test_the_value_is_taken_at_the_mark_price(engine):
@@ -164,7 +165,7 @@ def test_nothing_moves_at_a_zero_rate_or_for_closed_positions(engine):
     uid = user(engine)
     pos = open_position(engine, uid, LONG, "0.1")
     set_rate(engine, "0")
-    assert engine.settle_funding(T0) == [] and engine.bills(uid) == []
+    assert engine.settle_funding(T0) == [] and engine.bills(uid, kinds=[FUNDING]) == []
     set_rate(engine, "0.0001")
     engine.close_position(uid, pos.position_id)
     assert engine.settle_funding(T0 + 8 * HOUR) == []
@@ -230,7 +231,7 @@ def test_money_is_conserved_through_settlements(engine, seed):
         assert balances + margin + engine.house_balance("bitget", asset) == funded
     # what the bills say was paid is what the positions say they paid
     positions = [p for u in users for p in engine.positions(u, open_only=None)]
-    bills = [b for u in users for b in engine.bills(u, limit=None)]
+    bills = [b for u in users for b in engine.bills(u, limit=None, kinds=[FUNDING])]
     assert sum(b.amount for b in bills) == -sum(p.funding for p in positions)
     assert all(b.available >= 0 and b.frozen >= 0 for u in users for b in engine.balances(u))
 
@@ -247,7 +248,7 @@ def test_advancing_eight_hours_from_23h_settles_once_at_midnight(engine):
     engine.advance_clock(8 * HOUR)
     assert engine.now_ms() == START + 8 * HOUR
     assert settlement_times(engine) == [T0]
-    assert [b.created_ms for b in engine.bills(uid)] == [T0]
+    assert [b.created_ms for b in engine.bills(uid, kinds=[FUNDING])] == [T0]
     assert engine.position(uid, pos.position_id).funding == D("0.95")
     # every perpetual of every venue settled at midnight; spot has no funding
     assert settlement_times(engine, "BTC", COINW, "coinw") == [T0]
@@ -261,7 +262,7 @@ def test_advancing_a_day_settles_three_times(engine):
     open_position(engine, uid, SHORT, "0.1")
     engine.advance_clock(24 * HOUR)
     assert settlement_times(engine) == [T0, T0 + 8 * HOUR, T0 + 16 * HOUR]
-    assert [b.amount for b in engine.bills(uid)] == [D("0.95")] * 3
+    assert [b.amount for b in engine.bills(uid, kinds=[FUNDING])] == [D("0.95")] * 3
 
 
 def test_no_boundary_no_settlement_and_a_boundary_settles_once(engine):
@@ -280,7 +281,7 @@ def test_no_boundary_no_settlement_and_a_boundary_settles_once(engine):
     engine.set_clock(T0 + 40 * HOUR)
     engine.advance_clock(0)
     assert settlement_times(engine) == [T0, T0 + 8 * HOUR]
-    assert len(engine.bills(uid)) == 2
+    assert len(engine.bills(uid, kinds=[FUNDING])) == 2
 
 
 def test_each_instrument_settles_at_its_own_interval(engine):
@@ -342,9 +343,9 @@ def test_a_running_clock_settles_as_prices_catch_up():
     clock.now = T0 + 9 * HOUR
     engine.simulation.catch_up()
     assert settlement_times(engine) == [T0, T0 + 8 * HOUR]
-    assert [b.created_ms for b in engine.bills(uid)] == [T0 + 8 * HOUR, T0]
+    assert [b.created_ms for b in engine.bills(uid, kinds=[FUNDING])] == [T0 + 8 * HOUR, T0]
     engine.simulation.catch_up()  # nothing new
-    assert len(engine.bills(uid)) == 2
+    assert len(engine.bills(uid, kinds=[FUNDING])) == 2
 
 
 # ---- Bitget on the wire ----------------------------------------------------------------------------
@@ -407,10 +408,11 @@ def test_bitget_bills_list_funding_fees_and_page_by_end_id(engine):
     uid = user(engine)
     key = bitget_key(engine, uid)
     open_position(engine, uid, LONG, "0.1")
-    empty = call("GET", "/api/v2/mix/account/bill", {"productType": "USDT-FUTURES"}, key)
+    funding = {"productType": "USDT-FUTURES", "businessType": "contract_settle_fee"}
+    empty = call("GET", "/api/v2/mix/account/bill", funding, key)
     assert (empty["code"], empty["data"]) == ("00000", {"bills": [], "endId": None})
     engine.advance_clock(24 * HOUR)
-    page = call("GET", "/api/v2/mix/account/bill", {"productType": "USDT-FUTURES", "limit": "2"}, key)["data"]
+    page = call("GET", "/api/v2/mix/account/bill", {**funding, "limit": "2"}, key)["data"]
     assert [list(b) for b in page["bills"]] == [BILL_KEYS] * 2 and all_strings(page["bills"])
     first = page["bills"][0]
     balance = available(engine, uid)
@@ -418,17 +420,20 @@ def test_bitget_bills_list_funding_fees_and_page_by_end_id(engine):
                      "feeByCoupon": "", "businessType": "contract_settle_fee", "coin": "USDT",
                      "balance": format(balance.normalize(), "f"), "cTime": str(T0 + 16 * HOUR)}
     assert page["endId"] == page["bills"][1]["billId"]
-    rest = call("GET", "/api/v2/mix/account/bill",
-                {"productType": "USDT-FUTURES", "idLessThan": page["endId"]}, key)["data"]
+    rest = call("GET", "/api/v2/mix/account/bill", {**funding, "idLessThan": page["endId"]}, key)["data"]
     assert [b["cTime"] for b in rest["bills"]] == [str(T0)]
     ids = [int(b["billId"]) for b in page["bills"] + rest["bills"]]
     assert ids == sorted(ids, reverse=True)
     # filters: business type, symbol, coin, time; other product lines hold nothing
     for params in ({"businessType": "contract_settle_fee"}, {"symbol": "BTCUSDT"}, {"coin": "usdt"},
                    {"startTime": str(T0 + 8 * HOUR), "endTime": str(T0 + 8 * HOUR)}):
-        got = call("GET", "/api/v2/mix/account/bill", {"productType": "USDT-FUTURES", **params}, key)["data"]
+        got = call("GET", "/api/v2/mix/account/bill", {**funding, **params}, key)["data"]
         assert len(got["bills"]) == (1 if "startTime" in params else 3), params
-    for params in ({"productType": "USDT-FUTURES", "businessType": "open_long"},
+    # the opening trade is a bill of its own (open_long)
+    (opened,) = call("GET", "/api/v2/mix/account/bill", {"productType": "USDT-FUTURES", "businessType": "open_long"},
+                     key)["data"]["bills"]
+    assert (opened["amount"], opened["fee"], opened["symbol"]) == ("0", "-5.7", "BTCUSDT")
+    for params in ({"productType": "USDT-FUTURES", "businessType": "close_long"},
                    {"productType": "USDT-FUTURES", "symbol": "ETHUSDT"},
                    {"productType": "COIN-FUTURES"}):
         assert call("GET", "/api/v2/mix/account/bill", params, key)["data"] == {"bills": [], "endId": None}
@@ -509,7 +514,7 @@ def test_the_control_plane_sets_a_rate_and_an_interval(engine):
     uid = user(engine)
     open_position(engine, uid, LONG, "0.1")
     assert control({"advance": 8 * HOUR}, "/localex/clock")[0] == 200
-    assert [b.amount for b in engine.bills(uid)] == [D("-2.85")]
+    assert [b.amount for b in engine.bills(uid, kinds=[FUNDING])] == [D("-2.85")]
 
 
 # ---- ccxt ------------------------------------------------------------------------------------------

@@ -57,6 +57,8 @@ from localex.engine.model import PlanKind, SpotPlanOrder, Transfer
 from localex.engine.spot import SPOT_ACCOUNT, FeeToken, OrderRef, Presets, SpotBook, SpotOrderRequest
 
 FEE_TOKENS = {"bitget": FeeToken(asset="BGB", discount=Decimal("0.2"), quote="USDT")}
+# venues whose futures accounts list every trade, liquidation and margin change as a bill
+TRADE_BILL_VENUES = ("bitget",)
 # a contract's margin mode before its owner chooses one (crossed for venues not named)
 DEFAULT_MARGIN_MODES = {"coinw": MarginMode.ISOLATED}
 
@@ -73,6 +75,7 @@ class Engine:
         self.spot = SpotBook(self.ids, self.clock, FEE_TOKENS, self.fill_models)
         self.futures = FuturesBook(self.ids, self.clock, DEFAULT_MARGIN_MODES)
         self.futures.models = self.fill_models
+        self.futures.trade_bills = set(TRADE_BILL_VENUES)
         self.copy = CopyTrading(self)  # copy trading, a listener on the futures book
         self.tape = Tape(self, history_days)  # bars, public trades and the book (engine/tape.py)
         self.spot.tape = self.tape

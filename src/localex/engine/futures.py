@@ -188,6 +188,8 @@ class FuturesBook:
         self.tape = None  # the market tape, told of every fill (engine/tape.py)
         # a symbol's margin mode before its owner sets one, per venue (crossed elsewhere)
         self.default_margin_modes = dict(default_margin_modes or {})
+        # venues whose accounts report every trade, liquidation and margin change as a bill
+        self.trade_bills: set[str] = set()
 
     # ---- look-ups -----------------------------------------------------------------------------
     def instrument(self, uow, venue: str, market: str, symbol: str) -> Instrument:
@@ -531,6 +533,16 @@ class FuturesBook:
                      trade_side: TradeSide, pos_side: PositionSide, fee: Decimal, realized: Decimal,
                      liquidity: Liquidity, position_id: int, now: int) -> None:
         trade_id = self.ids.next_id(uow, order.venue, now)
+        if order.venue in self.trade_bills:
+            if order.source == "liquidation":
+                kind = f"liquidation_{pos_side.value}"
+            else:
+                kind = f"{trade_side.value}_{pos_side.value}"
+            uow.insert_bill(Bill(
+                bill_id=self.ids.next_id(uow, order.venue, now), uid=order.uid, venue=order.venue,
+                account=inst.market, asset=inst.settle, symbol=inst.symbol, kind=kind,
+                amount=realized, balance=uow.get_balance(order.uid, inst.market, inst.settle).available,
+                ref_id=order.order_id, created_ms=now, fee=-fee))
         uow.insert_futures_fill(FuturesFill(
             trade_id=trade_id, order_id=order.order_id, uid=order.uid,
             venue=order.venue, market=inst.market, symbol=inst.symbol, side=order.side,
@@ -1025,6 +1037,13 @@ class FuturesBook:
         pos.margin += delta
         pos.updated_ms = now
         uow.update_position(pos)
+        if pos.venue in self.trade_bills:
+            uow.insert_bill(Bill(
+                bill_id=self.ids.next_id(uow, pos.venue, now), uid=pos.uid, venue=pos.venue,
+                account=inst.market, asset=inst.settle, symbol=inst.symbol,
+                kind="margin_add" if delta > 0 else "margin_reduce", amount=-delta,
+                balance=uow.get_balance(pos.uid, inst.market, inst.settle).available,
+                ref_id=pos.position_id, created_ms=now))
         return pos
 
     def place_trailing(self, uow, user: User, pos: Position, callback_rate: Decimal,

@@ -401,11 +401,12 @@ class Bill:
     account: str
     asset: str
     symbol: str
-    kind: str  # "funding", ...
+    kind: str  # "funding", "open_long", "close_short", "liquidation_long", "margin_add", ...
     amount: Decimal  # signed
     balance: Decimal  # the account's available balance after it
     ref_id: int | None
     created_ms: int
+    fee: Decimal = ZERO  # the trading fee it carries, signed (negative: paid)
 
 
 @dataclass

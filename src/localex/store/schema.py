@@ -461,6 +461,7 @@ bills = Table(
     Column("balance", Money, nullable=False),
     Column("ref_id", BigInteger, nullable=True),
     Column("created_ms", BigInteger, nullable=False),
+    Column("fee", Money, nullable=False, server_default="0"),
     Index("ix_bills_owner", "uid", "account", "bill_id"),
 )
 

@@ -44,6 +44,11 @@ MONEY_PLACES = 8  # balances, fees and PnL on the mix wire
 BUSINESS_TYPES = {FUNDING_KIND: "contract_settle_fee"}
 # transfers with the spot account (POST /api/v2/spot/wallet/transfer)
 BUSINESS_TYPES.update({TRANSFER_IN: "trans_from_exchange", TRANSFER_OUT: "trans_to_exchange"})
+# trades, liquidations and isolated margin changes (engine/futures.py records them)
+BUSINESS_TYPES.update({"open_long": "open_long", "open_short": "open_short", "close_long": "close_long",
+                       "close_short": "close_short", "liquidation_long": "burst_long_loss_query",
+                       "liquidation_short": "burst_short_loss_query", "margin_add": "append_margin",
+                       "margin_reduce": "reduce_margin"})
 BILL_KINDS = {name: kind for kind, name in BUSINESS_TYPES.items()}
 BILL_DAYS = 90  # the endpoint serves the last 90 days
 YES_NO = {"yes": True, "no": False}
@@ -321,10 +326,12 @@ def set_position_mode(call: Call) -> dict:
 
 @route("GET", "/api/v2/mix/account/bill", limit=10)
 def bill(call: Call) -> dict:
-    """The account's bills, newest first, paged by idLessThan / endId. The emulator records the
-    funding fees (businessType contract_settle_fee); other business types list nothing. `coin`
-    applies to transfers only (DOC), so it filters nothing here; `symbol` (which ccxt sends)
-    narrows to one contract."""
+    """The account's bills, newest first, paged by idLessThan / endId: opens and closes
+    (open_long ... close_short: amount the realized PnL, fee the trading fee), liquidations
+    (burst_long_loss_query / burst_short_loss_query), isolated margin changes (append_margin /
+    reduce_margin), funding fees (contract_settle_fee) and transfers with the spot account.
+    `coin` applies to transfers only (DOC), so it filters nothing here; `symbol` (which ccxt
+    sends) narrows to one contract."""
     p = call.params
     product = product_type(call)
     p.text("coin")
@@ -345,7 +352,7 @@ def bill(call: Call) -> dict:
         rows = [{"billId": str(b.bill_id),
                  "symbol": b.symbol,
                  "amount": money(b.amount),
-                 "fee": "0",
+                 "fee": money(b.fee) if b.fee else "0",
                  "feeByCoupon": "",
                  "businessType": BUSINESS_TYPES[b.kind],
                  "coin": b.asset,

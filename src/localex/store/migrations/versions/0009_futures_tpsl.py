@@ -1,5 +1,5 @@
 """TP/SL: position take-profit / stop-loss ids and limit execution prices, preset limit prices
-on futures orders
+on futures orders; the fee a bill carries (futures trade bills)
 
 Revision ID: 0009
 Revises: 0008
@@ -24,9 +24,13 @@ def upgrade() -> None:
     with op.batch_alter_table("futures_orders") as batch:
         batch.add_column(sa.Column("tp_execute", Money, nullable=True))
         batch.add_column(sa.Column("sl_execute", Money, nullable=True))
+    with op.batch_alter_table("bills") as batch:
+        batch.add_column(sa.Column("fee", Money, nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("bills") as batch:
+        batch.drop_column("fee")
     with op.batch_alter_table("futures_orders") as batch:
         batch.drop_column("sl_execute")
         batch.drop_column("tp_execute")
