@@ -79,3 +79,52 @@ def test_ccxt_fetch_ledger_on_swap(world, hedger):
     assert D(repr(by_type["close_long"]["amount"])) == D("10")
     assert D(repr(by_type["close_long"]["fee"]["cost"])) == D("0.576")
     assert D(repr(by_type["open_long"]["fee"]["cost"])) == D("0.57")
+
+
+# ---- crossed liquidation -------------------------------------------------------------------------
+
+def test_a_crossed_account_is_liquidated_at_its_maintenance_margin_and_money_is_conserved(world, wire, hedger):
+    """Two crossed positions on two contracts share one account: the account is liquidated when
+    its equity (balance, margins, unrealized PnL of both) falls to their maintenance margin, at
+    the price of the contract whose move takes it there; both positions close, the liquidation
+    orders and bills are on the wire, and money is conserved to the last digit."""
+    e = world.engine
+    small = futures_trader_funds(world, "thin", "300")
+    uid = small.uid
+    for symbol in ("BTCUSDT", "ETHUSDT"):
+        e.set_leverage(uid, "bitget", USDT_M, symbol, 50)
+    place(world, wire, small, side="buy", trade_side="open", size="0.05")  # long 0.05 BTC at 95000
+    place(world, wire, small, symbol="ETHUSDT", side="sell", trade_side="open", size="0.5")  # short ETH at 3200
+    funded = D("300") + D("10000")  # thin's futures USDT and the hedger's (also a user here)
+    # the health figures the wire also shows: equity above maintenance now
+    equity, maintenance = e.crossed_health(uid, USDT_M, "BTCUSDT")
+    assert equity > maintenance > 0
+    liq = e.crossed_liquidation_price(uid, USDT_M, "BTCUSDT")
+    # the loss that takes 296.19 of equity down to the maintenance margin, on 0.05 BTC: ~89562
+    assert liq is not None and liq[1] is False and D("89000") < liq[0] < D("90000")
+    # a fall short of it liquidates nothing
+    set_mark(world, str(liq[0] + 50))
+    assert len(e.positions(uid)) == 2
+    # a jump past it: liquidated at the level, on the way down
+    set_mark(world, "88000")
+    assert e.positions(uid) == []
+    liquidations = [o for o in e.futures_orders(uid) if o.source == "liquidation"]
+    assert sorted((o.symbol, o.avg_price) for o in liquidations) == [("BTCUSDT", liq[0]), ("ETHUSDT", D("3200"))]
+    # what was left of the equity went as the liquidation's fee: the account is empty
+    assert e.balance(uid, "USDT", account=USDT_M).total == 0
+    balances = sum(e.balance(u.uid, "USDT", account=USDT_M).total for u in e.list_users())
+    margin = e.position_margin().get(USDT_M, D(0))
+    assert balances + margin + e.house_balance("bitget", "USDT") == funded
+    # visible through the API: the orders (orderSource liquidation) and the bills
+    history = ok(world, wire.get(small, "/api/v2/mix/order/orders-history", {"productType": PT}))
+    rows = [r for r in history["entrustedList"] if r["orderSource"] == "liquidation"]
+    assert sorted((r["symbol"], r["tradeSide"], r["enterPointSource"]) for r in rows) == [
+        ("BTCUSDT", "burst_close_long", "sys"), ("ETHUSDT", "burst_close_short", "sys")]
+    kinds = [r["businessType"] for r in bills(world, wire, small)]
+    assert sorted(kinds[:2]) == ["burst_long_loss_query", "burst_short_loss_query"]
+
+
+def futures_trader_funds(world, name, usdt):
+    from test_bitget_mix_wire import futures_trader
+
+    return futures_trader(world, name, usdt=usdt, hedge=True)

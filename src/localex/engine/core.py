@@ -951,3 +951,17 @@ class Engine:
         with self.tx() as uow:
             user = self._user(uow, uid)
             return self.futures.replace_order(uow, user, order_id, **changes)
+
+    def crossed_health(self, uid: str, market: str, symbol: str) -> tuple[Decimal, Decimal]:
+        """(equity, maintenance margin) of the user's crossed positions in the settle coin of a
+        contract (FuturesBook.crossed_health)."""
+        with self.tx(read_only=True) as uow:
+            inst = self.futures.instrument(uow, self._user(uow, uid).venue, market, symbol)
+            return self.futures.crossed_health(uow, uid, inst)
+
+    def crossed_liquidation_price(self, uid: str, market: str, symbol: str) -> tuple[Decimal, bool] | None:
+        """Where the contract's mark liquidates the user's crossed positions, the other marks as
+        they are: (price, reached rising), or None."""
+        with self.tx(read_only=True) as uow:
+            inst = self.futures.instrument(uow, self._user(uow, uid).venue, market, symbol)
+            return self.futures.crossed_liquidation_price(uow, uid, inst)

@@ -16,7 +16,8 @@ created or lost.
 Fill model (as spot): market orders fill at the mark as taker; a limit order marketable on
 arrival fills at the mark as taker; a resting limit order fills at its own price as maker when a
 price move reaches it. A price move fires everything it crosses in price order along the path:
-resting orders, plan orders, position TP/SL, trailing stops and isolated liquidations.
+resting orders, plan orders, TP/SL orders, position TP/SL, trailing stops, isolated
+liquidations and the liquidation of an account's crossed positions.
 """
 
 from __future__ import annotations
@@ -1155,6 +1156,7 @@ class FuturesBook:
                 event = self._trailing_event(uow, inst, order, old, new)
                 if event is not None:
                     events.append(event)
+        crossed_owners: dict[str, int] = {}  # owners of crossed positions here -> one position's id
         for pos in uow.list_positions(venue=inst.venue, market=inst.market, symbol=inst.symbol, open_only=True):
             long = pos.side is PositionSide.LONG
             if pos.tp_price is not None and crossed(old, new, pos.tp_price, upward=long):
@@ -1167,7 +1169,111 @@ class FuturesBook:
             if liq is not None and crossed(old, new, liq, upward=not long):
                 events.append(Event(liq, PRIORITY_LIQUIDATION, pos.position_id,
                                     self._liquidate(inst, pos.position_id, liq)))
+            if pos.margin_mode is MarginMode.CROSSED and not inst.inverse:
+                crossed_owners.setdefault(pos.uid, pos.position_id)
+        for uid, ident in crossed_owners.items():
+            level = self.crossed_liquidation_price(uow, uid, inst)
+            if level is not None and crossed(old, new, level[0], upward=level[1]):
+                events.append(Event(level[0], PRIORITY_LIQUIDATION, ident,
+                                    self._liquidate_crossed(inst, uid, level[0])))
         return events
+
+    # ---- crossed liquidation ---------------------------------------------------------------------
+    def _crossed_book(self, uow, uid: str, inst: Instrument) -> tuple[list[Position], dict[str, Instrument]]:
+        """The owner's open crossed positions in the settle coin of `inst`, in its market."""
+        out, insts = [], {}
+        for pos in uow.list_positions(uid, market=inst.market, open_only=True):
+            if pos.margin_mode is not MarginMode.CROSSED:
+                continue
+            other = insts.get(pos.symbol) or uow.get_instrument(pos.venue, pos.market, pos.symbol)
+            insts[pos.symbol] = other
+            if other.settle == inst.settle:
+                out.append(pos)
+        return out, insts
+
+    def crossed_health(self, uow, uid: str, inst: Instrument, price: Decimal | None = None
+                       ) -> tuple[Decimal, Decimal]:
+        """(equity, maintenance margin) of an owner's crossed positions in the settle coin of
+        `inst`: the account's balance (available and frozen), the crossed positions' margin and
+        unrealized PnL against their maintenance margin (value at the mark times the contract's
+        maintenance rate); `inst` valued at `price` when given, the others at their marks."""
+        positions, insts = self._crossed_book(uow, uid, inst)
+        bal = uow.get_balance(uid, inst.market, inst.settle)
+        equity, maintenance = bal.available + bal.frozen, ZERO
+        for pos in positions:
+            other = insts[pos.symbol]
+            mark = price if (price is not None and pos.symbol == inst.symbol) else self.mark(uow, other)
+            mark = mark if mark is not None else pos.entry_price
+            equity += pos.margin + unrealized_pnl(other, pos, mark)
+            maintenance += notional(other, mark, pos.size) * other.maintenance_margin_rate
+        return equity, maintenance
+
+    def crossed_liquidation_price(self, uow, uid: str, inst: Instrument) -> tuple[Decimal, bool] | None:
+        """The price of `inst` (the other marks as they are) at which the owner's crossed equity
+        falls to its maintenance margin, and whether the mark reaches it rising; None when no
+        price of `inst` does (or its contract is inverse)."""
+        if inst.inverse:
+            return None
+        positions, insts = self._crossed_book(uow, uid, inst)
+        here = [p for p in positions if p.symbol == inst.symbol]
+        if not here:
+            return None
+        # equity(p) - maintenance(p) = fixed + p * slope, linear in the price of this contract
+        equity, maintenance = self.crossed_health(uow, uid, inst, ZERO)
+        net = sum((p.size * p.side.sign for p in here), ZERO)
+        gross = sum((p.size for p in here), ZERO)
+        slope = net - gross * inst.maintenance_margin_rate
+        if slope == 0:
+            return None
+        level = (maintenance - equity) / slope
+        if level <= 0:
+            return None
+        return level.quantize(Decimal(1).scaleb(-inst.price_scale)), slope < 0
+
+    def _liquidate_crossed(self, inst: Instrument, uid: str, level: Decimal):
+        def fire(uow) -> None:
+            positions, insts = self._crossed_book(uow, uid, inst)
+            if not any(p.symbol == inst.symbol for p in positions):
+                return
+            equity, maintenance = self.crossed_health(uow, uid, inst, level)
+            if equity > maintenance:
+                return  # something changed on the way (a fill, a close): not at risk any more
+            now = self.clock.now_ms()
+            for order in uow.list_futures_orders(uid, market=inst.market, open_only=True):
+                if insts.get(order.symbol, inst).settle == inst.settle:
+                    self._cancel(uow, order, CancelReason.NONE)
+            for i, pos in enumerate(positions):
+                other = insts[pos.symbol]
+                price = level if pos.symbol == inst.symbol else (self.mark(uow, other) or pos.entry_price)
+                order = FuturesOrder(
+                    order_id=self.ids.next_id(uow, pos.venue, now), uid=uid, venue=pos.venue,
+                    market=pos.market, symbol=pos.symbol,
+                    client_oid=str(self.ids.next_id(uow, pos.venue, now)), kind=OrderKind.REGULAR,
+                    side=book_side(pos.side, TradeSide.CLOSE), pos_side=pos.side,
+                    trade_side=TradeSide.CLOSE, order_type=OrderType.MARKET, force=TimeInForce.GTC,
+                    price=None, size=pos.size, reduce_only=True, status=FuturesStatus.FILLED,
+                    filled_size=pos.size, filled_quote=price * pos.size, fee=ZERO, realized_pnl=ZERO,
+                    leverage=pos.leverage, margin_mode=pos.margin_mode, frozen=ZERO,
+                    position_id=pos.position_id, tp_price=None, sl_price=None, trigger_price=None,
+                    trigger_above=None, callback_rate=None, extreme_price=None, source="liquidation",
+                    cancel_reason=CancelReason.NONE, created_ms=now, updated_ms=now)
+                size = pos.size
+                # the PnL settles against the account (a loss beyond it is the house's)
+                realized, _ = self.reduce_position(uow, other, pos, price, size, ZERO, now)
+                fee = ZERO
+                if i == len(positions) - 1:
+                    # what is left of the account's equity (at most its maintenance margin) goes,
+                    # as an isolated position's margin goes: the liquidation's fee
+                    rest = uow.get_balance(uid, inst.market, inst.settle).available
+                    if rest > 0:
+                        accounts.move(uow, uid, inst.market, inst.settle, available=-rest, now_ms=now)
+                        self._house(uow, pos.venue, inst.settle, rest, now)
+                        fee = rest
+                order.realized_pnl, order.fee = realized, fee
+                uow.insert_futures_order(order)
+                self._record_fill(uow, other, order, price, size, TradeSide.CLOSE, pos.side, fee, realized,
+                                  Liquidity.TAKER, pos.position_id, now)
+        return fire
 
     def _resting_fill(self, inst: Instrument, order_id: int, uid: str, share: Decimal | None = None):
         def fire(uow) -> None:

@@ -85,7 +85,9 @@ def position_row(call: Call, inst: Instrument, pos: Position, mark: Decimal, mod
     else:  # crossed: the margin the position needs at the mark; risk against the whole account
         margin_size = value / pos.leverage
         margin_ratio = ratio(value * keep / account_equity) if account_equity > 0 else "0"
-        liq = None
+        # where this contract's mark takes the account's crossed equity to its maintenance margin
+        level = call.engine.crossed_liquidation_price(pos.uid, pos.market, pos.symbol)
+        liq = level[0] if level is not None else None
     opening, locked = pending_sizes(pos, orders)
     return {
         "marginCoin": inst.settle,
