@@ -115,6 +115,28 @@ def build(seed: int, volatility: float, book: dict) -> Engine:
                 trade_side=TradeSide.OPEN, order_type=OrderType.MARKET if plan else OrderType.LIMIT,
                 size=D("0.01") if symbol == "BTCUSDT" else D("0.1"),
                 price=None if plan else price, trigger_price=price if plan else None)
+    # the TP/SL orders, trailing trigger orders and crossed liquidations of issue 10
+    for perp, kind, offset in book.get("stops", []):
+        venue, market, symbol = PERPS[perp]
+        inst = engine.instrument(venue, market, symbol)
+        for pos in engine.positions(uid, market=market, symbol=symbol)[:1]:
+            sign = (1 if pos.side is PositionSide.LONG else -1) * (1 if kind == "tp" else -1)
+            attempt(engine.protect_position, uid, pos.position_id, [{
+                "kind": kind, "trigger": near(marks[inst.key], sign * offset, inst.price_scale),
+                "size": pos.size / 2, "execute": None}])
+    for perp, side, offset in book.get("tracks", []):
+        venue, market, symbol = PERPS[perp]
+        inst = engine.instrument(venue, market, symbol)
+        attempt(engine.place_futures_order, uid, market, symbol, pos_side=PositionSide(side),
+                trade_side=TradeSide.OPEN, order_type=OrderType.MARKET,
+                size=D("0.01") if symbol == "BTCUSDT" else D("0.1"),
+                trigger_price=near(marks[inst.key], offset, inst.price_scale), callback_rate=D("0.003"))
+    if book.get("thin"):  # a crossed account near its maintenance margin
+        thin = engine.create_user("bitget", name="thin").uid
+        engine.fund(thin, "USDT", D(book["thin"]), account="usdt-futures")
+        attempt(engine.set_leverage, thin, "bitget", "usdt-futures", "BTCUSDT", 100)
+        attempt(engine.place_futures_order, thin, "usdt-futures", "BTCUSDT", pos_side=PositionSide.LONG,
+                trade_side=TradeSide.OPEN, order_type=OrderType.MARKET, size=D("0.05"))
     for i, (venue, market, symbol) in enumerate([SPOT] + PERPS):
         inst = engine.instrument(venue, market, symbol)
         engine.simulation.set_path(inst, RandomWalk(marks[inst.key], origin_ms=START_MS, seed=f"{seed}:{i}",
@@ -142,6 +164,11 @@ books = st.fixed_dictionaries({
     "futures_orders": st.lists(st.tuples(st.integers(0, 1), st.sampled_from(["long", "short"]),
                                          st.integers(-25, 25), st.booleans()),
                                max_size=3),
+    "stops": st.lists(st.tuples(st.integers(0, 1), st.sampled_from(["tp", "sl"]), st.integers(1, 25)),
+                      max_size=2),
+    "tracks": st.lists(st.tuples(st.integers(0, 1), st.sampled_from(["long", "short"]), st.integers(-25, 25)),
+                       max_size=1),
+    "thin": st.sampled_from([None, "60", "75"]),
 })
 
 

@@ -1110,14 +1110,26 @@ class FuturesBook:
                     (band.above if order.side is Side.SELL else band.below)(order.price)
             elif order.kind is OrderKind.PLAN and order.status is FuturesStatus.UNTRIGGERED:
                 (band.above if order.trigger_above else band.below)(order.trigger_price)
+            elif order.kind is OrderKind.STOP and order.status is FuturesStatus.UNTRIGGERED:
+                (band.above if order.trigger_above else band.below)(order.trigger_price)
             elif order.kind is OrderKind.TRAILING:
                 if order.extreme_price is not None:
                     band.close()  # it follows every new extreme
                     return
-                if order.trigger_price is not None:
-                    (band.above if order.pos_side is PositionSide.LONG else band.below)(order.trigger_price)
+                if order.trigger_price is not None:  # a sell activates rising, a buy falling
+                    (band.above if order.side is Side.SELL else band.below)(order.trigger_price)
+        crossed_owners: set[str] = set()
         for pos in uow.list_positions(venue=inst.venue, market=inst.market, symbol=inst.symbol, open_only=True):
             long = pos.side is PositionSide.LONG
+            if pos.margin_mode is MarginMode.CROSSED and not inst.inverse and pos.uid not in crossed_owners:
+                crossed_owners.add(pos.uid)
+                positions, _ = self._crossed_book(uow, pos.uid, inst)
+                if any(p.symbol != inst.symbol for p in positions):
+                    band.close()  # its level here moves with the other contracts' marks
+                    return
+                level = self.crossed_liquidation_price(uow, pos.uid, inst)
+                if level is not None:
+                    (band.above if level[1] else band.below)(level[0])
             if pos.tp_price is not None:
                 (band.above if long else band.below)(pos.tp_price)
             if pos.sl_price is not None:
