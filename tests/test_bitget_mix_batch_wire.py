@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+import pytest
+
 from test_bitget_mix_wire import (  # noqa: F401  (fixtures)
     PT,
     USDT_M,
@@ -255,3 +257,29 @@ def test_flash_close_one_way_ignores_hold_side_and_is_one_a_second(world, wire, 
     resp = wire.post(alice, CLOSE_POSITIONS, {"productType": PT}, reset=False)
     error(world, resp, "429", "Too Many Requests", status=429)
     assert before[0] > 0
+
+
+@pytest.mark.parametrize("path", [BATCH_PLACE, BATCH_CANCEL, CANCEL_ALL, CLOSE_POSITIONS])
+def test_each_batch_is_one_write_transaction(world, wire, hedger, monkeypatch, path):
+    ids = [place(world, wire, hedger, order_type="limit", price=str(90000 + i), trade_side="open")["orderId"]
+           for i in range(5)]
+    place(world, wire, hedger, trade_side="open")
+    place(world, wire, hedger, side="sell", trade_side="open")
+    body = {
+        BATCH_PLACE: batch(*[limit(str(80000 + i), tradeSide="open") for i in range(5)]),
+        BATCH_CANCEL: {"symbol": "BTCUSDT", "productType": PT, "orderIdList": [{"orderId": i} for i in ids]},
+        CANCEL_ALL: {"productType": PT},
+        CLOSE_POSITIONS: {"productType": PT},
+    }[path]
+    writes = []
+    real = world.engine.tx
+
+    def counting(read_only: bool = False):
+        if not read_only:
+            writes.append(path)
+        return real(read_only)
+
+    monkeypatch.setattr(world.engine, "tx", counting)
+    data = ok(world, wire.post(hedger, path, body))
+    assert len(data["successList"]) in (2, 5) and data["failureList"] == []
+    assert writes == [path]

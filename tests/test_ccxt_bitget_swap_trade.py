@@ -98,8 +98,16 @@ def test_in_process_kill_switch(localex):
     ])
     assert len(placed) == 2 and all(o["id"] for o in placed)
     assert [o["id"] for o in exchange.cancel_all_orders(SWAP)] == [placed[0]["id"]]
+    # risk orders and edits in-process as well
+    stop = exchange.create_stop_loss_order(SWAP, "market", "sell", 0.01, None, 90000)
+    assert exchange.edit_order(stop["id"], SWAP, "market", "sell", 0.01, None, {"stopLossPrice": 91000})["id"] == stop["id"]
+    assert localex.engine.positions(creds.uid)[0].sl_price == Decimal("91000")
+    limit = exchange.create_order(SWAP, "limit", "buy", 0.01, 90000)
+    assert exchange.edit_order(limit["id"], SWAP, "limit", "buy", 0.01, 90100)["id"] != limit["id"]
     order = exchange.close_position(SWAP)
     assert order["id"] and localex.engine.positions(creds.uid) == []
+    assert {e["info"]["businessType"] for e in exchange.fetch_ledger("USDT", None, None, {"type": "swap"})} == {
+        "open_long", "close_long"}
     assert all(r.host == "api.bitget.com" for r in localex.requests)
 
 
