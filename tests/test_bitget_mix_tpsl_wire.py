@@ -292,3 +292,19 @@ def test_click_backhand_and_fill_history(world, wire, hedger):
     fills = ok(world, wire.get(hedger, FILLS, {"productType": PT}))
     history = ok(world, wire.get(hedger, FILL_HISTORY, {"productType": PT}))
     assert history == fills and len(history["fillList"]) == 3
+
+
+def test_an_elite_traders_tracked_position_takes_no_partial_tpsl_or_reversal(world, wire):
+    from test_bitget_mix_wire import futures_trader
+
+    from localex.engine.model import Permission
+
+    lead = futures_trader(world, "lead", usdt="100000", hedge=True,
+                          permissions=frozenset({Permission.READ, Permission.FUTURES_TRADE, Permission.COPY_TRADE}))
+    world.engine.copy.make_trader(lead.uid, [(USDT_M, "BTCUSDT")])
+    place(world, wire, lead, side="buy", trade_side="open", size="0.02")
+    assert world.engine.copy.tracking_orders(lead.uid, USDT_M)
+    message = "You are currently a trader, please close the position under the current order"
+    with Unchanged(world):
+        error(world, wire.post(lead, PLACE_TPSL, tpsl("profit_plan", "99000", size="0.01")), "40866", message)
+        error(world, wire.post(lead, BACKHAND, {**BASE, "side": "buy", "tradeSide": "open"}), "40866", message)

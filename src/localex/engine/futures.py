@@ -873,6 +873,9 @@ class FuturesBook:
         reserves nothing of the position (several may protect it); it is cancelled when the
         position closes."""
         inst = self.instrument(uow, pos.venue, pos.market, pos.symbol)
+        for listener in self.listeners:  # a close its owner asks for: the listeners' rules apply
+            listener.before_place(uow, user, inst, pos_side=pos.side, trade_side=TradeSide.CLOSE,
+                                  size=size, position_id=pos.position_id, source="api")
         self._check_stop_order(uow, inst, pos, kind, trigger, size, execute)
         if client_oid and uow.get_futures_order_by_client_oid(user.uid, client_oid) is not None:
             raise DuplicateClientOid(client_oid, client_oid=client_oid)
