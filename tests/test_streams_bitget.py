@@ -447,3 +447,41 @@ def test_ccxt_pro_over_a_server_and_a_push_after_the_rest_answer(localex_server)
             await exchange.close()
 
     run(scenario())
+
+
+def test_spot_trigger_orders_reach_orders_algo(localex):
+    creds = localex.create_user()
+
+    async def scenario():
+        async with websockets.connect(PRIVATE) as ws:
+            await ws.send(login_frame(creds))
+            await recv(ws)
+            await ws.send(sub("orders-algo", inst_id="default"))
+            await recv(ws)
+            plan = localex.engine.place_spot_plan(creds.uid, "BTCUSDT", Side.BUY, OrderType.MARKET,
+                                                  Decimal("90000"), None, Decimal("10"))
+            frame = await recv(ws)
+            assert frame["arg"] == {"instType": "SPOT", "channel": "orders-algo", "instId": "default"}
+            assert frame["data"][0]["orderId"] == str(plan.order_id) and frame["data"][0]["instId"] == "BTCUSDT"
+
+    run(scenario())
+
+
+@pytest.mark.localex(strict=True)
+def test_strict_mode_refuses_other_stream_hosts_and_unknown_paths(localex):
+    import aiohttp
+
+    from localex.testing.mock import UnmockedRequestError
+    from localex.testing.streams import HandshakeRefused
+
+    async def scenario():
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(UnmockedRequestError):
+                await session.ws_connect("wss://stream.example.com/ws")
+            with pytest.raises(HandshakeRefused):
+                await session.ws_connect("wss://ws.bitget.com/v1/stream")
+            async with session.ws_connect(PUBLIC) as ws:  # aiohttp's own API, served in memory
+                await ws.send_str("ping")
+                assert (await ws.receive_str(timeout=WAIT)) == "pong"
+
+    run(scenario())

@@ -40,6 +40,7 @@ class EventKind(str, enum.Enum):
     BALANCE = "balance"  # obj: Balance
     TRACKING = "tracking"  # obj: Tracking (an elite trader's tracking order)
     FOLLOWER_COPY = "follower_copy"  # obj: FollowerCopy
+    SPOT_PLAN = "spot_plan"  # obj: SpotPlanOrder (spot trigger, TP and SL orders)
     MARK = "mark"  # obj: MarkPrice; uid None
 
 
@@ -68,6 +69,8 @@ _WRITES: dict[str, tuple[EventKind, bool]] = {
     "update_tracking": (EventKind.TRACKING, False),
     "insert_follower_copy": (EventKind.FOLLOWER_COPY, True),
     "update_follower_copy": (EventKind.FOLLOWER_COPY, False),
+    "insert_spot_plan": (EventKind.SPOT_PLAN, True),
+    "update_spot_plan": (EventKind.SPOT_PLAN, False),
     "set_mark": (EventKind.MARK, False),
 }
 
@@ -82,6 +85,7 @@ _LAST_STATE: dict[EventKind, Callable[[Any], tuple]] = {
 _ORDER_KEY: dict[EventKind, Callable[[Any], tuple]] = {
     EventKind.SPOT_ORDER: lambda o: (o.order_id,),
     EventKind.FUTURES_ORDER: lambda o: (o.order_id,),
+    EventKind.SPOT_PLAN: lambda o: (o.order_id,),
 }
 
 

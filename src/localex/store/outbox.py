@@ -24,7 +24,8 @@ from sqlalchemy import BigInteger, Column, Integer, String, Table, Text, delete
 
 from localex.engine.copy import FollowerCopy, Tracking
 from localex.engine.events import Event, EventKind
-from localex.engine.model import Balance, Fill, FuturesFill, FuturesOrder, MarkPrice, Position, SpotOrder
+from localex.engine.model import (Balance, Fill, FuturesFill, FuturesOrder, MarkPrice, Position, SpotOrder,
+                                   SpotPlanOrder)
 from localex.store.schema import metadata
 
 KEEP = 10_000  # events kept for readers that fall behind
@@ -52,6 +53,7 @@ TYPES: dict[EventKind, type] = {
     EventKind.SPOT_ORDER: SpotOrder, EventKind.SPOT_FILL: Fill, EventKind.FUTURES_ORDER: FuturesOrder,
     EventKind.FUTURES_FILL: FuturesFill, EventKind.POSITION: Position, EventKind.BALANCE: Balance,
     EventKind.TRACKING: Tracking, EventKind.FOLLOWER_COPY: FollowerCopy, EventKind.MARK: MarkPrice,
+    EventKind.SPOT_PLAN: SpotPlanOrder,
 }
 
 TABLES = [outbox, outbox_head]

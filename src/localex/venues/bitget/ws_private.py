@@ -1,5 +1,6 @@
 """Bitget V2 WebSocket private channels (spot/websocket/private and contract/websocket/private):
-account, orders, fill, positions, orders-algo (trigger and trailing orders), positions-history.
+account, orders, fill, positions, orders-algo (futures plan and trailing orders, spot trigger
+orders), positions-history.
 
 Every push comes from a committed engine event (engine/events.py), so what a stream says agrees
 with what the REST API answers, once per change and in commit order. `orders`, `fill`,
@@ -33,6 +34,7 @@ from localex.venues.bitget.contract_trade import (
 )
 from localex.venues.bitget.contract_position import fee_text
 from localex.venues.bitget.routes import Call
+from localex.venues.bitget.spot_plan import plan_row as spot_plan_row
 from localex.venues.bitget.spot_trade import CANCEL_REASONS as SPOT_CANCEL_REASONS
 from localex.venues.bitget.ws_common import FUTURES_TYPES, INST_TYPES, MARKET_TYPES, Channel, channel
 
@@ -281,7 +283,7 @@ channel(Channel("account", True, "coin", INST_TYPES, _account_snapshot, any_inst
 channel(Channel("orders", True, "instId", INST_TYPES, None, any_inst_id=True))
 channel(Channel("fill", True, "instId", INST_TYPES, None, any_inst_id=True))
 channel(Channel("positions", True, "instId", FUTURES, _positions_snapshot))
-channel(Channel("orders-algo", True, "instId", FUTURES, None, any_inst_id=True))
+channel(Channel("orders-algo", True, "instId", INST_TYPES, None, any_inst_id=True))
 channel(Channel("positions-history", True, "instId", FUTURES, None, any_inst_id=True))
 
 
@@ -303,6 +305,11 @@ def route(streams, events: list):
         if kind is EventKind.SPOT_ORDER and obj.venue == VENUE:
             for t in _topics(streams, "orders", SPOT, uid, obj.symbol):
                 yield t, "snapshot", [spot_order_row(obj)]
+        elif kind is EventKind.SPOT_PLAN and obj.venue == VENUE:
+            for t in _topics(streams, "orders-algo", SPOT, uid, obj.symbol):
+                row = spot_plan_row(obj)
+                row["instId"] = row.pop("symbol", obj.symbol)
+                yield t, "snapshot", [row]
         elif kind is EventKind.SPOT_FILL and obj.venue == VENUE:
             for t in _topics(streams, "fill", SPOT, uid, obj.symbol):
                 yield t, "snapshot", [spot_fill_row(obj)]
