@@ -485,3 +485,27 @@ def test_strict_mode_refuses_other_stream_hosts_and_unknown_paths(localex):
                 assert (await ws.receive_str(timeout=WAIT)) == "pong"
 
     run(scenario())
+
+
+def test_an_order_push_carries_the_fill_it_came_with(localex):
+    creds = localex.create_user()
+
+    async def scenario():
+        async with websockets.connect(PRIVATE) as ws:
+            await ws.send(login_frame(creds))
+            await recv(ws)
+            await ws.send(sub("orders", inst_id="BTCUSDT"))
+            await recv(ws)
+            order = localex.engine.place_spot_order(creds.uid, "BTCUSDT", Side.SELL, OrderType.MARKET,
+                                                    Decimal("0.01"))
+            fill = localex.engine.spot_fills(creds.uid)[0]
+            rows = []
+            while not rows or rows[-1]["status"] != "filled":
+                rows += (await recv(ws))["data"]
+            assert {r["orderId"] for r in rows} == {str(order.order_id)}
+            last = rows[-1]
+            assert (last["tradeId"], last["fillPrice"], last["baseVolume"], last["tradeScope"]) == \
+                (str(fill.trade_id), "95000", "0.01", "T")
+            assert Decimal(last["fillFee"]) == -fill.fee and last["fillFeeCoin"] == fill.fee_asset
+
+    run(scenario())

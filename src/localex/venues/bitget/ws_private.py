@@ -82,6 +82,20 @@ def spot_order_row(o: SpotOrder) -> dict:
     }
 
 
+def with_fill(row: dict, fill, fee_coin: str | None) -> dict:
+    """An order row with the fill that came with its change (Bitget's orders channel fields)."""
+    if fill is None or row.get("status") not in ("partially_filled", "filled"):
+        return row
+    coin = fee_coin if fee_coin is not None else row.get("marginCoin", "")
+    row.update({"fillPrice": fmt.plain(fill.price), "tradeId": str(fill.trade_id),
+                "baseVolume": fmt.plain(fill.size), "fillTime": str(fill.created_ms),
+                "fillFee": _neg(fill.fee), "fillFeeCoin": getattr(fill, "fee_asset", coin) or coin,
+                "tradeScope": "T" if fill.liquidity.value == "taker" else "M"})
+    if "fillNotionalUsd" in row:
+        row["fillNotionalUsd"] = fmt.plain(fill.quote)
+    return row
+
+
 def spot_fill_row(f) -> dict:
     return {
         "orderId": str(f.order_id),
@@ -298,13 +312,17 @@ def _topics(streams, channel_name: str, inst_type: str, uid: str, inst_id: str):
 def route(streams, events: list):
     """(topic, action, rows) for every push the events make."""
     positions: dict[tuple[str, str], None] = {}
+    # an order's row carries the fill its change came with (fillPrice, tradeId, ...)
+    fills = {(e.kind, e.obj.order_id): e.obj for e in events
+             if e.kind in (EventKind.SPOT_FILL, EventKind.FUTURES_FILL)}
     for e in events:
         kind, obj, uid = e.kind, e.obj, e.uid
         if uid is None:
             continue
         if kind is EventKind.SPOT_ORDER and obj.venue == VENUE:
             for t in _topics(streams, "orders", SPOT, uid, obj.symbol):
-                yield t, "snapshot", [spot_order_row(obj)]
+                yield t, "snapshot", [with_fill(spot_order_row(obj), fills.get((EventKind.SPOT_FILL, obj.order_id)),
+                                                obj.fee_asset or "")]
         elif kind is EventKind.SPOT_PLAN and obj.venue == VENUE:
             for t in _topics(streams, "orders-algo", SPOT, uid, obj.symbol):
                 row = spot_plan_row(obj)
@@ -325,7 +343,8 @@ def route(streams, events: list):
             inst_type = MARKET_TYPES.get(obj.market)
             if obj.kind is OrderKind.REGULAR:
                 for t in _topics(streams, "orders", inst_type, uid, obj.symbol):
-                    yield t, "snapshot", [futures_order_row(streams, obj)]
+                    fill = fills.get((EventKind.FUTURES_FILL, obj.order_id))
+                    yield t, "snapshot", [with_fill(futures_order_row(streams, obj), fill, None)]
             else:
                 for t in _topics(streams, "orders-algo", inst_type, uid, obj.symbol):
                     yield t, "snapshot", [algo_order_row(streams, obj)]
