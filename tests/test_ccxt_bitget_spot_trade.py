@@ -231,3 +231,20 @@ def test_fetch_ledger_shows_trades_and_fees(bot):
     btc = bot.exchange.fetch_ledger("BTC")
     assert [(e["type"], d(e["amount"]), d(e["before"]), d(e["after"])) for e in btc] == [
         ("trade", D("0.01"), D("1"), D("0.99"))]
+
+
+def test_fetch_closed_and_canceled_trigger_orders_on_the_system_clock():
+    """ccxt asks history-plan-order for the last 90 days of its own (wall) clock: in-process on
+    the system clock, the two agree."""
+    with mock_exchanges() as emu:
+        creds = emu.create_user(funds=FUNDS)
+        exchange = ccxt.bitget(creds.ccxt)
+        exchange.load_markets()
+        fired = exchange.create_trigger_order(BTC, "market", "sell", 0.01, None, 94000)
+        dropped = exchange.create_trigger_order(BTC, "limit", "buy", 0.01, 96100, 96000)
+        exchange.cancel_order(dropped["id"], BTC, {"trigger": True})
+        emu.set_price("BTCUSDT", 93000)
+        closed = exchange.fetch_closed_orders(BTC, params={"trigger": True})
+        assert [(o["id"], o["status"]) for o in closed] == [(fired["id"], "closed")]
+        canceled = exchange.fetch_canceled_orders(BTC, params={"trigger": True})
+        assert [(o["id"], o["status"]) for o in canceled] == [(dropped["id"], "canceled")]
