@@ -10,7 +10,6 @@ from __future__ import annotations
 import fnmatch
 import threading
 from collections import deque
-from dataclasses import dataclass
 from typing import Iterable
 
 import orjson
@@ -48,19 +47,47 @@ def redact_frame(text: str) -> str:
     return orjson.dumps(scrub(frame)).decode()
 
 
-@dataclass(frozen=True)
 class JournalEntry:
-    seq: int
-    time_ms: int  # market clock
-    venue: str
-    api_key: str
-    method: str
-    path: str
-    query: str  # raw, as received
-    headers: dict[str, str]  # lower-case names, secrets redacted, transport headers left out
-    body: str  # as received (UTF-8, undecodable bytes replaced)
-    status: int
-    response: str
+    """One journal entry. Recording keeps the raw values (the request's headers, the body and
+    answer bytes); they are redacted, sorted and decoded when first read."""
+
+    __slots__ = ("seq", "time_ms", "venue", "api_key", "method", "path", "query", "status",
+                 "_headers", "_raw_headers", "_body", "_response")
+
+    def __init__(self, seq: int, time_ms: int, venue: str, api_key: str, method: str, path: str,
+                 query: str, headers: dict[str, str] | None, body: str | bytes, status: int,
+                 response: str | bytes, raw_headers: dict[str, str] | None = None) -> None:
+        self.seq, self.time_ms, self.venue, self.api_key = seq, time_ms, venue, api_key
+        self.method, self.path, self.query, self.status = method, path, query, status
+        self._headers, self._raw_headers = headers, raw_headers
+        self._body, self._response = body, response
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Lower-case names, secrets redacted, transport headers left out."""
+        if self._headers is None:
+            self._headers = {k: (REDACTED if k in SECRET_HEADERS else v)
+                             for k, v in sorted(self._raw_headers.items()) if k not in TRANSPORT_HEADERS}
+        return self._headers
+
+    @property
+    def body(self) -> str:
+        """As received (UTF-8, undecodable bytes replaced)."""
+        if isinstance(self._body, bytes):
+            self._body = self._body.decode("utf-8", "replace")
+        return self._body
+
+    @property
+    def response(self) -> str:
+        if isinstance(self._response, bytes):
+            self._response = self._response.decode("utf-8", "replace")
+        return self._response
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, JournalEntry) and self.as_json() == other.as_json()
+
+    def __repr__(self) -> str:
+        return f"JournalEntry({self.as_json()!r})"
 
     def as_json(self) -> dict:
         return {"seq": self.seq, "time": self.time_ms, "venue": self.venue, "apiKey": self.api_key,
@@ -77,16 +104,13 @@ class Journal:
 
     def record(self, venue: str, key_header: str, time_ms: int, request: Request,
                response: Response) -> JournalEntry:
-        headers = {k: (REDACTED if k in SECRET_HEADERS else v)
-                   for k, v in sorted(request.headers.items()) if k not in TRANSPORT_HEADERS}
         with self._lock:
             self._seq += 1
             entry = JournalEntry(
                 seq=self._seq, time_ms=time_ms, venue=venue,
                 api_key=request.headers.get(key_header, ""), method=request.method,
-                path=request.path, query=request.raw_query, headers=headers,
-                body=request.body.decode("utf-8", "replace"), status=response.status,
-                response=response.body.decode("utf-8", "replace"))
+                path=request.path, query=request.raw_query, headers=None, raw_headers=request.headers,
+                body=request.body, status=response.status, response=response.body)
             self._entries.append(entry)
         return entry
 

@@ -423,10 +423,12 @@ class SqlUnitOfWork:
 
     def flush(self) -> None:
         """Write everything buffered (tables in dependency order) and the sequences."""
-        for table in _sorted_tables():
-            if table.name in self._pending or (self._prunes and table.name in _PRUNABLE):
-                self._flush_table(table.name)
-        self._flush_sequences()
+        if self._pending or self._prunes:
+            for table in _sorted_tables():
+                if table.name in self._pending or (self._prunes and table.name in _PRUNABLE):
+                    self._flush_table(table.name)
+        if self._seq_dirty:
+            self._flush_sequences()
 
     def _apply_prunes(self, name: str) -> None:
         """The deletes prune_tape deferred for this table: buffered rows they reach are dropped,
