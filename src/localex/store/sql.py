@@ -152,8 +152,11 @@ _DUMP_SPECIAL: dict[tuple[str, str], Callable] = {
 }
 
 # Tables whose rows change only through this store: cached across transactions (sole writer).
+# Every one holds a row per user (or per instrument) at most, never a row per order or fill, so
+# the caches stay as small as the set of accounts.
 CACHED_TABLES = frozenset({"users", "api_keys", "instruments", "mark_prices", "fill_models",
-                           "outbox_head"})
+                           "outbox_head", "balances", "futures_accounts", "symbol_settings",
+                           "copy_traders", "copy_symbols", "copy_follows", "copy_follower_settings"})
 
 _CLEAN, _INSERT, _UPDATE, _UPSERT = 0, 1, 2, 3
 _MARKS_ONLY = frozenset({"mark_prices", "sequences", "market_bars", "public_trades"})
