@@ -186,6 +186,7 @@ def main() -> None:
     parser.add_argument("--db", help="SQLite file (default: a fresh temporary file); :memory: allowed")
     parser.add_argument("--requests", type=int, default=300, help="timed calls per query")
     parser.add_argument("--quick", action="store_true", help="smoke run: 10,000 instead of 100,000; 10 x 20")
+    parser.add_argument("--close-only", action="store_true", help="only order-close-positions")
     args = parser.parse_args()
     big = 10_000 if args.quick else 100_000
     tracking, followers = (10, 20) if args.quick else (50, 200)
@@ -194,8 +195,10 @@ def main() -> None:
             if args.db == ":memory:":
                 return ":memory:"
             return args.db + "." + name if args.db else os.path.join(tmp, name + ".db")
-        print(f"order-current-track ({args.requests} calls per query, in-process)")
-        current = bench_current_track(db("current"), [1_000, big], args.requests)
+        current = None
+        if not args.close_only:
+            print(f"order-current-track ({args.requests} calls per query, in-process)")
+            current = bench_current_track(db("current"), [1_000, big], args.requests)
         print("order-close-positions, productType only")
         close = bench_close_all(db("close"), tracking, followers)
     print(json.dumps({"python": sys.version.split()[0], "current_track": current, "close_all": close}))

@@ -5,11 +5,13 @@ clock advance costs, with the statements each sends to the database.
 
 1. orderInfo and a resting place-order through LocalexApp.handle (signature, parameters, engine,
    envelope), median server CPU per request and statements per request.
-2. One fill: a mark move that reaches exactly one resting spot order, CPU per move.
+2. One fill: a mark move that reaches a resting spot order (the only one), CPU per move.
 3. CoinW GET /v1/perpum/order (positionType=plan... "execute") for a user with 5,000 finished
    orders in their history versus none: the ratio must stay near 1.
 4. A manual clock advanced 24 h (1 h with --quick) with a random walk on every demo instrument
    and nothing resting: wall seconds.
+5. The same advance over the ASGI app (in slices) while a request arrives every 10 ms: the
+   longest wait.
 
 Statements are counted by the store when it counts them (SqlStore.statements) and otherwise
 with SQLAlchemy's before_cursor_execute hook.
@@ -113,16 +115,15 @@ def bench_requests(n: int) -> dict:
 
 
 def bench_fill(n: int) -> dict:
-    """CPU per mark move that fills exactly one resting order (n orders one price step apart)."""
+    """CPU per mark move that reaches exactly one resting order (the only one resting): n moves."""
     engine = new_engine()
     counter = Counter(engine.store)
     user = engine.create_user("bitget", name="filler")
     engine.fund(user.uid, "USDT", D("100000000"))
     engine.set_mark("bitget", "spot", "BTCUSDT", D("95000"))
-    for i in range(n):
-        engine.place_spot_order(user.uid, "BTCUSDT", Side.BUY, OrderType.LIMIT, D("0.001"), D(90000 - i))
     samples, statements = [], []
     for i in range(n):
+        engine.place_spot_order(user.uid, "BTCUSDT", Side.BUY, OrderType.LIMIT, D("0.001"), D(90000 - i))
         before = counter.value()
         t0 = time.process_time()
         fills = engine.set_mark("bitget", "spot", "BTCUSDT", D(90000 - i))
@@ -131,6 +132,49 @@ def bench_fill(n: int) -> dict:
         assert len(fills) == 1
     engine.store.close()
     return {"cpu_us": round(statistics.median(samples), 1), "statements": statistics.median(statements)}
+
+
+def bench_waits(hours: int) -> dict:
+    """A long clock advance over the ASGI app (run in slices) while a request arrives every
+    10 ms: the longest any of them waited for its answer."""
+    import asyncio
+
+    engine = new_engine()
+    set_price_paths(engine, "random")
+    app = LocalexApp(engine, rate_limits=False)
+
+    async def call(method: str, path: str, body: bytes = b"") -> int:
+        scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(),
+                 "query_string": b"", "headers": [(b"content-type", b"application/json")],
+                 "client": ("127.0.0.1", 1)}
+        sent: list = []
+
+        async def receive():
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        await app(scope, receive, send)
+        return sent[0]["status"]
+
+    async def scenario():
+        advance = asyncio.create_task(call("POST", "/localex/clock",
+                                           json.dumps({"advance": hours * HOUR_MS}).encode()))
+        waits = []
+        t_start = time.perf_counter()
+        while not advance.done():
+            t0 = time.perf_counter()
+            assert await call("GET", "/localex/clock") == 200
+            waits.append((time.perf_counter() - t0) * 1000)
+            await asyncio.sleep(0.01)
+        assert await advance == 200
+        return waits, time.perf_counter() - t_start
+
+    waits, total = asyncio.run(scenario())
+    engine.store.close()
+    return {"hours": hours, "advance_s": round(total, 3), "requests": len(waits),
+            "max_wait_ms": round(max(waits), 1), "median_wait_ms": round(statistics.median(waits), 2)}
 
 
 def bench_coinw_history(history: int, n: int) -> dict:
@@ -173,10 +217,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: fewer requests, 1 h advance")
     parser.add_argument("--hours", type=int, help="hours to advance (default 24, --quick 1)")
-    parser.add_argument("--only", help="comma-separated: requests,fill,history,advance")
+    parser.add_argument("--only", help="comma-separated: requests,fill,history,advance,waits")
     args = parser.parse_args()
     n = 200 if args.quick else 2000
-    only = set(args.only.split(",")) if args.only else {"requests", "fill", "history", "advance"}
+    only = set(args.only.split(",")) if args.only else {"requests", "fill", "history", "advance", "waits"}
     result: dict = {"python": sys.version.split()[0]}
     if "requests" in only:
         result["requests"] = bench_requests(n)
@@ -190,6 +234,9 @@ def main() -> None:
     if "advance" in only:
         result["advance"] = bench_advance(args.hours or (1 if args.quick else 24))
         print("advance:", result["advance"], flush=True)
+    if "waits" in only:
+        result["waits"] = bench_waits(2 if args.quick else 24)
+        print("waits during an advance:", result["waits"], flush=True)
     print(json.dumps(result))
 
 

@@ -156,10 +156,11 @@ def main(argv: list[str] | None = None) -> None:
 
         # the floor: the app alone, handed a ready-made signed Request (no client, no adapter)
         query = urlencode({"orderId": emu.orders(c.uid)[0].order_id})
-        headers = {k.lower(): v for k, v in signed_headers(creds, query).items()}
-        headers["host"] = "api.bitget.com"
 
         def direct() -> None:
+            # signed afresh each time (a signature older than the receive window is refused)
+            headers = {k.lower(): v for k, v in signed_headers(creds, query).items()}
+            headers["host"] = "api.bitget.com"
             assert emu.app.handle(Request("GET", PATH, query, headers, b"", "127.0.0.1")).status == 200
 
         targets["LocalexApp.handle alone|-"] = direct
@@ -188,6 +189,7 @@ def main(argv: list[str] | None = None) -> None:
         base_key = f"in-process|{lib}"
         ratio = f"{median / statistics.median(results[base_key]):.2f}×" if base_key in results else ""
         print(f"{name:28} {lib:9} {min(batches) * 1e6:8.0f} µs {median * 1e6:7.0f} µs {ratio:>23}")
+    print(json.dumps({key: round(statistics.median(batches) * 1e6, 1) for key, batches in results.items()}))
 
 
 if __name__ == "__main__":

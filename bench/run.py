@@ -56,7 +56,13 @@ class Target:
     server: str  # which server process answers
     path: str
     signed: bool
+    method: str = "GET"
 
+
+PLACE_PATH = "/api/v2/spot/trade/place-order"
+# a resting limit sell far above the market: 0.00001 BTC at 200000 (2 USDT), the demo account's
+# 1 BTC lasts 100,000 of them
+PLACE_BODY = '{"symbol":"BTCUSDT","side":"sell","orderType":"limit","force":"gtc","price":"200000","size":"0.00001"}'
 
 TARGETS = [
     Target("bare", "bare ASGI app, fixed orderInfo-shaped answer, signed request", "bare",
@@ -66,6 +72,8 @@ TARGETS = [
     Target("orderinfo-file", "localex orderInfo, SQLite file (WAL)", "localex-file",
            ORDER_INFO_PATH, True),
     Target("time", "localex public/time: unsigned, no DB", "localex-mem", TIME_PATH, False),
+    Target("place-mem", "localex spot place-order (a resting limit), SQLite in memory", "localex-mem",
+           PLACE_PATH, True, "POST"),
 ]
 TARGET_KEYS = [t.key for t in TARGETS]
 BASELINE = "bare"
@@ -163,6 +171,23 @@ def signed_request_builder(port: int, path: str, query: str, signer: BitgetClien
     def build() -> bytes:
         timestamp = str(int(time.time() * 1000))
         signature = sign(timestamp, "GET", path, query, "")
+        return (f"{head}{key}ACCESS-TIMESTAMP: {timestamp}\r\nACCESS-SIGN: {signature}\r\n{tail}"
+                .encode())
+
+    return build
+
+
+def signed_post_builder(port: int, path: str, body: str, signer: BitgetClient):
+    """A function making one freshly signed POST with a JSON body."""
+    head = f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+    tail = ("Content-Type: application/json\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate\r\n"
+            f"User-Agent: localex-bench\r\nContent-Length: {len(body.encode())}\r\n\r\n{body}")
+    key = f"ACCESS-KEY: {signer.api_key}\r\nACCESS-PASSPHRASE: {signer.passphrase}\r\n"
+    sign = signer.sign
+
+    def build() -> bytes:
+        timestamp = str(int(time.time() * 1000))
+        signature = sign(timestamp, "POST", path, "", body)
         return (f"{head}{key}ACCESS-TIMESTAMP: {timestamp}\r\nACCESS-SIGN: {signature}\r\n{tail}"
                 .encode())
 
@@ -417,7 +442,7 @@ def print_report(doc: dict) -> None:
     out.write("\n")
     for key, r in doc["ratios"].items():
         label = {"orderinfo-mem": "orderInfo (SQLite in memory)", "orderinfo-file": "orderInfo (SQLite file)",
-                 "time": "public/time"}.get(key, key)
+                 "time": "public/time", "place-mem": "place-order (SQLite in memory)"}.get(key, key)
         tp = r.get("throughput")
         cpu = r.get("server_cpu_per_request")
         line = f"{label}: "
@@ -446,6 +471,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--targets", default=",".join(TARGET_KEYS),
                    help=f"comma-separated subset of {','.join(TARGET_KEYS)} (bare is always included)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default {DEFAULT_OUT})")
+    p.add_argument("--no-figures", action="store_true",
+                   help="HTTP targets only (skip the engine, copy-trading, start-up and in-process figures)")
     args = p.parse_args(argv)
     if args.quick:
         args.rounds, args.duration, args.warmup = 1, 1.0, 0.3
@@ -495,6 +522,9 @@ def run(args: argparse.Namespace) -> dict:
                 c = servers[account].credentials
                 signer = BitgetClient(servers[account].url, c["apiKey"], c["secretKey"], c["passphrase"])
                 signers.append(signer)
+                if t.method == "POST":
+                    builders[t.key] = signed_post_builder(server.port, t.path, PLACE_BODY, signer)
+                    continue
                 builders[t.key] = signed_request_builder(server.port, t.path,
                                                          f"orderId={order_ids[account]}", signer)
 
@@ -566,6 +596,100 @@ def run(args: argparse.Namespace) -> dict:
     return doc
 
 
+# ---- the engine's figures (each script in its own process, in this same run) -----------------
+
+def _script_json(args: list[str], timeout_s: float) -> dict:
+    """Run a bench script; the JSON object its last output line holds."""
+    done = subprocess.run([sys.executable, *args], cwd=BENCH_DIR.parent, capture_output=True, text=True,
+                          timeout=timeout_s)
+    if done.returncode != 0:
+        raise RuntimeError(f"{args[0]} failed: {done.stderr.strip()[-500:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def engine_figures(quick: bool, warnings: list) -> dict:
+    """Each script in turn; one that fails leaves a warning and its figures out."""
+    q = ["--quick"] if quick else []
+    scripts = {
+        "engine": [str(BENCH_DIR / "bench_engine.py")] + q,
+        "close_all": [str(BENCH_DIR / "bench_copy.py"), "--close-only"] + q,
+        "startup": [str(BENCH_DIR / "bench_startup.py"), "--runs", "1" if quick else "5"],
+        "inprocess": [str(BENCH_DIR / "bench_inprocess.py"), "--count", "200" if quick else "2000",
+                      "--seconds", "10" if quick else "30"],
+    }
+    out: dict = {}
+    for name, args in scripts.items():
+        sys.stderr.write(f"  figures: {' '.join(Path(a).name for a in args)}\n")
+        try:
+            found = _script_json(args, 900)
+        except (RuntimeError, subprocess.TimeoutExpired, ValueError) as err:
+            warnings.append(f"figures {name}: {err}")
+            continue
+        out[name] = found["close_all"] if name == "close_all" else found
+    return out
+
+
+def goals(doc: dict) -> list[tuple[str, str, str, bool | None]]:
+    """(figure, goal, measured, met) for every figure of the speed goals (bench/README.md)."""
+    out = []
+    r = doc["ratios"]
+    t = doc["targets"]
+    if "orderinfo-mem" in r and r["orderinfo-mem"].get("throughput"):
+        tp = r["orderinfo-mem"]["throughput"]["median"]
+        p99 = t["orderinfo-mem"]["summary"]["p99_ms"]
+        out.append(("orderInfo over HTTP vs bare ASGI", ">= 0.30x, p99 <= 10 ms",
+                    f"{tp:.2f}x, p99 {p99:.1f} ms", tp >= 0.30 and p99 is not None and p99 <= 10))
+    if "place-mem" in r and r["place-mem"].get("throughput"):
+        tp = r["place-mem"]["throughput"]["median"]
+        out.append(("place-order (resting limit) vs bare ASGI", ">= 0.15x", f"{tp:.2f}x", tp >= 0.15))
+    f = doc.get("figures")
+    if f:
+        e = f.get("engine", {})
+        fill = e.get("fill")
+        if fill:
+            out.append(("one fill (a move reaching one resting order), CPU", "<= 100 us",
+                        f"{fill['cpu_us']:.0f} us", fill["cpu_us"] <= 100))
+        c = f.get("close_all")
+        if c:
+            out.append((f"order-close-positions, {c['tracking_orders']} x {c['followers']} ({c['closes']:,} closes)",
+                        "< 2 s" if c["closes"] >= 10_000 else "(quick)", f"{c['close_all_s']:.2f} s",
+                        c["close_all_s"] < 2 if c["closes"] >= 10_000 else None))
+        h = e.get("coinw_order_history")
+        if h:
+            out.append(("CoinW GET /v1/perpum/order, history vs none", "<= 1.5x", f"{h['ratio']:.2f}x",
+                        h["ratio"] <= 1.5))
+        a = e.get("advance")
+        if a:
+            out.append((f"advance a manual clock {a['hours']} h, random walk everywhere", "< 1 s",
+                        f"{a['seconds']:.2f} s", a["seconds"] < 1 if a["hours"] >= 24 else None))
+        w = e.get("waits")
+        if w:
+            out.append(("a request during a long advance waits", "<= 250 ms", f"{w['max_wait_ms']:.0f} ms",
+                        w["max_wait_ms"] <= 250))
+        i = f.get("inprocess", {})
+        for lib in ("httpx", "requests"):
+            inside, loop = i.get(f"in-process|{lib}"), i.get(f"loopback, server process|{lib}")
+            if inside and loop:
+                out.append((f"one request in-process vs loopback ({lib})", "<= 1/3 (0.33)",
+                            f"{inside / loop:.2f} ({inside:.0f} / {loop:.0f} us)", inside / loop <= 1 / 3))
+        s = f.get("startup")
+        if s:
+            out.append(("localex serve, start to first answer (memory)", "< 1 s",
+                        f"{s['memory_s']:.2f} s wall, {s['memory_cpu_s']:.2f} s CPU", s["memory_s"] < 1))
+    return out
+
+
+def print_goals(doc: dict) -> None:
+    rows = goals(doc)
+    if not rows:
+        return
+    out = sys.stdout
+    out.write("\ngoals (bench/README.md)\n")
+    for name, goal, measured, met in rows:
+        mark = "-" if met is None else ("met" if met else "MISSED")
+        out.write(f"  {name:<58} goal {goal:<22} measured {measured:<34} {mark}\n")
+
+
 def _interrupt_on_sigterm(signum, frame) -> None:
     # Handled as Ctrl-C: the servers are stopped and the temporary database removed.
     signal.raise_signal(signal.SIGINT)
@@ -583,9 +707,13 @@ def main(argv: list[str] | None = None) -> int:
             httpx.HTTPError) as err:  # a server that failed, died or answered garbage
         sys.stderr.write(f"bench: {type(err).__name__}: {err}\n")
         return 2
+    if not args.no_figures:
+        doc["figures"] = engine_figures(args.quick, doc["warnings"])
+    doc["goals"] = [dict(zip(("figure", "goal", "measured", "met"), row)) for row in goals(doc)]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=2) + "\n")
     print_report(doc)
+    print_goals(doc)
     sys.stdout.write(f"\nresults written to {args.out}\n")
     failed = any(t["summary"]["errors"] or not t["summary"]["requests"] for t in doc["targets"].values())
     return 1 if failed else 0
