@@ -74,8 +74,11 @@ def test_the_prehash_takes_the_query_only_when_there_is_one():
     assert prehash("1", "get", "/v1/perpum/positions/all", None, b"") == b"1GET/v1/perpum/positions/all"
     assert prehash("1", "GET", "/p", "a=1", b"") == b"1GET/p?a=1"
     assert query_forms("") == [None, ""]
-    assert query_forms("sourceIds=1%2C2&x=a+b") == ["sourceIds=1%2C2&x=a+b", "sourceIds=1,2&x=a+b",
-                                                    "sourceIds=1,2&x=a b"]
+    # the handler reads x as "a b": a signature over "x=a+b" (a literal plus) is not over it
+    assert query_forms("sourceIds=1%2C2&x=a+b") == ["sourceIds=1%2C2&x=a+b", "sourceIds=1,2&x=a b"]
+    assert query_forms("sourceIds=1%2C2&x=a%2Bb") == ["sourceIds=1%2C2&x=a%2Bb", "sourceIds=1,2&x=a+b"]
+    # decoded, "%26" and "%3D" would read as two parameters where the handler reads one
+    assert query_forms("instrument=BTC%26positionType%3Dplan") == ["instrument=BTC%26positionType%3Dplan"]
 
 
 # ---- three client styles, all accepted ---------------------------------------------------------

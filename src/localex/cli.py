@@ -88,14 +88,18 @@ def main() -> None:
               help="Check signature timestamps against market time instead of wall time.")
 @click.option("--restore", "restore_file", type=click.Path(exists=True, dir_okay=False),
               help="Start from a snapshot file (GET /localex/snapshot).")
+@click.option("--forwarded-allow-ips", envvar="LOCALEX_FORWARDED_ALLOW_IPS",
+              help="Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is "
+                   "believed; by default none: the client address is the connection's.")
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(host, port, db, seed, credentials_file, no_demo, no_rate_limits, admin_token, clock_mode,
-          speed, price_path, sign_with_market_clock, restore_file, log_level):
+          speed, price_path, sign_with_market_clock, restore_file, forwarded_allow_ips, log_level):
     """Run the emulator: every venue and the control plane on one port."""
     import uvicorn
 
     from localex.demo import credentials
+    from localex.server.serving import uvicorn_config
 
     if admin_token is None and not _is_loopback(host):
         admin_token = secrets.token_urlsafe(24)
@@ -123,5 +127,6 @@ def serve(host, port, db, seed, credentials_file, no_demo, no_rate_limits, admin
     out.flush()
     # long work runs in slices between requests (server/app.py); on SIGINT / SIGTERM whatever
     # is still running is cancelled after half a second, so the server stops within a second
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False,
-                lifespan="on", timeout_graceful_shutdown=0.5)
+    uvicorn.Server(uvicorn_config(app, host=host, port=port, log_level=log_level,
+                                  forwarded_allow_ips=forwarded_allow_ips,
+                                  timeout_graceful_shutdown=0.5)).run()

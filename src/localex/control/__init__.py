@@ -232,11 +232,15 @@ class ControlPlane:
         ips = body.get("ipWhitelist") or []
         if not isinstance(ips, list) or not all(isinstance(ip, str) for ip in ips):
             raise ControlError(400, "bad_field", "'ipWhitelist' must be a list of addresses")
-        key = self.engine.create_api_key(
-            _text(body, "uid", required=True), permissions=perms, ip_whitelist=ips,
-            kind=kind, passphrase=_text(body, "passphrase"), public_key=_text(body, "publicKey"),
-            label=body.get("label", ""),
-        )
+        uid = _text(body, "uid", required=True)
+        try:
+            key = self.engine.create_api_key(
+                uid, permissions=perms, ip_whitelist=ips, kind=kind,
+                passphrase=_text(body, "passphrase"), public_key=_text(body, "publicKey"),
+                label=_text(body, "label") or "",
+            )
+        except ValueError as err:
+            raise ControlError(400, "bad_field", str(err)) from None
         out = {"apiKey": key.key, "secretKey": key.secret if kind == KeyKind.HMAC else None,
                "passphrase": key.passphrase, "uid": key.uid, "venue": key.venue, "kind": key.kind.value,
                "permissions": sorted(p.value for p in key.permissions),

@@ -85,6 +85,9 @@ class Engine:
         self._recorder: Recorder | None = None  # the open writing unit of work
         # API keys never change once created, and every signed request looks one up
         self._keys: dict[str, ApiKey] = {}
+        # venue -> the key kinds its verifier checks (set by whoever serves the venue; a venue
+        # not named accepts every kind)
+        self.key_kinds: dict[str, frozenset[KeyKind]] = {}
 
     def now_ms(self) -> int:
         return self.clock.now_ms()
@@ -234,6 +237,11 @@ class Engine:
             user = uow.get_user(uid)
             if user is None:
                 raise UnknownUser(uid, uid=uid)
+            kind = KeyKind(kind)
+            allowed = self.key_kinds.get(user.venue)
+            if allowed is not None and kind not in allowed:
+                raise ValueError(f"{user.venue} has no {kind.value.upper()} keys; its keys are "
+                                 + ", ".join(sorted(k.value.upper() for k in allowed)))
             if kind == KeyKind.RSA:
                 if not public_key:
                     raise ValueError("an RSA key needs its public key")

@@ -26,6 +26,20 @@ TICK_S = 0.1  # how often prices catch up with a running clock
 TICK_BUDGET_S = 0.05  # the most work one catch-up does before it lets requests in
 SLICE_S = 0.05  # long work (a clock advance) runs this long, then lets waiting requests in
 
+# request bodies: a venue request is small (a batch of 50 orders is ~10 kB); a control-plane one
+# may carry a snapshot or a candle file
+MAX_VENUE_BODY = 1 << 20  # 1 MiB
+MAX_CONTROL_BODY = 64 << 20  # 64 MiB
+BODY_TIMEOUT_S = 30.0  # from the last header to the last body byte
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _Disconnected(Exception):
+    pass
+
 NOT_FOUND_HTML = (b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n"
                   b"<center><h1>404 Not Found</h1></center>\r\n<hr><center>openresty</center>\r\n"
                   b"</body>\r\n</html>\r\n")
@@ -33,8 +47,13 @@ NOT_FOUND_HTML = (b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body
 
 class LocalexApp:
     def __init__(self, engine, *, rate_limits: bool = True, admin_token: str | None = None,
-                 wall_clock: Clock | None = None) -> None:
+                 wall_clock: Clock | None = None, max_body: int = MAX_VENUE_BODY,
+                 max_control_body: int = MAX_CONTROL_BODY,
+                 body_timeout_s: float = BODY_TIMEOUT_S) -> None:
         self.engine = engine
+        self.max_body = max_body
+        self.max_control_body = max_control_body
+        self.body_timeout_s = body_timeout_s
         self.limiter = MemoryRateLimiter() if rate_limits else NoRateLimiter()
         self.venues = [BitgetVenue(engine, self.limiter, wall_clock, stream_limits=rate_limits),
                        CoinWVenue(engine, self.limiter, wall_clock)]
@@ -173,12 +192,25 @@ class LocalexApp:
             return
         if kind != "http":
             return
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
+        owner = self._owner(scope["path"])
+        limit = self.max_control_body if owner is self.control else self.max_body
+        try:
+            declared = int(dict(scope["headers"]).get(b"content-length", b"0"))
+        except ValueError:
+            declared = 0
+        try:
+            if declared > limit:
+                raise _BodyTooLarge
+            body = await asyncio.wait_for(self._read_body(receive, limit), self.body_timeout_s)
+        except _Disconnected:
+            return  # the client went away before its request was whole: nothing to answer
+        except _BodyTooLarge:
+            await self._send(send, self._refusal(owner, 413, "the request body is too large"), close=True)
+            return
+        except asyncio.TimeoutError:
+            await self._send(send, self._refusal(owner, 408, "the request body did not arrive in time"),
+                             close=True)
+            return
         raw_path = scope.get("raw_path")
         client = scope.get("client")
         request = Request(
@@ -186,7 +218,7 @@ class LocalexApp:
             path=scope["path"],
             raw_query=scope["query_string"].decode("latin-1"),
             headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
-            body=b"".join(chunks),
+            body=body,
             client_ip=client[0] if client else None,
             raw_path=raw_path.decode("latin-1") if raw_path else "",
         )
@@ -199,7 +231,46 @@ class LocalexApp:
             response = await self._run_sliced(response)
         if response.delay_ms:
             await asyncio.sleep(response.delay_ms / 1000)
+        await self._send(send, response)
+
+    def _owner(self, path: str):
+        """The control plane or the venue a path belongs to (None: neither)."""
+        if path == "/localex" or path.startswith("/localex/"):
+            return self.control
+        for venue in self.venues:
+            if venue.owns(path):
+                return venue
+        return None
+
+    @staticmethod
+    async def _read_body(receive, limit: int) -> bytes:
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise _BodyTooLarge
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                return b"".join(chunks)
+
+    def _refusal(self, owner, status: int, message: str) -> Response:
+        """A request refused before it was read whole, in its owner's own envelope."""
+        if owner is None:
+            return Response(404, NOT_FOUND_HTML, content_type=b"text/html")
+        if owner is self.control:
+            code = "too_large" if status == 413 else "timeout"
+            return Response.json(status, {"error": {"code": code, "message": message}})
+        return owner.unreadable_response(status)
+
+    @staticmethod
+    async def _send(send, response: Response, close: bool = False) -> None:
         headers = [(b"content-type", response.content_type), *response.headers]
+        if close:
+            headers.append((b"connection", b"close"))
         if response.dropped:
             # promise a body and close before sending it: the client sees the connection drop
             headers.append((b"content-length", str(len(response.body) + 1).encode()))

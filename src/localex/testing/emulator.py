@@ -292,19 +292,22 @@ class ServerThread:
     app: Any
     host: str = "127.0.0.1"
     port: int = 0
+    forwarded_allow_ips: str | None = None  # proxies whose X-Forwarded-For is believed (none)
     _slot: _AppSlot = field(init=False)
 
     def __post_init__(self) -> None:
         import uvicorn
+
+        from localex.server.serving import uvicorn_config
 
         self._slot = _AppSlot(self.app)
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((self.host, self.port))
         self.port = self._sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(self._slot, host=self.host, port=self.port,
-                                                    log_level="error", access_log=False,
-                                                    lifespan="off"))
+        self.server = uvicorn.Server(uvicorn_config(self._slot, host=self.host, port=self.port,
+                                                    log_level="error", lifespan="off",
+                                                    forwarded_allow_ips=self.forwarded_allow_ips))
         self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self._sock]},
                                         name=f"localex-server-{self.port}", daemon=True)
 

@@ -24,10 +24,15 @@ class Request:
             self.raw_path = self.path
 
     @cached_property
+    def query_pairs(self) -> list[tuple[str, str]]:
+        """Every decoded (name, value) pair of the query, in the order received."""
+        return parse_qsl(self.raw_query, keep_blank_values=True)
+
+    @cached_property
     def query(self) -> dict[str, str]:
         """Decoded query parameters; a repeated name keeps its first value."""
         params: dict[str, str] = {}
-        for name, value in parse_qsl(self.raw_query, keep_blank_values=True):
+        for name, value in self.query_pairs:
             params.setdefault(name, value)
         return params
 
@@ -50,3 +55,17 @@ class Response:
 
     def json_body(self) -> object:
         return orjson.loads(self.body)
+
+
+def names_same_pairs(signed: str, pairs: list[tuple[str, str]], *, any_order: bool = False) -> bool:
+    """Whether a decoded query a client signed ("a=1&b=2", read literally: no further decoding)
+    names exactly the pairs the handler reads. A decoded form is only a stand-in for the bytes
+    received when it cannot be read two ways: "symbol=BTCUSDT%26productType%3DX" decodes to text
+    that reads as two parameters while the handler reads one, so that form must not verify."""
+    read = []
+    for part in signed.split("&") if signed else []:
+        name, sep, value = part.partition("=")
+        read.append((name, value))
+    if any_order:
+        return sorted(read) == sorted(pairs)
+    return read == list(pairs)

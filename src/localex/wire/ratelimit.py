@@ -4,8 +4,11 @@ interface for several workers."""
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from typing import Protocol
+
+# how many keys (one per endpoint and caller) the in-memory limiter remembers at most
+MAX_KEYS = 20_000
 
 
 class RateLimiter(Protocol):
@@ -17,8 +20,16 @@ class RateLimiter(Protocol):
 
 
 class MemoryRateLimiter:
-    def __init__(self) -> None:
-        self._windows: dict[str, deque[int]] = {}
+    """Sliding windows in memory, bounded whatever the keys: a window holds at most `limit`
+    times, and at most `max_keys` windows are kept - beyond that the least recently used is
+    forgotten (after an idle second it is empty anyway), so a caller inventing a new key per
+    request grows nothing."""
+
+    def __init__(self, max_keys: int = MAX_KEYS) -> None:
+        if max_keys < 1:
+            raise ValueError("max_keys must be positive")
+        self.max_keys = max_keys
+        self._windows: OrderedDict[str, deque[int]] = OrderedDict()
         self._lock = threading.Lock()
 
     def hit(self, key: str, limit: int, window_ms: int, now_ms: int) -> bool:
@@ -26,6 +37,10 @@ class MemoryRateLimiter:
             window = self._windows.get(key)
             if window is None:
                 window = self._windows[key] = deque()
+                while len(self._windows) > self.max_keys:
+                    self._windows.popitem(last=False)
+            else:
+                self._windows.move_to_end(key)
             cutoff = now_ms - window_ms
             while window and window[0] <= cutoff:
                 window.popleft()
@@ -41,6 +56,10 @@ class MemoryRateLimiter:
                 return limit
             cutoff = now_ms - window_ms
             return max(0, limit - sum(1 for t in window if t > cutoff))
+
+    def __len__(self) -> int:
+        """How many windows are remembered."""
+        return len(self._windows)
 
     def reset(self) -> None:
         with self._lock:

@@ -2,8 +2,9 @@
 
 prehash = timestamp + METHOD + path [+ "?" + query] + body, signed with HMAC-SHA256 (base64) or,
 for RSA keys, RSA-SHA256 PKCS#1 v1.5 (base64). The signature is checked against the bytes received:
-the query as received, percent-decoded, and decoded with its keys sorted (clients differ), and
-the body exactly as sent, never re-serialised.
+the query as received, percent-decoded, and decoded with its keys sorted (clients differ) - a
+decoded form only when it names exactly the parameters the handler reads - and the body exactly
+as sent, never re-serialised.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from localex.engine.model import ApiKey, KeyKind
-from localex.wire.http import Request
+from localex.wire.http import Request, names_same_pairs
 from localex.venues.bitget.errors import BitgetError
 from localex.venues.bitget.params import is_long
 
 TIMESTAMP_WINDOW_MS = 30_000
+KEY_KINDS = frozenset({KeyKind.HMAC, KeyKind.RSA})
 
 
 def prehash(timestamp: str, method: str, path: str, query: str, body: bytes) -> bytes:
@@ -35,22 +37,22 @@ def sign_hmac(secret: str, message: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
 
 
-def query_forms(raw: str) -> list[str]:
-    """Every form of the query a genuine client may have signed, as received first."""
+def query_forms(raw: str, pairs: list[tuple[str, str]] | None = None) -> list[str]:
+    """Every form of the query a genuine client may have signed, as received first: then decoded,
+    and decoded with its names sorted. A decoded form counts only if it names exactly the pairs
+    the handler reads (`pairs`, decoded from `raw` by default), so no signature covers one set of
+    parameters while the handler reads another."""
     if not raw:
         return [""]
+    if pairs is None:
+        pairs = Request("GET", "", raw, {}).query_pairs
     forms = [raw]
     for decode in (unquote, unquote_plus):
         decoded = decode(raw)
-        if decoded not in forms:
+        if decoded not in forms and names_same_pairs(decoded, pairs):
             forms.append(decoded)
-    pairs = []
-    for part in raw.split("&"):
-        name, _, value = part.partition("=")
-        pairs.append((unquote_plus(name), unquote_plus(value)))
-    pairs.sort(key=lambda kv: kv[0])
-    ordered = "&".join(f"{k}={v}" for k, v in pairs)
-    if ordered not in forms:
+    ordered = "&".join(f"{k}={v}" for k, v in sorted(pairs, key=lambda kv: kv[0]))
+    if ordered not in forms and names_same_pairs(ordered, pairs, any_order=True):
         forms.append(ordered)
     return forms
 
@@ -74,7 +76,7 @@ def signature_matches(key: ApiKey, sign: str, timestamp: str, request: Request) 
             raw_sig = base64.b64decode(sign, validate=True)
         except (ValueError, TypeError):
             return False
-    for query in query_forms(request.raw_query):
+    for query in query_forms(request.raw_query, request.query_pairs):
         message = prehash(timestamp, request.method, request.raw_path, query, request.body)
         if key.kind == KeyKind.HMAC:
             if hmac.compare_digest(sign_hmac(key.secret, message).encode(), sign.encode()):

@@ -12,7 +12,7 @@ from localex.engine.errors import DomainError
 from localex.wire.http import Request, Response
 from localex.wire.ratelimit import RateLimiter
 from localex.venues.bitget import envelope
-from localex.venues.bitget.auth import authenticate
+from localex.venues.bitget.auth import KEY_KINDS, authenticate
 from localex.venues.bitget.errors import MESSAGES, PERMISSION_NAMES, BitgetError, from_domain
 from localex.venues.bitget.params import Params
 from localex.venues.bitget.routes import ROUTES, Call
@@ -62,6 +62,7 @@ class BitgetVenue:
         self.limiter = limiter
         self.wall_clock = wall_clock or SystemClock()
         self.streams = BitgetStreams(engine, self.wall_clock, stream_limits)
+        engine.key_kinds[self.name] = KEY_KINDS  # keys of a kind this venue cannot verify are refused
 
     def owns(self, path: str) -> bool:
         return path.startswith("/api/")
@@ -110,6 +111,11 @@ class BitgetVenue:
 
     def rate_limited_response(self) -> Response:
         return envelope.failure(BitgetError("429", status=429), self.engine.now_ms())
+
+    def unreadable_response(self, status: int) -> Response:
+        """A body too large (413) or too slow (408) to read: refused before it is parsed."""
+        return envelope.failure(BitgetError("40017", msg="Parameter verification failed", status=status),
+                                self.engine.now_ms())
 
     def internal_error(self) -> Response:
         return envelope.failure(BitgetError("40725", status=500), self.engine.now_ms())

@@ -4,7 +4,9 @@ sign = base64(HMAC-SHA256(secret, timestamp + METHOD + path [+ "?" + query] + bo
 
 GET: the query is what the client built before URL-encoding it, so the signature is checked
 against the query as received and against its percent-decoded form, pairs kept in the order they
-arrived (clients sign in insertion order, never sorted). Without a query, "path" and "path?" both
+arrived (clients sign in insertion order, never sorted) - the decoded form only when it names
+exactly the parameters the handler reads, so "a=1%26b%3D2" (one parameter) never verifies as a
+signature over "a=1&b=2" (two). Without a query, "path" and "path?" both
 verify. POST, PUT and DELETE (whose parameters travel in the body): the raw body bytes as
 received, never re-serialised, so compact or spaced JSON, numbers or strings, all verify. A body of
 "{}" also verifies against an empty body (a client that signs "" for no parameters but sends "{}").
@@ -17,12 +19,13 @@ import hashlib
 import hmac
 from urllib.parse import unquote, unquote_plus
 
-from localex.engine.model import ApiKey
-from localex.wire.http import Request
+from localex.engine.model import ApiKey, KeyKind
+from localex.wire.http import Request, names_same_pairs
 from localex.venues.coinw.errors import CoinWError
 
 TIMESTAMP_WINDOW_MS = 30_000
 VENUE = "coinw"
+KEY_KINDS = frozenset({KeyKind.HMAC})  # CoinW documents no RSA signing
 
 
 def prehash(timestamp: str, method: str, path: str, query: str | None, body: bytes) -> bytes:
@@ -34,15 +37,19 @@ def sign(secret: str, message: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
 
 
-def query_forms(raw: str) -> list[str | None]:
+def query_forms(raw: str, pairs: list[tuple[str, str]] | None = None) -> list[str | None]:
     """The query strings a genuine client may have signed: as received, then percent-decoded in
-    the order received (with "+" read as a plus and as a space). None: no "?" at all."""
+    the order received (with "+" read as a plus and as a space) - a decoded form only when it
+    names exactly the pairs the handler reads (`pairs`, decoded from `raw` by default).
+    None: no "?" at all."""
     if not raw:
         return [None, ""]
+    if pairs is None:
+        pairs = Request("GET", "", raw, {}).query_pairs
     forms: list[str | None] = [raw]
     for decode in (unquote, unquote_plus):
         decoded = "&".join(decode(part) for part in raw.split("&"))
-        if decoded not in forms:
+        if decoded not in forms and names_same_pairs(decoded, pairs):
             forms.append(decoded)
     return forms
 
@@ -59,7 +66,7 @@ def body_forms(request: Request) -> list[bytes]:
 
 def signature_matches(secret: str, given: str, timestamp: str, request: Request) -> bool:
     expected_forms = []
-    queries = query_forms(request.raw_query) if request.method == "GET" else [None]
+    queries = query_forms(request.raw_query, request.query_pairs) if request.method == "GET" else [None]
     for query in queries:
         for body in body_forms(request):
             expected_forms.append(prehash(timestamp, request.method, request.raw_path, query, body))
@@ -86,7 +93,9 @@ def authenticate(request: Request, lookup, wall_ms: int) -> ApiKey:
     key = lookup(api_key)
     if key is None or key.venue != VENUE:
         raise CoinWError(6000, "api key does not exist")
-    if not signature_matches(key.secret, given, timestamp, request):
+    # CoinW signs with HMAC only: a key of another kind (whose "secret" is a public key) never
+    # verifies
+    if key.kind != KeyKind.HMAC or not signature_matches(key.secret, given, timestamp, request):
         raise CoinWError(6001)
     if not key.allows_ip(request.client_ip):
         raise CoinWError(6003)

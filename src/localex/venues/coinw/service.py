@@ -10,7 +10,7 @@ from localex.engine.errors import DomainError
 from localex.wire.http import Request, Response
 from localex.wire.ratelimit import RateLimiter
 from localex.venues.coinw import envelope
-from localex.venues.coinw.auth import authenticate
+from localex.venues.coinw.auth import KEY_KINDS, authenticate
 from localex.venues.coinw.errors import MESSAGES, CoinWError, from_domain
 from localex.venues.coinw.params import Params, parse_body
 from localex.venues.coinw.routes import GLOBAL_MARKET_LIMIT, GLOBAL_UID_LIMIT, ROUTES, Call, Route
@@ -39,6 +39,7 @@ class CoinWVenue:
         self.limiter = limiter
         self.wall_clock = wall_clock or SystemClock()
         self.streams = CoinWStreams(engine)
+        engine.key_kinds[self.name] = KEY_KINDS  # keys of a kind this venue cannot verify are refused
 
     def owns(self, path: str) -> bool:
         return path.startswith(PREFIX)
@@ -90,6 +91,10 @@ class CoinWVenue:
 
     def rate_limited_response(self) -> Response:
         return envelope.failure(CoinWError(29001))
+
+    def unreadable_response(self, status: int) -> Response:
+        """A body too large (413) or too slow (408) to read: refused before it is parsed."""
+        return envelope.failure(CoinWError(9016, status=status))
 
     def internal_error(self) -> Response:
         return envelope.failure(CoinWError(500))
