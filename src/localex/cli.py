@@ -47,8 +47,14 @@ def build_app(db: str | None, seed: int, rate_limits: bool = True, admin_token: 
         engine_clock = SystemClock()
     engine = Engine(open_store(db), clock=engine_clock, seed=seed)
     if restore:
-        with open(restore) as fh:
-            engine.restore(json.load(fh))
+        from localex.store.snapshot import SnapshotError
+
+        try:
+            with open(restore, "rb") as fh:
+                engine.restore(json.loads(fh.read()))
+        except (ValueError, OSError) as err:  # SnapshotError, bad JSON, an unreadable file
+            kind = "refused" if isinstance(err, SnapshotError) else "unreadable"
+            raise click.UsageError(f"snapshot {restore} {kind}: {err}") from None
     accounts = start_world(engine) if demo else []
     if price_path != "static":
         set_price_paths(engine, price_path)

@@ -6,6 +6,7 @@ Every public method is one transaction: it happens entirely or not at all.
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 from contextlib import contextmanager
 from decimal import Decimal
@@ -146,20 +147,46 @@ class Engine:
                                        "clock_ms": clock})
 
     def restore(self, snapshot: dict) -> None:
-        """Put back a state taken by snapshot(), whole or not at all."""
-        from localex.store.snapshot import load
+        """Put back a state taken by snapshot(), whole or not at all: everything is checked
+        (every table's rows, the random source's state, the clock) before anything changes; a
+        refusal is a SnapshotError and leaves the engine as it was."""
+        from localex.store.snapshot import SnapshotError, load, validate
 
-        extra = load(self.store, snapshot)
+        validate(self.store, snapshot, self.key_kinds)
+        extra = snapshot.get("extra", {})
+        seed = extra.get("seed", self.seed)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise SnapshotError("extra.seed must be an integer")
+        state = None
+        if extra.get("rng") is not None:
+            try:
+                version, internal, gauss = extra["rng"]
+                state = (version, tuple(internal), gauss)
+                random.Random().setstate(state)  # tried on a spare source first
+            except (TypeError, ValueError, OverflowError) as err:
+                raise SnapshotError(f"extra.rng is not a random source's state: {err}") from None
+        clock_ms = extra.get("clock_ms")
+        if clock_ms is not None and (isinstance(clock_ms, bool) or not isinstance(clock_ms, int)
+                                     or not 0 <= clock_ms < 2**63):
+            raise SnapshotError("extra.clock_ms must be integer milliseconds")
+        rows = snapshot["tables"].get("fill_models", [])
+        for i, row in enumerate(rows):
+            try:
+                normalize(row["kind"], json.loads(row["params"]))
+                split_scope(row["scope"])
+            except ValueError as err:
+                raise SnapshotError(f"table fill_models, row {i}: {err}") from None
+        load(self.store, snapshot, self.key_kinds, checked=True)
+        # the store is replaced; what follows cannot fail
         self._keys.clear()
         self.tape.invalidate()
         self.fill_models.invalidate()
-        self.seed = extra.get("seed", self.seed)
-        if extra.get("rng"):
-            version, internal, gauss = extra["rng"]
-            self.rng.setstate((version, tuple(internal), gauss))
-        if extra.get("clock_ms") is not None and hasattr(self.clock, "set"):
-            self.clock.set(extra["clock_ms"])
-            self.simulation.applied_ms = extra["clock_ms"]  # walk on from the restored time
+        self.seed = seed
+        if state is not None:
+            self.rng.setstate(state)
+        if clock_ms is not None and hasattr(self.clock, "set"):
+            self.clock.set(clock_ms)
+            self.simulation.applied_ms = clock_ms  # walk on from the restored time
 
     def reset(self, seed: int | None = None) -> None:
         """Forget everything; the random source starts again from the seed."""
