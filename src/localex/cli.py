@@ -24,25 +24,28 @@ def _is_loopback(host: str) -> bool:
 def build_app(db: str | None, seed: int, rate_limits: bool = True, admin_token: str | None = None,
               demo: bool = True, clock: str = "system", speed: float | None = None,
               price_path: str = "static", sign_with_market_clock: bool = False,
-              restore: str | None = None):
+              restore: str | None = None, start: int | None = None, fresh_secrets: bool = False):
     """The engine, the app and the demo accounts, as `serve` runs them.
 
     clock: "system" or "manual" (moved through the control plane); speed: market time runs this
     many times faster than wall time; price_path: "static", "random" (a seeded random walk per
     instrument) or "candles" (the shipped candle sample, on every Bitget BTC instrument);
-    restore: a snapshot file to start from."""
+    restore: a snapshot file to start from; start: a manual clock's first time (ms; default the
+    wall time); fresh_secrets: the demo keys' secrets from the OS's randomness, not the seed."""
     from localex.demo import set_price_paths, start_world
     from localex.engine import Engine
     from localex.engine.clock import ManualClock, ScaledClock, SystemClock
     from localex.server.app import LocalexApp
     from localex.store import open_store
 
+    if start is not None and clock != "manual":
+        raise click.UsageError("--start sets a manual clock's first time; it goes with --clock manual")
     if speed is not None and clock == "manual":
         raise click.UsageError("--speed runs the clock by itself; it does not go with --clock manual")
     if speed is not None:
         engine_clock = ScaledClock(speed)
     elif clock == "manual":
-        engine_clock = ManualClock(SystemClock().now_ms())
+        engine_clock = ManualClock(SystemClock().now_ms() if start is None else start)
     else:
         engine_clock = SystemClock()
     engine = Engine(open_store(db), clock=engine_clock, seed=seed)
@@ -55,7 +58,7 @@ def build_app(db: str | None, seed: int, rate_limits: bool = True, admin_token: 
         except (ValueError, OSError) as err:  # SnapshotError, bad JSON, an unreadable file
             kind = "refused" if isinstance(err, SnapshotError) else "unreadable"
             raise click.UsageError(f"snapshot {restore} {kind}: {err}") from None
-    accounts = start_world(engine) if demo else []
+    accounts = start_world(engine, fresh_secrets=fresh_secrets) if demo else []
     if price_path != "static":
         set_price_paths(engine, price_path)
     app = LocalexApp(engine, rate_limits=rate_limits, admin_token=admin_token,
@@ -84,6 +87,10 @@ def main() -> None:
 @click.option("--clock", "clock_mode", default="system", show_default=True,
               type=click.Choice(["system", "manual"]),
               help="Market time: the system clock, or a manual clock moved through the control plane.")
+@click.option("--start", "start_time", metavar="TIME",
+              help="A manual clock's first time: epoch milliseconds or ISO 8601 "
+                   "(2026-01-01T00:00:00Z). Two runs with the same --seed and --start give the "
+                   "same bytes.")
 @click.option("--speed", type=click.FloatRange(min=0, min_open=True),
               help="Run market time N times faster than wall time.")
 @click.option("--price-path", default="static", show_default=True,
@@ -100,18 +107,28 @@ def main() -> None:
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(host, port, db, seed, credentials_file, no_demo, no_rate_limits, admin_token, clock_mode,
-          speed, price_path, sign_with_market_clock, restore_file, forwarded_allow_ips, log_level):
+          speed, price_path, sign_with_market_clock, restore_file, forwarded_allow_ips, log_level,
+          start_time):
     """Run the emulator: every venue and the control plane on one port."""
     import uvicorn
 
     from localex.demo import credentials
     from localex.server.serving import uvicorn_config
 
-    if admin_token is None and not _is_loopback(host):
+    beyond_loopback = not _is_loopback(host)
+    if not admin_token and beyond_loopback:  # an empty token guards nothing
         admin_token = secrets.token_urlsafe(24)
-    app, accounts = build_app(db, seed, rate_limits=not no_rate_limits, admin_token=admin_token,
+    try:
+        from localex.engine.clock import parse_time
+
+        start = parse_time(start_time) if start_time is not None else None
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--start") from None
+    # beyond loopback the demo keys' secrets are new for every world: seeded ones are public
+    app, accounts = build_app(db, seed, rate_limits=not no_rate_limits, admin_token=admin_token or None,
                               demo=not no_demo, clock=clock_mode, speed=speed, price_path=price_path,
-                              sign_with_market_clock=sign_with_market_clock, restore=restore_file)
+                              sign_with_market_clock=sign_with_market_clock, restore=restore_file,
+                              start=start, fresh_secrets=beyond_loopback)
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     out = sys.stdout
     out.write(f"localex {localex.__version__} on {base}  (db: {db}, seed: {seed})\n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+import string
 from dataclasses import dataclass
 from decimal import Decimal as D
 
@@ -93,6 +95,18 @@ class Account:
         return out
 
 
+def fresh_secret(fresh: bool) -> dict:
+    """Key options for a demo key: {} (the seeded random source picks its secret and passphrase,
+    the same on every fresh server with that seed: fine on loopback) or, `fresh`, a secret and
+    passphrase from the operating system's randomness, new for every world (for a server others
+    can reach)."""
+    if not fresh:
+        return {}
+    alphabet = string.ascii_letters + string.digits
+    return {"secret": secrets.token_hex(32),
+            "passphrase": "".join(secrets.choice(alphabet) for _ in range(12))}
+
+
 def install_market(engine) -> None:
     """Instruments and opening prices; prices already set (a reopened database) are kept."""
     marks = engine.marks()
@@ -102,7 +116,7 @@ def install_market(engine) -> None:
             engine.set_mark(inst.venue, inst.market, inst.symbol, price)
 
 
-def demo_account(engine, venue: str = "bitget", name: str = "demo") -> Account:
+def demo_account(engine, venue: str = "bitget", name: str = "demo", fresh: bool = False) -> Account:
     """The funded demo user, created once; on a reopened database its first key is reused."""
     user = engine.find_user(venue, name)
     if user is None:
@@ -111,7 +125,7 @@ def demo_account(engine, venue: str = "bitget", name: str = "demo") -> Account:
             engine.fund(user.uid, asset, amount)
         for market, (asset, amount) in DEMO_FUTURES_FUNDS.items():
             engine.fund(user.uid, asset, amount, account=market)
-        key = engine.create_api_key(user.uid, label="demo")
+        key = engine.create_api_key(user.uid, label="demo", **fresh_secret(fresh))
     else:
         key = engine.list_api_keys(user.uid)[0]
     return Account(venue=venue, name=name, uid=user.uid, api_key=key.key, secret_key=key.secret,
@@ -152,7 +166,7 @@ COPY_FOLLOWERS = [  # name, engine trace type (None: a copy amount, sized by rat
 ]
 
 
-def _copy_account(engine, name: str, venue: str = "bitget"):
+def _copy_account(engine, name: str, venue: str = "bitget", fresh: bool = False):
     """A user with a copy-trading key and USDT-M funds; (user, key, created now)."""
     from localex.engine.model import DEFAULT_PERMISSIONS, Permission
 
@@ -163,20 +177,20 @@ def _copy_account(engine, name: str, venue: str = "bitget"):
     funds = COPY_TRADER_FUNDS if name == "trader" else COPY_FOLLOWER_FUNDS
     engine.fund(user.uid, "USDT", funds, account=COPY_MARKET)
     key = engine.create_api_key(user.uid, permissions=DEFAULT_PERMISSIONS | {Permission.COPY_TRADE},
-                                label=name)
+                                label=name, **fresh_secret(fresh))
     return user, key, True
 
 
-def copy_world(engine, venue: str = "bitget") -> list[Account]:
+def copy_world(engine, venue: str = "bitget", fresh: bool = False) -> list[Account]:
     """An elite trader ("trader") and followers ("follower-1"...), created once."""
     from localex.engine.copy import FollowerSetting
 
-    trader, key, created = _copy_account(engine, "trader", venue)
+    trader, key, created = _copy_account(engine, "trader", venue, fresh)
     if created:
         engine.copy.make_trader(trader.uid, [(COPY_MARKET, s) for s in COPY_SYMBOLS])
     accounts = [Account(venue, "trader", trader.uid, key.key, key.secret, key.passphrase)]
     for name, trace, value in COPY_FOLLOWERS:
-        user, key, created = _copy_account(engine, name, venue)
+        user, key, created = _copy_account(engine, name, venue, fresh)
         if created and trace is None:
             engine.copy.copy_settings(user.uid, trader.uid, value)
         elif created:
@@ -187,23 +201,27 @@ def copy_world(engine, venue: str = "bitget") -> list[Account]:
     return accounts
 
 
-def coinw_demo_account(engine, name: str = "demo") -> Account:
+def coinw_demo_account(engine, name: str = "demo", fresh: bool = False) -> Account:
     """The funded CoinW demo user (futures USDT and USDC), created once; no passphrase."""
     user = engine.find_user("coinw", name)
     if user is None:
         user = engine.create_user("coinw", name=name)
         for asset, amount in COINW_DEMO_FUNDS.items():
             engine.fund(user.uid, asset, amount, account="futures")
-        key = engine.create_api_key(user.uid, label="demo")
+        key = engine.create_api_key(user.uid, label="demo", **fresh_secret(fresh))
     else:
         key = engine.list_api_keys(user.uid)[0]
     return Account(venue="coinw", name=name, uid=user.uid, api_key=key.key, secret_key=key.secret,
                    passphrase=None)
 
 
-def start_world(engine) -> list[Account]:
+def start_world(engine, fresh_secrets: bool = False) -> list[Account]:
+    """The demo market and accounts. fresh_secrets: the keys' secrets and passphrases come from
+    the operating system's randomness (see fresh_secret), as `localex serve` does beyond
+    loopback."""
     install_market(engine)
-    return [demo_account(engine), coinw_demo_account(engine)] + copy_world(engine)
+    return ([demo_account(engine, fresh=fresh_secrets), coinw_demo_account(engine, fresh=fresh_secrets)]
+            + copy_world(engine, fresh=fresh_secrets))
 
 
 def credentials(accounts: list[Account]) -> dict:

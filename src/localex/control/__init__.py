@@ -14,9 +14,10 @@ from typing import Any, Callable
 import orjson
 
 import localex
-from localex.engine.clock import ManualClock
+from localex.engine.clock import ManualClock, parse_time
 from localex.engine.errors import Conflict, DomainError, NotFound
 from localex.engine.model import CancelReason, KeyKind, Liquidity, Permission
+from localex.control import guard
 from localex.wire.http import Request, Response
 
 
@@ -122,7 +123,7 @@ class ControlPlane:
     def __init__(self, app, admin_token: str | None = None) -> None:
         self.app = app
         self.engine = app.engine
-        self.admin_token = admin_token
+        self.admin_token = admin_token or None  # an empty token would guard nothing
         self.routes: dict[tuple[str, str], Callable[[Request], Any]] = {
             ("GET", "/localex/health"): self.health,
             ("POST", "/localex/reset"): self.reset,
@@ -159,6 +160,10 @@ class ControlPlane:
 
     def handle(self, request: Request) -> Response:
         try:
+            try:
+                guard.check(request, token_required=self.admin_token is not None)
+            except guard.Refusal as refusal:
+                raise ControlError(refusal.status, refusal.code, refusal.message) from None
             self._authorize(request)
             handler = self.routes.get((request.method, request.path.rstrip("/")))
             if handler is None:
@@ -201,8 +206,21 @@ class ControlPlane:
     def reset(self, request: Request) -> dict:
         body = _body(request)
         seed = body.get("seed")
-        if seed is not None and not isinstance(seed, int):
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ControlError(400, "bad_field", "'seed' must be an integer")
+        start = body.get("start")  # a manual clock's new first time: ms or ISO 8601
+        if start is not None:
+            if not isinstance(self.engine.clock, ManualClock):
+                raise ControlError(409, "system_clock", "'start' sets a manual clock; start with a manual clock")
+            try:
+                if isinstance(start, bool) or not isinstance(start, (int, str)):
+                    raise ValueError
+                start = start if isinstance(start, int) else parse_time(start)
+                if not 0 <= start < 2**63:
+                    raise ValueError
+            except ValueError:
+                raise ControlError(400, "bad_field", "'start' is epoch milliseconds or an ISO 8601 time") from None
+            self.engine.clock.set(start)
         self.engine.reset(seed)
         self.app.limiter.reset()
         self.app.journal.clear()

@@ -52,3 +52,20 @@ class ScaledClock:
 
     def now_ms(self) -> int:
         return self._start + int((self.wall.now_ms() - self._wall0) * self.speed)
+
+
+def parse_time(text: str) -> int:
+    """Epoch milliseconds ("1767225600000"), or an ISO 8601 time ("2026-01-01T00:00:00Z"; UTC
+    unless it names its offset)."""
+    from datetime import datetime, timedelta, timezone
+
+    text = text.strip()
+    if text.isascii() and text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"'{text}' is neither epoch milliseconds nor an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(milliseconds=1)
