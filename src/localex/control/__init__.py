@@ -147,6 +147,7 @@ class ControlPlane:
             ("DELETE", "/localex/faults"): self.remove_faults,
             ("GET", "/localex/journal"): self.journal,
             ("DELETE", "/localex/journal"): self.clear_journal,
+            ("GET", "/localex/journal/stats"): self.journal_stats,
             ("GET", "/localex/snapshot"): self.snapshot,
             ("POST", "/localex/snapshot"): self.restore,
             ("GET", "/localex/clock"): self.clock,
@@ -461,6 +462,10 @@ class ControlPlane:
             since_ms=ints.get("since"), until_ms=ints.get("until"), after_seq=ints.get("afterSeq"),
             limit=ints.get("limit"))
         return [e.as_json() for e in entries]
+
+    def journal_stats(self, request: Request) -> dict:
+        """{"entries", "bytes", "maxEntries", "maxBytes", "dropped"}: what the journal holds."""
+        return self.app.journal.stats()
 
     def clear_journal(self, request: Request) -> dict:
         self.app.journal.clear()

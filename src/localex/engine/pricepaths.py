@@ -249,11 +249,21 @@ def read_candles(source: str | Path | Iterable[str]) -> list[Candle]:
     """CSV rows: timestamp (ms), open, high, low, close, volume; a header row is allowed."""
     lines = Path(source).read_text().splitlines() if isinstance(source, (str, Path)) else list(source)
     candles = []
-    for row in csv.reader(lines):
-        if not row or row[0].strip().lower() in ("timestamp", "ts", "time"):
+    for number, row in enumerate(csv.reader(lines), start=1):
+        if not row or not "".join(row).strip() or row[0].strip().lower() in ("timestamp", "ts", "time"):
             continue
+        if len(row) < 6:
+            raise ValueError(f"candle line {number}: {len(row)} field(s); a candle is timestamp "
+                             "(ms), open, high, low, close, volume")
         ts, o, h, lo, c, v = (cell.strip() for cell in row[:6])
-        candle = Candle(int(ts), Decimal(o), Decimal(h), Decimal(lo), Decimal(c), Decimal(v))
+        try:
+            candle = Candle(int(ts), Decimal(o), Decimal(h), Decimal(lo), Decimal(c), Decimal(v))
+        except (ValueError, ArithmeticError):
+            raise ValueError(f"candle line {number}: the timestamp must be whole milliseconds and "
+                             "open, high, low, close, volume decimal numbers") from None
+        if not all(x.is_finite() and x >= 0 for x in (candle.open, candle.high, candle.low,
+                                                        candle.close, candle.volume)):
+            raise ValueError(f"candle line {number}: prices and volume must be finite, not negative")
         if not (candle.low <= min(candle.open, candle.close) and candle.high >= max(candle.open, candle.close)):
             raise ValueError(f"candle at {ts}: high/low do not bound open/close")
         candles.append(candle)

@@ -3,6 +3,9 @@ the control plane so a test can assert what a bot sent.
 
 Entries carry the market clock's time (not the wall clock's), so two runs with the same seed and
 the same requests produce the same journal, byte for byte.
+
+The journal is bounded by count and by size (the bytes of each entry's query, headers, body and
+answer): past either bound the oldest entries are dropped, and stats() says what it holds.
 """
 
 from __future__ import annotations
@@ -89,6 +92,12 @@ class JournalEntry:
     def __repr__(self) -> str:
         return f"JournalEntry({self.as_json()!r})"
 
+    @property
+    def size(self) -> int:
+        """Roughly the bytes this entry holds."""
+        return (len(self.body) + len(self.response) + len(self.query) + len(self.path)
+                + sum(len(k) + len(v) for k, v in self.headers.items()) + 64)
+
     def as_json(self) -> dict:
         return {"seq": self.seq, "time": self.time_ms, "venue": self.venue, "apiKey": self.api_key,
                 "method": self.method, "path": self.path, "query": self.query,
@@ -96,9 +105,17 @@ class JournalEntry:
                 "response": self.response}
 
 
+MAX_ENTRIES = 10_000
+MAX_BYTES = 32 << 20  # 32 MiB
+
+
 class Journal:
-    def __init__(self, capacity: int = 10_000) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=capacity)
+    def __init__(self, capacity: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
+        self.capacity = capacity
+        self.max_bytes = max_bytes
+        self._entries: deque[JournalEntry] = deque()
+        self._bytes = 0
+        self._dropped = 0
         self._seq = 0
         self._lock = threading.Lock()
 
@@ -112,7 +129,18 @@ class Journal:
                 path=request.path, query=request.raw_query, headers=None, raw_headers=request.headers,
                 body=request.body, status=response.status, response=response.body)
             self._entries.append(entry)
+            self._bytes += entry.size
+            while self._entries and (len(self._entries) > self.capacity or self._bytes > self.max_bytes):
+                self._bytes -= self._entries.popleft().size
+                self._dropped += 1
         return entry
+
+    def stats(self) -> dict:
+        """What the journal holds: entries, bytes, its two bounds, and how many entries it has
+        dropped (oldest first) since it was last cleared."""
+        with self._lock:
+            return {"entries": len(self._entries), "bytes": self._bytes, "maxEntries": self.capacity,
+                    "maxBytes": self.max_bytes, "dropped": self._dropped}
 
     def record_frame(self, venue: str, time_ms: int, session, direction: str,
                      text: str) -> JournalEntry:
@@ -128,7 +156,18 @@ class Journal:
                 method="WS-IN" if direction == "in" else "WS-OUT", path=session.path, query="",
                 headers={"session": str(session.id)}, body=text, status=101, response="")
             self._entries.append(entry)
+            self._bytes += entry.size
+            while self._entries and (len(self._entries) > self.capacity or self._bytes > self.max_bytes):
+                self._bytes -= self._entries.popleft().size
+                self._dropped += 1
         return entry
+
+    def stats(self) -> dict:
+        """What the journal holds: entries, bytes, its two bounds, and how many entries it has
+        dropped (oldest first) since it was last cleared."""
+        with self._lock:
+            return {"entries": len(self._entries), "bytes": self._bytes, "maxEntries": self.capacity,
+                    "maxBytes": self.max_bytes, "dropped": self._dropped}
 
     def entries(self, *, venue: str | None = None, api_key: str | None = None,
                 path: str | None = None, method: str | None = None, since_ms: int | None = None,
@@ -150,4 +189,6 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
+            self._dropped = 0
             self._seq = 0
