@@ -55,7 +55,7 @@ class JournalEntry:
     answer bytes); they are redacted, sorted and decoded when first read."""
 
     __slots__ = ("seq", "time_ms", "venue", "api_key", "method", "path", "query", "status",
-                 "_headers", "_raw_headers", "_body", "_response")
+                 "_headers", "_raw_headers", "_body", "_response", "_size")
 
     def __init__(self, seq: int, time_ms: int, venue: str, api_key: str, method: str, path: str,
                  query: str, headers: dict[str, str] | None, body: str | bytes, status: int,
@@ -64,6 +64,7 @@ class JournalEntry:
         self.method, self.path, self.query, self.status = method, path, query, status
         self._headers, self._raw_headers = headers, raw_headers
         self._body, self._response = body, response
+        self._size: int | None = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -94,9 +95,13 @@ class JournalEntry:
 
     @property
     def size(self) -> int:
-        """Roughly the bytes this entry holds."""
-        return (len(self.body) + len(self.response) + len(self.query) + len(self.path)
-                + sum(len(k) + len(v) for k, v in self.headers.items()) + 64)
+        """Roughly the bytes this entry holds (measured once, from the raw values, without
+        decoding them)."""
+        if self._size is None:
+            headers = self._raw_headers if self._headers is None else self._headers
+            self._size = (len(self._body) + len(self._response) + len(self.query) + len(self.path)
+                          + sum(len(k) + len(v) for k, v in (headers or {}).items()) + 64)
+        return self._size
 
     def as_json(self) -> dict:
         return {"seq": self.seq, "time": self.time_ms, "venue": self.venue, "apiKey": self.api_key,
