@@ -3,11 +3,13 @@ their errors; the x-mbx-used-remain-limit header; V1 paths answering 30032."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
 
 from localex.client.bitget import BitgetAPIError
+from localex.engine.clock import ManualClock
 from localex.engine.tape import DAY_MS, HOUR_MS, MINUTE_MS, Interval
 
 
@@ -169,7 +171,12 @@ def test_trades_tickers_and_trade_rate(world, http):
     assert fails(http, "/api/v2/common/trade-rate", symbol="BTCUSDT", businessType="spot")[0] == "40001"  # unsigned
 
 
-def test_every_answer_counts_down_the_endpoints_window(world, http):
+def test_every_answer_counts_down_the_endpoints_window(world, http, monkeypatch):
+    # the limiter's windows run on the venue's wall clock: held still here, every request below
+    # falls in one window however slowly the machine serves them
+    venue = next(v for v in world.app.venues if v.name == "bitget")
+    wall = ManualClock(time.time_ns() // 1_000_000)
+    monkeypatch.setattr(venue, "wall_clock", wall)
     world.engine.clock.advance(5_000)
     seen = []
     for _ in range(3):
@@ -183,6 +190,11 @@ def test_every_answer_counts_down_the_endpoints_window(world, http):
     for _ in range(25):
         last = http.get("/api/v2/spot/market/tickers")
     assert last.status_code == 429 and last.headers["x-mbx-used-remain-limit"] == "0"
+    wall.advance(999)  # the window slides on the wall clock: still full a moment before it ends
+    assert http.get("/api/v2/spot/market/tickers").status_code == 429
+    wall.advance(1)
+    again = http.get("/api/v2/spot/market/tickers")
+    assert again.status_code == 200 and again.headers["x-mbx-used-remain-limit"] == "19"
 
 
 @pytest.mark.parametrize("path", ["/api/spot/v1/market/tickers", "/api/mix/v1/order/placeOrder",
