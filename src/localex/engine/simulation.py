@@ -40,7 +40,7 @@ from localex.engine.clock import ManualClock
 from localex.engine.model import Instrument
 from localex.engine.pricepaths import HOUR_MS, PricePath
 
-MAX_STEP_MS = HOUR_MS  # the longest stretch of market time one step covers
+MAX_STEP_MS = 5 * 60_000  # the longest stretch of market time one step covers (a slice is at least one)
 
 
 @dataclass(frozen=True)
