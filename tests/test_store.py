@@ -310,8 +310,8 @@ def test_repeated_writes_to_one_row_reach_the_database_once():
         assert uow.list_balances("1000000001")[0].available == D(99)
 
 
-def test_cached_rows_follow_commits_and_ignore_rollbacks(tmp_path):
-    store = open_store(str(tmp_path / "c.db"))
+def test_cached_rows_follow_commits_and_ignore_rollbacks():
+    store = open_store(":memory:")
     with store.transaction() as uow:
         uow.insert_user(User(uid="1000000001", venue="bitget", name="a", created_ms=1))
     with store.transaction(read_only=True) as uow:

@@ -1416,8 +1416,9 @@ class SqlStore:
         if self._sqlite:
             self._sqlite_explicit_transactions(file_backed=url != "sqlite://")
         self.lock = threading.RLock()
-        # the store is the database's only writer: rows that change only through it may be cached
-        self.sole_writer = self._sqlite
+        # the store is the database's only writer (a private in-memory database; a file may be
+        # opened by several stores and processes): rows that change only through it may be cached
+        self.sole_writer = url == "sqlite://"
         self._cache: dict[str, dict] = {name: {} for name in CACHED_TABLES} if self.sole_writer else {}
         self._seq: dict[str, int | None] = {}
         self._selects: dict = {}
