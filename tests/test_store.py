@@ -378,3 +378,34 @@ def test_a_new_memory_store_is_the_schema_the_migrations_build(tmp_path):
         assert shape(memory) == shape(migrated)
     finally:
         migrated.close()
+
+
+def test_a_commit_by_another_connection_to_the_file_drops_the_caches(tmp_path):
+    # two stores on one file stand for two worker processes: neither may serve the other's
+    # overwritten rows or sequences from its cache
+    url = str(tmp_path / "shared.db")
+    a, b = open_store(url), open_store(url)
+    with a.transaction() as uow:
+        uow.insert_user(User(uid="1000000001", venue="bitget", name="a", created_ms=1))
+        uow.put_balance(Balance(uid="1000000001", account="spot", asset="USDT", available=D(1)))
+        first = uow.next_sequence("bitget.id", 0)
+    with a.transaction(read_only=True) as uow:  # a now holds the balance and sequence cached
+        assert uow.get_balance("1000000001", "spot", "USDT").available == D(1)
+    with b.transaction() as uow:
+        uow.put_balance(Balance(uid="1000000001", account="spot", asset="USDT", available=D(7)))
+        assert uow.next_sequence("bitget.id", 0) == first + 1
+    changes = a.changes
+    with a.transaction(read_only=True) as uow:
+        assert uow.get_balance("1000000001", "spot", "USDT").available == D(7)
+    assert a.changes == changes + 1  # a price move looks at the triggers again
+    with a.transaction() as uow:
+        assert uow.next_sequence("bitget.id", 0) == first + 2
+    # its own commits do not make it forget what it knows: the cached balance costs no query
+    # beyond the version check
+    before = a.statements
+    with a.transaction(read_only=True) as uow:
+        assert uow.get_balance("1000000001", "spot", "USDT").available == D(7)
+    assert a.statements - before == 1
+    assert a.changes == changes + 1
+    a.close()
+    b.close()

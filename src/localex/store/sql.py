@@ -12,9 +12,11 @@ How it stays lean (docs/architecture.md, "The store"):
   buffer first.
 - Id sequences live in memory within a unit of work and are written once when it commits.
 - Rows that change only through this store (users, API keys, instruments, mark prices, fill
-  models) and the sequences are cached across transactions when the store is the database's
-  only writer (SQLite): a unit of work that commits publishes the rows it wrote; one that rolls
-  back publishes nothing; raw SQL (`uow.conn`) or a bulk delete drops the affected caches.
+  models) and the sequences are cached across transactions on SQLite: a unit of work that
+  commits publishes the rows it wrote; one that rolls back publishes nothing; raw SQL
+  (`uow.conn`) or a bulk delete drops the affected caches; and when another connection to the
+  same file has committed since (SQLite's `PRAGMA data_version`, checked as each unit of work
+  begins), every cache is dropped.
 - A read-only unit of work on SQLite issues no BEGIN/COMMIT (the in-process lock already
   serialises every unit of work); a writing one begins at once (IMMEDIATE on a file).
 """
@@ -1416,9 +1418,12 @@ class SqlStore:
         if self._sqlite:
             self._sqlite_explicit_transactions(file_backed=url != "sqlite://")
         self.lock = threading.RLock()
-        # the store is the database's only writer (a private in-memory database; a file may be
-        # opened by several stores and processes): rows that change only through it may be cached
-        self.sole_writer = url == "sqlite://"
+        # the store is the database's only writer: rows that change only through it may be cached
+        self.sole_writer = self._sqlite
+        # another connection to the same file (a second process) may commit between our units of
+        # work: SQLite's data_version changes exactly then, and the caches are dropped
+        self._watch_others = self._sqlite and url != "sqlite://"
+        self._data_version: int | None = None
         self._cache: dict[str, dict] = {name: {} for name in CACHED_TABLES} if self.sole_writer else {}
         self._seq: dict[str, int | None] = {}
         self._selects: dict = {}
@@ -1490,6 +1495,8 @@ class SqlStore:
             try:
                 if not read_only:
                     self._ensure_tx()
+                if self._watch_others:
+                    self._drop_caches_if_others_wrote()
                 yield uow
                 uow._finish()
                 self._end(commit=True)
@@ -1504,6 +1511,19 @@ class SqlStore:
                 uow._publish()
             finally:
                 self._uow = None
+
+    def _drop_caches_if_others_wrote(self) -> None:
+        """PRAGMA data_version changes when another connection commits (never for our own):
+        then nothing cached can be trusted, and a price move must look at the triggers again.
+        A writing unit checks after BEGIN IMMEDIATE, so nobody else can commit until it ends."""
+        self.statements += 1
+        self._cur.execute("PRAGMA data_version")
+        version = self._cur.fetchone()[0]
+        if version != self._data_version:
+            if self._data_version is not None:
+                self.clear_caches()
+                self.changes += 1
+            self._data_version = version
 
     def clear_caches(self) -> None:
         for cache in self._cache.values():
