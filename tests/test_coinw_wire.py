@@ -789,14 +789,29 @@ def test_depth_trades_klines(http, api, world):
     book = exact(http.get("/v1/perpumPublic/depth", params={"base": "btc"}))["data"]
     assert set(book) == {"asks", "bids", "n", "t"} and book["n"] == "btc" and book["t"] == world.engine.now_ms()
     assert len(book["asks"]) == len(book["bids"]) == 20
-    assert book["asks"][0] == {"m": D("0.1"), "p": D("85880.1")} and book["bids"][1]["p"] == D("85880.0")
-    [trade] = exact(http.get("/v1/perpumPublic/trades", params={"base": "BTC"}))["data"]
-    assert trade["price"] == "85880.1" and trade["piece"] == "1"
+    # the engine's book (issue 9): 20,000 USDT a level on the contract grid, one tick apart
+    assert book["asks"][0] == {"m": D("0.232"), "p": D("85880.1")} and book["bids"][1]["p"] == D("85880.0")
+    assert book["asks"] == [{"m": D(lv.size), "p": D(lv.price)} for lv in world.engine.order_book(
+        "coinw:futures:BTC", 20).asks]
+    trades = exact(http.get("/v1/perpumPublic/trades", params={"base": "BTC"}))["data"]
+    assert 1 <= len(trades) <= 20 and trades[0]["createdDate"] >= trades[-1]["createdDate"]
+    tape = world.engine.public_trades("coinw:futures:BTC", limit=20)
+    assert [(t["id"], t["price"], t["quantity"], t["direction"]) for t in trades] == [
+        (tr.trade_id, format(tr.price.normalize(), "f"), format(tr.size.normalize(), "f"),
+         "long" if tr.side.value == "buy" else "short") for tr in tape]
+    assert all(D(t["piece"]) == D(t["quantity"]) / D("0.001") for t in trades)
+    world.engine.clock.advance(5 * 60_000)
+    world.engine.set_mark("coinw", "futures", "BTC", D("86000.5"))
     candles = exact(http.get("/v1/perpumPublic/klines", params={"currencyCode": "btc", "granularity": 0,
                                                                  "limit": 3}))["data"]
-    assert len(candles) == 3 and candles[0][0] < candles[-1][0]
-    assert candles[-1][1:] == [D("85880.1")] * 4 + [0]
-    assert candles[1][0] - candles[0][0] == 60_000
+    assert len(candles) == 3 and candles[1][0] - candles[0][0] == 60_000 and candles[-1][0] % 60_000 == 0
+    assert candles[0][1:5] == [D("85880.1")] * 4 and candles[-1][1:5] == [D("86000.5")] * 4
+    [ticker] = exact(http.get("/v1/perpumPublic/ticker", params={"instrument": "btc"}))["data"]
+    stats = world.engine.stats_24h("coinw:futures:BTC")
+    assert (ticker["high"], ticker["low"], ticker["last_price"]) == (stats.high, stats.low, D("86000.5"))
+    assert ticker["total_volume"] == stats.base_volume > 0
+    assert ticker["rise_fall_rate"] == stats.change.quantize(D("0.0001"))
+    assert candles[-1][4] == D("85880.1") and candles[-1][5] > 0  # volumes real (issue 9)
 
 
 def test_funding_rate(http, api):

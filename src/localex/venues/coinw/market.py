@@ -1,13 +1,14 @@
 """CoinW doc family "futures-trading / market": instruments, tickers, order book, trades, klines
-and the funding rate. Public; answered from the engine's mark price (there is no public order book
-or trade tape in the emulator: the book and trades shown are drawn at the mark)."""
+and the funding rate. Public; the book, trades, klines and 24-hour statistics come from the
+engine's market tape (engine/tape.py), the same source Bitget's market pages read."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from localex.engine.model import Instrument
-from localex.venues.coinw import calc, fmt
+from localex.engine.tape import Interval
+from localex.venues.coinw import fmt
 from localex.venues.coinw.common import contract_id, contracts, find_contract
 from localex.venues.coinw.errors import CoinWError
 from localex.venues.coinw.fmt import num
@@ -16,7 +17,7 @@ from localex.venues.coinw.routes import Call, route
 
 LEVERAGE_STEPS = (5, 10, 20, 50, 100, 125, 200)
 DEPTH_LEVELS = 20  # the venue's fixed depth per side
-DEPTH_LEVEL_CONTRACTS = 100  # contracts shown at each level
+TRADES_SHOWN = 20  # the most recent trades the trades endpoint lists
 HOUR_MS = 3_600_000
 # granularity codes -> candle length (the venue's codes; 0 is one minute)
 GRANULARITY_MS = {"0": 60_000, "7": 180_000, "1": 300_000, "2": 900_000, "8": 1_800_000,
@@ -96,21 +97,24 @@ def instrument_list(call: Call) -> list:
 
 
 def ticker_row(call: Call, inst: Instrument) -> dict:
-    mark = call.engine.mark(inst) or Decimal(0)
+    """The last 24 hours from the tape: high, low, the change since the price a day ago
+    (rise_fall_rate, a fraction) and the base-coin volume (total_volume)."""
+    stats = call.engine.stats_24h(inst)
+    mark = stats.last if stats is not None else Decimal(0)
     return {
         "base_coin": inst.base.lower(),
         "contract_id": contract_id(call.engine, inst),
         "contract_size": num(inst.contract_size),
         "fair_price": num(mark),
-        "high": num(mark),
+        "high": num(stats.high if stats is not None else mark),
         "last_price": num(mark),
-        "low": num(mark),
+        "low": num(stats.low if stats is not None else mark),
         "max_leverage": inst.max_leverage,
         "name": f"{inst.base}{inst.settle}",
         "price_coin": inst.base.lower(),
         "quote_coin": inst.settle.lower(),
-        "rise_fall_rate": 0,
-        "total_volume": 0,
+        "rise_fall_rate": num(fmt.round_to(stats.change, 4)) if stats is not None else 0,
+        "total_volume": num(stats.base_volume) if stats is not None else 0,
     }
 
 
@@ -135,30 +139,32 @@ def _book_contract(call: Call, name: str) -> tuple[Instrument, Decimal]:
 
 @route("GET", "/v1/perpumPublic/depth", signed=False, limit=10, window_ms=2000, market_group=True)
 def depth(call: Call) -> dict:
-    """20 levels a side from the mark outwards, one tick apart: the best bid and ask are the mark
-    itself, where every market order fills."""
-    inst, mark = _book_contract(call, "base")
-    tick = Decimal(1).scaleb(-inst.price_scale)
-    size = num(calc.base_of(DEPTH_LEVEL_CONTRACTS, inst))
-    asks = [{"m": size, "p": num(mark + tick * i)} for i in range(DEPTH_LEVELS)]
-    bids = [{"m": size, "p": num(mark - tick * i)} for i in range(DEPTH_LEVELS) if mark - tick * i > 0]
-    return {"asks": asks, "bids": bids, "n": inst.symbol.lower(), "t": call.now_ms}
+    """20 levels a side of the engine's book (the fill model's ladder around the mark, with the
+    users' resting orders): `p` the price, `m` the size in the base coin."""
+    inst, _mark = _book_contract(call, "base")
+    book = call.engine.order_book(inst, DEPTH_LEVELS)
+    return {"asks": [{"m": num(lv.size), "p": num(lv.price)} for lv in book.asks],
+            "bids": [{"m": num(lv.size), "p": num(lv.price)} for lv in book.bids],
+            "n": inst.symbol.lower(), "t": call.now_ms}
 
 
 @route("GET", "/v1/perpumPublic/trades", signed=False, limit=10, window_ms=2000, market_group=True)
 def trades(call: Call) -> list:
-    """The last trade: one contract at the mark, now."""
-    inst, mark = _book_contract(call, "base")
-    return [{"createdDate": call.now_ms, "direction": "long", "id": call.now_ms * 10_000, "piece": "1",
-             "price": fmt.plain(mark), "quantity": fmt.plain(inst.contract_size)}]
+    """The most recent trades of the tape, newest first: direction the taker's (long buys,
+    short sells), piece the contracts, quantity the base coin."""
+    inst, _mark = _book_contract(call, "base")
+    return [{"createdDate": tr.ts, "direction": "long" if tr.side.value == "buy" else "short",
+             "id": tr.trade_id, "piece": fmt.plain(tr.size / inst.contract_size),
+             "price": fmt.plain(tr.price), "quantity": fmt.plain(tr.size)}
+            for tr in call.engine.public_trades(inst, limit=TRADES_SHOWN)]
 
 
 @route("GET", "/v1/perpumPublic/klines", signed=False, limit=20, window_ms=2000, market_group=True)
 def klines(call: Call) -> list:
-    """Candles at the mark (open = high = low = close, volume 0), oldest first, the last one the
-    candle now forming: the engine keeps no price history."""
+    """Candles from the tape, oldest first, the last one the candle now forming:
+    [time, open, high, low, close, volume (base coin)]."""
     p = call.params
-    inst, mark = _book_contract(call, "currencyCode")
+    inst, _mark = _book_contract(call, "currencyCode")
     granularity = p.text("granularity", required=True).strip()
     if granularity not in GRANULARITY_MS:
         raise CoinWError(9016)
@@ -167,9 +173,10 @@ def klines(call: Call) -> list:
         raise CoinWError(9016)
     limit = min(limit, KLINE_LIMIT_MAX)
     length = GRANULARITY_MS[granularity]
-    last = call.now_ms // length * length
-    price = num(mark)
-    return [[last - length * i, price, price, price, price, 0] for i in range(limit - 1, -1, -1)]
+    interval = Interval("week", 1) if granularity == "6" else (
+        Interval("month", 1) if granularity == "9" else Interval("ms", length))
+    return [[c.ts, num(c.open), num(c.high), num(c.low), num(c.close), num(c.base_volume)]
+            for c in call.engine.candles(inst, interval, limit=limit)]
 
 
 @route("GET", "/v1/perpum/fundingRate", signed=False, limit=8)
