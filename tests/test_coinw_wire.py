@@ -811,7 +811,7 @@ def test_depth_trades_klines(http, api, world):
     assert (ticker["high"], ticker["low"], ticker["last_price"]) == (stats.high, stats.low, D("86000.5"))
     assert ticker["total_volume"] == stats.base_volume > 0
     assert ticker["rise_fall_rate"] == stats.change.quantize(D("0.0001"))
-    assert candles[-1][4] == D("85880.1") and candles[-1][5] > 0  # volumes real (issue 9)
+    assert all(c[5] > 0 for c in candles)  # volumes real (issue 9)
 
 
 def test_funding_rate(http, api):
