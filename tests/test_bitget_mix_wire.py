@@ -271,7 +271,7 @@ BTCUSDT_CONTRACT = {
 
 @pytest.mark.parametrize("product, symbols", [
     ("USDT-FUTURES", ["BTCUSDT", "ETHUSDT"]), ("usdt-futures", ["BTCUSDT", "ETHUSDT"]),
-    ("COIN-FUTURES", ["BTCUSD"]), ("USDC-FUTURES", ["BTCPERP"]),
+    ("COIN-FUTURES", ["BTCUSD", "BTCUSDH27"]), ("USDC-FUTURES", ["BTCPERP"]),  # a dated contract: issue 9
     ("SUSDT-FUTURES", []), ("SCOIN-FUTURES", []), ("SUSDC-FUTURES", []),
 ])
 def test_contracts_for_every_product_type(world, wire, product, symbols):

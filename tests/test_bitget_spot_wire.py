@@ -239,7 +239,8 @@ BTC_SYMBOL = {
 
 def test_symbols(world, wire):
     rows = ok(world, wire.get(None, "/api/v2/spot/public/symbols"))
-    assert [r["symbol"] for r in rows] == ["BGBUSDT", "BTCUSDT", "ETHUSDT"]
+    assert [r["symbol"] for r in rows] == ["BGBUSDT", "BTCUSDT", "ETHUSDT", "SOLUSDT", "USDCUSDT",
+                                           "XRPUSDT"]  # the demo world widened by issue 9
     for row in rows:
         assert list(row) == list(BTC_SYMBOL)
     assert rows[1] == BTC_SYMBOL
@@ -256,8 +257,8 @@ def test_symbols_unknown_symbol_is_40034(world, wire):
 
 def test_coins(world, wire):
     rows = ok(world, wire.get(None, "/api/v2/spot/public/coins"))
-    assert [r["coin"] for r in rows] == ["BGB", "USDT", "BTC", "ETH"]
-    assert [r["coinId"] for r in rows] == ["1", "2", "3", "4"]
+    assert [r["coin"] for r in rows] == ["BGB", "USDT", "BTC", "ETH", "SOL", "USDC", "XRP"]  # the demo world widened by issue 9
+    assert [r["coinId"] for r in rows] == ["1", "2", "3", "4", "5", "6", "7"]
     for row in rows:
         assert list(row) == ["coinId", "coin", "transfer", "chains", "areaCoin"]
         assert row["transfer"] == "true" and row["areaCoin"] == "no"
@@ -288,7 +289,8 @@ TICKER_KEYS = ["open", "symbol", "high24h", "low24h", "lastPr", "quoteVolume", "
 
 def test_tickers(world, wire):
     rows = ok(world, wire.get(None, "/api/v2/spot/market/tickers"))
-    assert [r["symbol"] for r in rows] == ["BGBUSDT", "BTCUSDT", "ETHUSDT"]
+    assert [r["symbol"] for r in rows] == ["BGBUSDT", "BTCUSDT", "ETHUSDT", "SOLUSDT", "USDCUSDT",
+                                           "XRPUSDT"]  # the demo world widened by issue 9
     now = str(world.engine.now_ms())
     # the 24-hour fields come from the market tape and the book (issue 9)
     stats = world.engine.stats_24h("bitget:spot:BTCUSDT")
@@ -302,7 +304,7 @@ def test_tickers(world, wire):
     }
     for row in rows:
         assert list(row) == TICKER_KEYS
-    assert [r["lastPr"] for r in rows] == ["5", "95000", "3200"]  # trimmed
+    assert [r["lastPr"] for r in rows] == ["5", "95000", "3200", "180", "1", "2.2"]  # trimmed
     world.engine.set_mark("bitget", "spot", "ETHUSDT", D("3201.50"))
     rows = ok(world, wire.get(None, "/api/v2/spot/market/tickers", {"symbol": "ETHUSDT"}))
     assert len(rows) == 1 and rows[0]["lastPr"] == "3201.5"

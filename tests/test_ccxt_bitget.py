@@ -120,7 +120,8 @@ def test_load_markets_settles_on_v2_and_reads_every_market(world):
     assert sorted(answered) == sorted(expected)
     assert set(answered.values()) == {"00000"}
 
-    assert sorted(m for m in markets if markets[m]["spot"]) == ["BGB/USDT", "BTC/USDT", "ETH/USDT"]
+    assert sorted(m for m in markets if markets[m]["spot"]) == [
+        "BGB/USDT", "BTC/USDT", "ETH/USDT", "SOL/USDT", "USDC/USDT", "XRP/USDT"]  # the demo world widened by issue 9
     # (the swap markets are tested in test_ccxt_bitget_futures.py)
     btc = markets[BTC]
     assert (btc["id"], btc["base"], btc["quote"], btc["baseId"], btc["quoteId"]) == (
@@ -142,7 +143,7 @@ def test_load_markets_settles_on_v2_and_reads_every_market(world):
 
     assert markets["BGB/USDT"]["precision"] == {"amount": 0.01, "price": 0.0001}
 
-    assert sorted(exchange.currencies) == ["BGB", "BTC", "ETH", "USDT"]
+    assert sorted(exchange.currencies) == ["BGB", "BTC", "ETH", "SOL", "USDC", "USDT", "XRP"]  # issue 9
     usdt = exchange.currencies["USDT"]
     assert (usdt["id"], usdt["active"], usdt["deposit"], usdt["withdraw"]) == ("USDT", True, True, True)
     assert usdt["precision"] == 1e-08
@@ -181,9 +182,9 @@ def test_fetch_ticker_and_tickers_follow_the_mark(world):
 
     world.engine.set_mark("bitget", "spot", "ETHUSDT", Decimal("3210.55"))
     tickers = exchange.fetch_tickers()
-    assert sorted(tickers) == ["BGB/USDT", "BTC/USDT", "ETH/USDT"]
     assert {s: t["last"] for s, t in tickers.items()} == {
-        "BGB/USDT": 5.0, "BTC/USDT": 95000.0, "ETH/USDT": 3210.55}
+        "BGB/USDT": 5.0, "BTC/USDT": 95000.0, "ETH/USDT": 3210.55, "SOL/USDT": 180.0, "USDC/USDT": 1.0,
+        "XRP/USDT": 2.2}  # the demo world widened by issue 9
 
     only = exchange.fetch_tickers([ETH])
     assert list(only) == [ETH]

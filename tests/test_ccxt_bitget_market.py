@@ -155,3 +155,22 @@ def test_in_process_async_reads_the_same_market():
     assert candles[-1][3] == 94900.0
     assert book["bids"][0][0] == 94900.0 and len(book["bids"]) == 3
     assert len(trades) == 4 and ticker["low"] == 94900.0
+
+
+def test_the_demo_world_has_a_dated_contract_and_enough_coins_for_ccxts_harness(world):
+    exchange = connect(world, preload=False)
+    markets = exchange.load_markets()
+    futures = [m for m in markets.values() if m["future"]]
+    assert [(m["id"], m["inverse"], m["expiry"], m["settle"]) for m in futures] == [
+        ("BTCUSDH27", True, 1_806_048_000_000, "BTC")]
+    assert futures[0]["symbol"] == "BTC/USD:BTC-270326"
+    currencies = exchange.fetch_currencies()
+    assert len(currencies) > 5 and "USDC" in currencies
+    row = exchange.publicMixGetV2MixMarketContracts({"productType": "COIN-FUTURES", "symbol": "BTCUSDH27"})
+    (contract,) = row["data"]
+    assert (contract["symbolType"], contract["deliveryTime"], contract["deliveryPeriod"]) == (
+        "delivery", "1806048000000", "this_quarter")
+    spot = exchange.publicSpotGetV2SpotPublicSymbols({"symbol": "BTCUSDT"})["data"][0]
+    assert spot["openTime"] == "1532454360000"
+    funding = exchange.publicMixGetV2MixMarketCurrentFundRate({"productType": "COIN-FUTURES"})["data"]
+    assert [r["symbol"] for r in funding] == ["BTCUSD"]  # a dated contract pays no funding

@@ -156,9 +156,10 @@ def test_set_price_runs_matching(http, world):
 def test_instruments(http):
     rows = ok(http.get("/localex/instruments", params={"venue": "bitget"}))
     assert {(i["market"], i["symbol"]) for i in rows} == {
-        ("spot", "BTCUSDT"), ("spot", "ETHUSDT"), ("spot", "BGBUSDT"),
+        ("spot", "BTCUSDT"), ("spot", "ETHUSDT"), ("spot", "BGBUSDT"), ("spot", "SOLUSDT"),
+        ("spot", "XRPUSDT"), ("spot", "USDCUSDT"),  # the demo world widened by issue 9
         ("usdt-futures", "BTCUSDT"), ("usdt-futures", "ETHUSDT"), ("coin-futures", "BTCUSD"),
-        ("usdc-futures", "BTCPERP")}
+        ("coin-futures", "BTCUSDH27"), ("usdc-futures", "BTCPERP")}
 
 
 def test_orders_with_status_filter(http, world):

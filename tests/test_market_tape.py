@@ -151,6 +151,11 @@ def test_the_tape_survives_a_snapshot_and_a_restart(tmp_path):
     walk(engine, ["95050"])  # writing after a restore continues the restored bar
     assert engine.candles(BTC, ONE_MINUTE)[-1].close == D("95050")
     kept = engine.candles(BTC, ONE_MINUTE)
+    with engine.tx(read_only=True) as uow:
+        assert uow.get_bar(BTC, kept[-1].ts) is None or uow.get_bar(BTC, kept[-1].ts).close != kept[-1].close
+    engine.flush_tape()  # the newest minute lives in memory until its minute is over (or a flush)
+    with engine.tx(read_only=True) as uow:
+        assert uow.get_bar(BTC, kept[-1].ts).close == kept[-1].close
     engine.store.close()
     reopened = Engine(open_store(path), clock=ManualClock(engine.now_ms()), seed=4)
     assert reopened.candles(BTC, ONE_MINUTE) == kept
@@ -238,3 +243,34 @@ def test_24_hour_statistics():
     assert stats.base_volume == sum(c.base_volume for c in engine.candles(BTC, ONE_MINUTE, limit=1000))
     engine.clock.advance(DAY_MS)
     assert engine.stats_24h(BTC).open == D("95500")  # a day later: a flat day at the last price
+
+
+def test_a_price_move_that_rolls_back_leaves_the_tape_as_it_was(monkeypatch):
+    engine = world()
+    walk(engine, ["95100"])
+    before = engine.candles(BTC, ONE_MINUTE)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(engine.spot, "match", broken)
+    engine.clock.advance(1000)
+    with pytest.raises(RuntimeError):
+        engine.set_mark("bitget", "spot", "BTCUSDT", D("99000"))
+    assert engine.candles(BTC, ONE_MINUTE) == before
+    monkeypatch.undo()
+    walk(engine, ["95200"])
+    assert engine.candles(BTC, ONE_MINUTE)[-1].high == D("95200")
+
+
+def test_a_walk_writes_one_bar_row_per_minute():
+    engine = world()
+    walk(engine, ["95001", "95002"], every_ms=1000)  # the first minute: still in memory
+    with engine.tx(read_only=True) as uow:
+        assert uow.count("market_bars") == 0  # every instrument's first minute is still open
+    engine.clock.advance(MINUTE_MS)
+    walk(engine, ["95003"], every_ms=1000)  # a later minute starts: BTC's first one is written, once
+    with engine.tx(read_only=True) as uow:
+        assert uow.count("market_bars") == 1
+        bar = uow.get_bar(BTC, T0)
+    assert (bar.open, bar.close) == (D("95000.00"), D("95002"))

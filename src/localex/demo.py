@@ -25,18 +25,29 @@ BITGET_SPOT = [
     (bitget_spot("BTCUSDT", "BTC", 2, 6), D("95000.00")),
     (bitget_spot("ETHUSDT", "ETH", 2, 4), D("3200.00")),
     (bitget_spot("BGBUSDT", "BGB", 4, 2), D("5.0000")),
+    (bitget_spot("SOLUSDT", "SOL", 2, 4), D("180.00")),
+    (bitget_spot("XRPUSDT", "XRP", 4, 2), D("2.2000")),
+    (bitget_spot("USDCUSDT", "USDC", 4, 2), D("1.0000")),
 ]
 
 def bitget_contract(market: str, symbol: str, base: str, quote: str, settle: str, price_scale: int,
-                    size_scale: int, step: str, max_leverage: int = 125, inverse: bool = False) -> Instrument:
+                    size_scale: int, step: str, max_leverage: int = 125, inverse: bool = False,
+                    delivery_ms: int | None = None) -> Instrument:
+    """A perpetual, or with delivery_ms a dated (delivery) contract, which pays no funding."""
+    dated = delivery_ms is not None
     return Instrument(
         venue="bitget", market=market, symbol=symbol, base=base, quote=quote,
         price_scale=price_scale, size_scale=size_scale, quote_scale=price_scale,
         min_size=D(step), max_size=D("1200"), min_notional=D("5"),
-        maker_fee=D("0.0002"), taker_fee=D("0.0006"), kind="perpetual", settle=settle,
-        contract_size=D(step), min_leverage=1, max_leverage=max_leverage,
-        maintenance_margin_rate=D("0.004"), inverse=inverse, funding_interval_h=8,
+        maker_fee=D("0.0002"), taker_fee=D("0.0006"), kind="delivery" if dated else "perpetual",
+        settle=settle, contract_size=D(step), min_leverage=1, max_leverage=max_leverage,
+        maintenance_margin_rate=D("0.004"), inverse=inverse, funding_interval_h=0 if dated else 8,
+        funding_rate=D(0) if dated else D("0.0001"), delivery_ms=delivery_ms,
     )
+
+
+# the coin-margined quarterly: delivered on the last Friday of March 2027, 08:00 UTC
+DELIVERY_MS = 1_806_048_000_000
 
 
 BITGET_FUTURES = [
@@ -44,6 +55,8 @@ BITGET_FUTURES = [
     (bitget_contract("usdt-futures", "ETHUSDT", "ETH", "USDT", "USDT", 2, 2, "0.01"), D("3200.00")),
     (bitget_contract("coin-futures", "BTCUSD", "BTC", "USD", "BTC", 1, 3, "0.001", inverse=True),
      D("95000.0")),
+    (bitget_contract("coin-futures", "BTCUSDH27", "BTC", "USD", "BTC", 1, 3, "0.001", inverse=True,
+                     max_leverage=75, delivery_ms=DELIVERY_MS), D("95500.0")),
     (bitget_contract("usdc-futures", "BTCPERP", "BTC", "USDC", "USDC", 1, 4, "0.0001"), D("95000.0")),
 ]
 

@@ -141,6 +141,7 @@ class Engine:
         """The whole state (store, random source, a manual clock's time) as a JSON-able dict."""
         from localex.store.snapshot import dump
 
+        self.flush_tape()
         version, internal, gauss = self.rng.getstate()
         clock = self.clock.now_ms() if hasattr(self.clock, "set") else None
         return dump(self.store, extra={"seed": self.seed, "rng": [version, list(internal), gauss],
@@ -390,6 +391,12 @@ class Engine:
             return self.spot.match(uow, inst, price, old.price if old else None)
 
     # the market tape ---------------------------------------------------------------------
+    def flush_tape(self) -> None:
+        """Write the bars the tape keeps in memory (each instrument's newest minute) to the
+        store: before a snapshot, at shutdown, before the store is closed."""
+        with self.tx() as uow:
+            self.tape.flush(uow)
+
     def _market_instrument(self, uow, inst: Instrument | str) -> Instrument:
         key = inst if isinstance(inst, str) else inst.key
         venue, market, symbol = key.split(":", 2)

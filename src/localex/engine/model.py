@@ -95,6 +95,7 @@ class Instrument:
     inverse: bool = False  # coin-margined: margin and PnL in the base coin
     funding_interval_h: int = 8
     funding_rate: Decimal = Decimal("0.0001")  # per interval; longs pay shorts when positive
+    delivery_ms: int | None = None  # a dated (delivery) contract's delivery time; kind "delivery"
 
     @property
     def key(self) -> str:

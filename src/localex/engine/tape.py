@@ -5,9 +5,10 @@ statistics), so that it agrees with what its orders get (fills).
 
 - **Bars.** Every mark price the market takes (Engine.set_mark: the control plane, price paths,
   candle replay, a running clock) is recorded into the instrument's one-minute bar: open, high,
-  low and close, each with the time it was taken. Points are aggregated in memory within the
-  unit of work; each minute touched is written once per call (`record` takes any number of
-  points). Real fills add their volume (and stretch the bar's high and low to their price).
+  low and close, each with the time it was taken. The newest bar of each instrument is kept in
+  memory (as committed: a unit of work that rolls back changes nothing) and written to the
+  store once, when its minute is over, when the tape is flushed (Engine.flush_tape: snapshots,
+  shutdown) or, for an older minute, at once; `record` takes any number of points. Real fills add their volume (and stretch the bar's high and low to their price).
   Coarser bars are aggregated from the minutes on read. A minute without a recorded point reads
   as a flat bar at the previous close.
 - **Synthetic volume.** So that charts are not empty, each minute carries four seeded synthetic
@@ -24,13 +25,13 @@ statistics), so that it agrees with what its orders get (fills).
   shows a default ladder (DEFAULT_LEVEL_NOTIONAL a level, one tick apart, DEFAULT_BOOK_LEVELS
   levels); orders then fill whole at the mark, which is its best level. The users' own resting
   limit orders are added at their prices and sizes.
-- **History** is bounded: bars and prints older than `history_days` are pruned as new minutes
-  start (default 30 days).
+- **History** is bounded: bars and prints older than `history_days` (default 30 days) are
+  pruned when a new hour of an instrument's market starts.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
@@ -129,75 +130,92 @@ class Tape:
             raise ValueError("history is kept for a positive number of days")
         self.engine = engine
         self.retention_ms = history_days * DAY_MS
-        self._last: dict[str, MinuteBar] = {}  # the newest committed bar per instrument
+        # the newest bar per instrument as committed: (bar, in the store, changed since written)
+        self._live: dict[str, tuple[MinuteBar, bool, bool]] = {}
+        self._pruned: dict[str, int] = {}  # the hour each instrument's history was last cut at
         self._salts: dict[tuple[int, str], int] = {}
 
     def invalidate(self) -> None:
         """Forget what was read: the store changed under us (a snapshot restored, a reset)."""
-        self._last.clear()
+        self._live.clear()
+        self._pruned.clear()
 
     # ---- writing ------------------------------------------------------------------------------
-    def _bar(self, uow, key: str, minute: int) -> MinuteBar | None:
-        """The live bar of a minute within this unit of work (a private copy), or None."""
-        pending = getattr(uow, _PENDING, None)
-        if pending is None:
-            pending = {}
-            setattr(uow, _PENDING, pending)
-            uow.on_commit(lambda: self._committed(pending))
-        entry = pending.get((key, minute))
-        if entry is not None:
-            return entry[0]
-        last = self._last.get(key)
-        if last is not None and last.ts == minute:
-            bar = dataclasses.replace(last)
-        elif last is not None and last.ts < minute:
-            return None  # every bar is written through here: none exists yet for this minute
-        else:
-            bar = uow.get_bar(key, minute)
-            if bar is None:
-                return None
-        pending[(key, minute)] = [bar, False]
-        return bar
+    # Each instrument's newest bar lives in memory (self._live, as committed): points and fills
+    # change it there, and it is written to the store when its minute is over (the next minute's
+    # first point or fill writes it), when the tape is flushed (snapshots, shutdown) — so a
+    # price walk writes one bar row per minute touched, not one per point. Reads overlay it.
+    def _work(self, uow, key: str) -> list:
+        """This unit of work's copy of an instrument's live bar: [bar or None, stored, dirty]."""
+        work = getattr(uow, _PENDING, None)
+        if work is None:
+            work = {}
+            setattr(uow, _PENDING, work)
+            uow.on_commit(lambda: self._committed(work))
+        entry = work.get(key)
+        if entry is None:
+            live = self._live.get(key)
+            entry = work[key] = [copy.copy(live[0]), live[1], live[2]] if live else [None, False, False]
+        return entry
 
-    def _new_bar(self, uow, key: str, minute: int, t: int, price: Decimal) -> MinuteBar:
-        bar = MinuteBar(key, minute, price, price, price, price, t, t, t, t)
-        getattr(uow, _PENDING)[(key, minute)] = [bar, True]
-        last = self._last.get(key)
-        if last is None or minute > last.ts:
-            uow.prune_tape(key, minute - self.retention_ms)
-        return bar
+    @staticmethod
+    def _store(uow, entry: list) -> None:
+        if entry[2]:
+            uow.put_bar(entry[0], new=not entry[1])
+            entry[1], entry[2] = True, False
 
-    def _write(self, uow, key: str, minute: int) -> None:
-        entry = getattr(uow, _PENDING)[(key, minute)]
-        uow.put_bar(entry[0], new=entry[1])
-        entry[1] = False
+    def _minute_bar(self, uow, key: str, minute: int, t: int, price: Decimal) -> tuple[MinuteBar, list | None]:
+        """The bar of `minute` to change, and the live entry it is (None: an older minute's bar,
+        to be written at once)."""
+        entry = self._work(uow, key)
+        bar = entry[0]
+        if bar is not None and bar.ts == minute:
+            entry[2] = True
+            return bar, entry
+        if bar is None or bar.ts < minute:
+            self._store(uow, entry)
+            found = uow.get_bar(key, minute) if bar is None else None  # a cold start only
+            if found is not None:
+                entry[:] = [found, True, True]
+                return found, entry
+            entry[:] = [MinuteBar(key, minute, price, price, price, price, t, t, t, t), False, True]
+            hour = minute // HOUR_MS
+            if self._pruned.get(key) != hour:  # history is cut once an hour of market time
+                uow.prune_tape(key, minute - self.retention_ms)
+                uow.on_commit(lambda: self._pruned.__setitem__(key, hour))
+            return entry[0], entry
+        # a point in an older minute (a clock set back): that bar is changed in the store
+        self._store(uow, entry)
+        old = uow.get_bar(key, minute)
+        if old is None:
+            old = MinuteBar(key, minute, price, price, price, price, t, t, t, t)
+            uow.put_bar(old, new=True)
+        return old, None
 
-    def _committed(self, pending: dict) -> None:
-        for (key, _minute), (bar, _new) in pending.items():
-            last = self._last.get(key)
-            if last is None or bar.ts >= last.ts:
-                self._last[key] = bar
+    def _committed(self, work: dict) -> None:
+        for key, entry in work.items():
+            if entry[0] is not None:
+                self._live[key] = (entry[0], entry[1], entry[2])
+
+    def flush(self, uow) -> None:
+        """Write every live bar the store has not seen yet."""
+        for key in sorted(self._live):
+            self._store(uow, self._work(uow, key))
 
     def record(self, uow, inst: Instrument, points: Iterable[tuple[int, Decimal]],
                volumes: Sequence[Decimal | None] | None = None) -> None:
         """Record the mark prices an instrument took, (time, price) in time order, with the
-        volume a replayed candle file gave each (or None); one write per minute touched."""
+        volume a replayed candle file gave each (or None)."""
         key = inst.key
-        touched: list[int] = []
         for i, (t, price) in enumerate(points):
             minute = t - t % MINUTE_MS
-            bar = self._bar(uow, key, minute)
-            if bar is None:
-                bar = self._new_bar(uow, key, minute, t, price)
-            else:
-                bar.add(t, price)
+            bar, entry = self._minute_bar(uow, key, minute, t, price)
+            bar.add(t, price)
             volume = volumes[i] if volumes is not None else None
             if volume is not None:
                 bar.path_volume = (bar.path_volume or ZERO) + volume
-            if not touched or touched[-1] != minute:
-                touched.append(minute)
-        for minute in dict.fromkeys(touched):
-            self._write(uow, key, minute)
+            if entry is None:
+                uow.put_bar(bar, new=False)
 
     def on_fill(self, uow, inst: Instrument, taker_side: Side, price: Decimal, size: Decimal,
                 t: int, trade_id: int) -> None:
@@ -205,11 +223,8 @@ class Tape:
         key = inst.key
         uow.insert_public_trade(PublicTrade(trade_id, key, t, taker_side, price, size))
         minute = t - t % MINUTE_MS
-        bar = self._bar(uow, key, minute)
-        if bar is None:
-            mark = uow.get_mark(key)
-            at = mark.price if mark is not None else price
-            bar = self._new_bar(uow, key, minute, t, at)
+        mark = uow.get_mark(key)
+        bar, entry = self._minute_bar(uow, key, minute, t, mark.price if mark is not None else price)
         if price > bar.high:
             bar.high, bar.high_ms = price, t
         if price < bar.low:
@@ -217,7 +232,20 @@ class Tape:
         bar.fill_base += size
         bar.fill_quote += price * size
         bar.fills += 1
-        self._write(uow, key, minute)
+        if entry is None:
+            uow.put_bar(bar, new=False)
+
+    def _overlay(self, key: str) -> MinuteBar | None:
+        """The live bar, when the store does not hold it as it is."""
+        live = self._live.get(key)
+        return live[0] if live is not None and live[2] else None
+
+    def _first_ts(self, uow, key: str) -> int | None:
+        first = uow.first_bar_ts(key)
+        live = self._overlay(key)
+        if live is not None and (first is None or live.ts < first):
+            return live.ts
+        return first
 
     # ---- synthetic prints ------------------------------------------------------------------------
     def _salt(self, key: str) -> int:
@@ -263,7 +291,15 @@ class Tape:
         if end < start:
             return
         bars = uow.list_bars(key, start, end + MINUTE_MS)
+        live = self._overlay(key)
+        if live is not None and start <= live.ts <= end:
+            if bars and bars[-1].ts == live.ts:
+                bars[-1] = live
+            elif not bars or bars[-1].ts < live.ts:
+                bars.append(live)
         prev = uow.bar_before(key, start) if not bars or bars[0].ts > start else None
+        if live is not None and live.ts < start and (prev is None or live.ts >= prev.ts):
+            prev = live
         if prev is None:
             if not bars:
                 return
@@ -305,7 +341,7 @@ class Tape:
         end = now if end is None or end > now else end
         if start is not None and start > end:
             return []
-        first = uow.first_bar_ts(inst.key)
+        first = self._first_ts(uow, inst.key)
         if first is None or limit <= 0:
             return []
         floor = max(interval.start(first), interval.start(start if start is not None else first),
@@ -348,7 +384,7 @@ class Tape:
         """Up to `limit` prints, newest first, with start <= time <= end (end default now),
         older than trade id before_id if given: real fills and the synthetic prints."""
         end = now if end is None or end > now else end
-        first = uow.first_bar_ts(inst.key)
+        first = self._first_ts(uow, inst.key)
         if first is None or limit <= 0:
             return []
         floor = max(first, start if start is not None else first, now - self.retention_ms)

@@ -185,6 +185,7 @@ class LocalexApp:
                 elif message["type"] == "lifespan.shutdown":
                     if ticker is not None:
                         ticker.cancel()
+                    self.engine.flush_tape()  # the market tape's newest minutes, to the store
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         if kind == "websocket":

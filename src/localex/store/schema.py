@@ -98,6 +98,7 @@ instruments = Table(
     Column("inverse", Boolean, nullable=False, server_default="0"),
     Column("funding_interval_h", Integer, nullable=False, server_default="8"),
     Column("funding_rate", Money, nullable=False, server_default="0.0001"),
+    Column("delivery_ms", BigInteger, nullable=True),
 )
 
 mark_prices = Table(

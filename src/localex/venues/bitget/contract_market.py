@@ -31,6 +31,7 @@ HOUR_MS = 3_600_000
 # the bounds Get Current Funding Rate shows (the page's example); the emulator does not clamp
 MIN_FUNDING_RATE, MAX_FUNDING_RATE = "-0.003", "0.003"
 HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX = 20, 100
+DELIVERY_WINDOW_MS = 600_000  # a dated contract stops opening this long before delivery (shown only)
 
 
 def product_type(call: Call, required: bool = True, default: str | None = None) -> str:
@@ -69,9 +70,10 @@ def required_contract(call: Call, product: str) -> Instrument:
 
 
 def next_funding(inst: Instrument, now_ms: int) -> int:
-    """The next settlement time: the next multiple of the interval since the epoch."""
+    """The next settlement time: the next multiple of the interval since the epoch (0 for a
+    dated contract, which pays no funding)."""
     period = inst.funding_interval_h * HOUR_MS
-    return (now_ms // period + 1) * period
+    return (now_ms // period + 1) * period if period > 0 else 0
 
 
 def mark_text(marks: dict[str, Decimal], inst: Instrument) -> str:
@@ -100,7 +102,7 @@ def contract_row(inst: Instrument) -> dict:
         "volumePlace": str(inst.size_scale),
         "pricePlace": str(inst.price_scale),
         "sizeMultiplier": fmt.plain(inst.contract_size),
-        "symbolType": "perpetual",
+        "symbolType": "delivery" if inst.delivery_ms is not None else "perpetual",
         "minTradeUSDT": fmt.plain(inst.min_notional),
         "maxSymbolOrderNum": "200",
         "maxProductOrderNum": "1000",
@@ -108,9 +110,9 @@ def contract_row(inst: Instrument) -> dict:
         "symbolStatus": "normal" if inst.status == "online" else "maintain",
         "offTime": "-1",
         "limitOpenTime": "-1",
-        "deliveryTime": "",
-        "deliveryStartTime": "",
-        "deliveryPeriod": "",
+        "deliveryTime": str(inst.delivery_ms) if inst.delivery_ms is not None else "",
+        "deliveryStartTime": str(inst.delivery_ms - DELIVERY_WINDOW_MS) if inst.delivery_ms is not None else "",
+        "deliveryPeriod": "this_quarter" if inst.delivery_ms is not None else "",
         "launchTime": "",
         "fundInterval": str(inst.funding_interval_h),
         "minLever": str(inst.min_leverage),
@@ -142,7 +144,7 @@ def ticker_row(call: Call, inst: Instrument) -> dict:
         ask_sz = fmt.plain(stats.ask.size) if stats.ask else "0"
         base, quote = fmt.plain(stats.base_volume), fmt.plain(stats.quote_volume)
         chg, chg_utc = change(stats.change), change(stats.change_utc)
-    delivery = inst.delivery_ms if getattr(inst, "delivery_ms", None) else None
+    delivery = inst.delivery_ms
     return {
         "symbol": inst.symbol,
         "lastPr": last,
@@ -217,7 +219,7 @@ def current_fund_rate(call: Call) -> list:
             return []
         insts = [contract(call, product, symbol)]
     else:
-        insts = contracts_of(call, product)
+        insts = [inst for inst in contracts_of(call, product) if inst.delivery_ms is None]  # perpetuals
     return [{"symbol": inst.symbol,
              "fundingRate": fmt.plain(inst.funding_rate),
              "fundingRateInterval": str(inst.funding_interval_h),

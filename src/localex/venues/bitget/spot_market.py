@@ -124,7 +124,7 @@ def required_spot(call: Call) -> Instrument:
     return inst
 
 OPEN_TIME_MS = 1_532_454_360_000  # the listing time shown for every spot symbol
-CHAINS = {"BTC": "BTC", "ETH": "ERC20", "USDT": "TRC20", "USDC": "ERC20", "BGB": "ERC20"}
+CHAINS = {"BTC": "BTC", "ETH": "ERC20", "USDT": "TRC20", "USDC": "ERC20", "BGB": "ERC20", "SOL": "SOL", "XRP": "XRP"}
 
 
 def spot_instruments(call: Call) -> list[Instrument]:

@@ -1,4 +1,4 @@
-"""market tape: one-minute bars and the public trade tape
+"""market tape: one-minute bars and the public trade tape; delivery times of dated contracts
 
 Revision ID: 0007
 Revises: 0006
@@ -15,6 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("instruments") as batch:
+        batch.add_column(sa.Column("delivery_ms", sa.BigInteger, nullable=True))
     op.create_table(
         "market_bars",
         sa.Column("instrument", sa.String(128), primary_key=True),
@@ -47,3 +49,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("public_trades")
     op.drop_table("market_bars")
+    with op.batch_alter_table("instruments") as batch:
+        batch.drop_column("delivery_ms")
