@@ -210,3 +210,89 @@ def test_a_manual_clock_walks_candles_and_a_snapshot_restarts_the_server(serve, 
     assert re.findall(r"apiKey\s+(\S+)", again.output) == re.findall(r"apiKey\s+(\S+)", served.output)
     with pytest.raises(Exception):
         build_app(":memory:", 0, clock="manual", speed=2)
+
+
+# ---- a first run without stumbles ----------------------------------------------------------------
+
+def refused(tmp_path, monkeypatch, *args: str) -> str:
+    """Run `localex serve ARGS` in-process where it must refuse to start: its one stderr line."""
+    from click.testing import CliRunner
+
+    from localex.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = CliRunner().invoke(main, ["serve", *args])
+    assert result.exit_code != 0, result.output
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("localex: "), result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no db, no credentials file
+    return lines[0]
+
+
+def test_refusals_are_one_clear_line_before_anything_is_created(tmp_path, monkeypatch):
+    assert "port 70000 is out of range" in refused(tmp_path, monkeypatch, "--port", "70000")
+    assert "port -1 is out of range" in refused(tmp_path, monkeypatch, "--port", "-1")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = refused(tmp_path, monkeypatch, "--port", str(port))
+    assert f"port {port} on 127.0.0.1 is already in use" in line and "--port 0" in line
+    line = refused(tmp_path, monkeypatch, "--port", "0", "--db", str(tmp_path / "nowhere" / "x.db"))
+    assert "cannot create database" in line and "does not exist" in line
+    assert "PostgreSQL is not supported yet" in refused(
+        tmp_path, monkeypatch, "--port", "0", "--db", "postgresql://bot@localhost/localex")
+    (tmp_path / "notes.db").write_text("not a database")
+    assert "notes.db: it is not a SQLite database" in refused(tmp_path, monkeypatch, "--port", "0",
+                                                              "--db", "notes.db")
+    (tmp_path / "adir").mkdir()
+    assert "it is a directory" in refused(tmp_path, monkeypatch, "--port", "0", "--db", "adir")
+
+
+def test_port_zero_prints_the_real_port_and_writes_the_default_credentials_file(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "LOCALEX_ADMIN_TOKEN"}
+    out_path = tmp_path / "zero.out"
+    with open(out_path, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "localex", "serve", "--port", "0",
+                                 "--db", "first.db"], stdout=out, stderr=subprocess.STDOUT,
+                                cwd=tmp_path, env=env)
+    try:
+        deadline, url = time.monotonic() + 30, None
+        while time.monotonic() < deadline and proc.poll() is None:
+            found = re.search(r"on (http://127\.0\.0\.1:(\d+))", out_path.read_text())
+            if found and "credentials written" in out_path.read_text():
+                url = found.group(1)
+                break
+            time.sleep(0.05)
+        assert url and not url.endswith(":0"), out_path.read_text()
+        assert httpx.get(url + "/localex/health").json()["status"] == "ok"
+        assert f"dashboard:      {url}/localex/ui/" in out_path.read_text()
+        creds = json.loads((tmp_path / "localex-credentials.json").read_text())
+        assert creds["bitget"][0]["name"] == "demo"
+        # the request log: one line per venue request, with venue, method, path, status, code
+        httpx.get(url + "/api/v2/spot/account/assets")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "/api/v2/spot/account/assets" not in out_path.read_text():
+            time.sleep(0.05)
+        assert re.search(r"^\d\d:\d\d:\d\d\.\d{3} bitget GET /api/v2/spot/account/assets 400 40001 "
+                         r"\d+\.\dms$", out_path.read_text(), re.M), out_path.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    # the credentials file is one git would never show
+    gitignore = (Path(__file__).parent.parent / ".gitignore").read_text().splitlines()
+    assert "localex-credentials.json" in gitignore
+
+
+def test_a_database_made_with_another_seed_is_said(serve, tmp_path):
+    db = str(tmp_path / "seeded.db")
+    first = serve("seed-a", "--db", db, "--seed", "1", "--quiet")
+    assert "warning" not in first.output
+    first.stop()
+    same = serve("seed-b", "--db", db, "--seed", "1", "--quiet")
+    assert "warning" not in same.output
+    same.stop()
+    other = serve("seed-c", "--db", db, "--seed", "2", "--quiet")
+    assert f"warning: {db} was made with --seed 1, not 2" in other.output

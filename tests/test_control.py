@@ -141,7 +141,7 @@ def test_set_price_runs_matching(http, world):
                                           D("94000"))
     body = ok(http.post("/localex/prices", json={"venue": "bitget", "symbol": "btcusdt", "price": "94500"}))
     assert body == {"venue": "bitget", "market": "spot", "symbol": "BTCUSDT", "price": "94500",
-                    "fills": []}
+                    "fills": [], "liquidations": []}
     body = ok(http.post("/localex/prices", json={"venue": "bitget", "symbol": "BTCUSDT", "price": "93000"}))
     (fill,) = body["fills"]
     assert fill["orderId"] == str(order.order_id) and fill["uid"] == alice.uid
@@ -209,7 +209,8 @@ def test_clock(http, world):
     assert isinstance(clock, ManualClock)
     saved = clock.now_ms()
     try:
-        assert ok(http.get("/localex/clock")) == {"now": saved, "manual": True}
+        assert ok(http.get("/localex/clock")) == {"now": saved, "manual": True, "kind": "manual",
+                                                  "speed": 1}
         assert ok(http.post("/localex/clock", json={"set": 1_800_000_000_000})) == {
             "now": 1_800_000_000_000, "manual": True, "pricesApplied": 0}
         assert ok(http.post("/localex/clock", json={"advance": 1500}))["now"] == 1_800_000_001_500
@@ -251,7 +252,10 @@ def test_reset_empties_state(http, world):
 def test_unknown_paths_and_methods(http):
     error(http.get("/localex/nothing-here"), 404, "not_found")
     error(http.delete("/localex/users"), 404, "not_found")
-    error(http.get("/localex"), 404, "not_found")
+    for bare in ("/localex", "/localex/", "/localex/ui"):  # a person typing the address: the dashboard
+        moved = http.get(bare)
+        assert (moved.status_code, moved.headers["location"]) == (308, "/localex/ui/")
+    error(http.post("/localex"), 404, "not_found")
     assert ok(http.get("/localex/health/"))["status"] == "ok"  # a trailing slash is forgiven
 
 

@@ -157,9 +157,25 @@ class ControlPlane:
             ("POST", "/localex/copy/traders"): self.make_trader,
             ("POST", "/localex/copy/followers"): self.follow_trader,
             ("GET", "/localex/copy/tracking"): self.tracking_orders,
+            # read-only views (control/views.py), the dashboard's among them
+            ("GET", "/localex/keys"): lambda r: views.keys(self.engine, r.query),
+            ("GET", "/localex/fills"): lambda r: views.fills(self.engine, r.query),
+            ("GET", "/localex/futures-accounts"): lambda r: views.futures_accounts(self.engine, r.query),
+            ("GET", "/localex/paths"): lambda r: views.paths(self.engine),
+            ("GET", "/localex/prices/history"): lambda r: views.mark_history(
+                self.engine, self.app.mark_history, r.query),
+            ("GET", "/localex/copy/traders"): lambda r: views.copy_traders(self.engine, r.query),
+            ("GET", "/localex/candles"): lambda r: views.candles(self.engine, r.query),
         }
 
     def handle(self, request: Request) -> Response:
+        path = request.path.rstrip("/")
+        if request.method in ("GET", "HEAD") and (path in ("/localex", "/localex/ui")
+                                                  or request.path.startswith("/localex/ui/")):
+            # the dashboard's files are no secret: its calls to the control plane carry the token
+            from localex.control.ui import serve_ui
+
+            return serve_ui(request)
         try:
             try:
                 guard.check(request, token_required=self.admin_token is not None)
@@ -226,6 +242,7 @@ class ControlPlane:
         self.app.limiter.reset()
         self.app.journal.clear()
         self.app.faults.clear()
+        self.app.mark_history.clear()
         return {"status": "reset", "seed": self.engine.seed}
 
     def list_users(self, request: Request) -> list:
@@ -283,16 +300,31 @@ class ControlPlane:
         return to_json(self.engine.instruments(request.query.get("venue")))
 
     def prices(self, request: Request) -> dict:
-        return to_json(self.engine.marks())
+        """Every mark price by instrument key ("bitget:spot:BTCUSDT"): ?venue=&market=&symbol="""
+        q = request.query
+        venue, market = q.get("venue"), q.get("market")
+        symbol = q.get("symbol").upper() if q.get("symbol") else None
+        marks = self.engine.marks()
+        out = {}
+        for key, price in marks.items():
+            v, m, s = key.split(":", 2)
+            if (venue is None or v == venue) and (market is None or m == market) and (
+                    symbol is None or s == symbol):
+                out[key] = format(price, "f")
+        return out
 
     def set_price(self, request: Request) -> dict:
         body = _body(request)
         venue, symbol = _need(body, "venue"), str(_need(body, "symbol")).upper()
         market = body.get("market", "spot")
         price = _decimal(body, "price")
-        fills = self.engine.set_mark(venue, market, symbol, price)
+        fills, liquidated = self.engine.move_mark(venue, market, symbol, price)
         return {"venue": venue, "market": market, "symbol": symbol, "price": format(price, "f"),
-                "fills": to_json(fills)}
+                "fills": to_json(fills),
+                "liquidations": [{"uid": f.uid, "positionId": str(f.position_id),
+                                  "posSide": f.pos_side.value, "size": format(f.size, "f"),
+                                  "price": format(f.price, "f"), "orderId": str(f.order_id)}
+                                 for f in liquidated]}
 
     def orders(self, request: Request) -> list:
         q = request.query
@@ -323,8 +355,8 @@ class ControlPlane:
             raise ControlError(400, "bad_field", "'status' is one of all, open, closed")
         open_only = {"all": None, "open": True, "closed": False}[status]
         symbol = q.get("symbol").upper() if q.get("symbol") else None
-        return to_json(self.engine.positions(uid, market=q.get("market"), symbol=symbol,
-                                             open_only=open_only))
+        return views.positions(self.engine, self.engine.positions(uid, market=q.get("market"),
+                                                                  symbol=symbol, open_only=open_only))
 
     def fill_order(self, request: Request) -> dict:
         """Fill part ("size") or all of an open spot or futures order: {"uid", "orderId", "size",
@@ -448,10 +480,10 @@ class ControlPlane:
 
     def journal(self, request: Request) -> list:
         """What reached the venues, oldest first: ?venue=&apiKey=&path=(pattern)&method=
-        &since=&until=(market ms)&afterSeq=&limit="""
+        &since=&until=(market ms)&afterSeq=&limit=&tail= (the newest N)"""
         q = request.query
         ints = {}
-        for name in ("since", "until", "afterSeq", "limit"):
+        for name in ("since", "until", "afterSeq", "limit", "tail"):
             value = q.get(name)
             if value is not None:
                 if not value.isdigit():
@@ -461,7 +493,9 @@ class ControlPlane:
             venue=q.get("venue"), api_key=q.get("apiKey"), path=q.get("path"), method=q.get("method"),
             since_ms=ints.get("since"), until_ms=ints.get("until"), after_seq=ints.get("afterSeq"),
             limit=ints.get("limit"))
-        return [e.as_json() for e in entries]
+        if "tail" in ints:  # the newest N (still oldest first)
+            entries = entries[-ints["tail"]:] if ints["tail"] else []
+        return [{**e.as_json(), "latencyMs": round(e.latency_ms, 3)} for e in entries]
 
     def journal_stats(self, request: Request) -> dict:
         """{"entries", "bytes", "maxEntries", "maxBytes", "dropped"}: what the journal holds."""
@@ -485,7 +519,8 @@ class ControlPlane:
         return {"status": "restored", "now": self.engine.now_ms()}
 
     def clock(self, request: Request) -> dict:
-        return {"now": self.engine.now_ms(), "manual": isinstance(self.engine.clock, ManualClock)}
+        """{"now", "manual", "kind": system | manual | speed, "speed"}"""
+        return views.clock(self.engine)
 
     def move_clock(self, request: Request) -> dict:
         clock = self.engine.clock
@@ -591,3 +626,6 @@ class ControlPlane:
         from localex.control.copy import tracking_orders
 
         return tracking_orders(self.engine, request.query)
+
+
+from localex.control import views  # noqa: E402  (views build on ControlError and to_json above)

@@ -18,7 +18,7 @@ from localex.engine.errors import (Conflict, DomainError, NoPosition, OrderNotFo
                                    UnknownUser)
 from localex.engine.orders import cancellable
 from localex.engine.copy import CopyTrading
-from localex.engine.events import Event, EventFeed, Recorder
+from localex.engine.events import Event, EventFeed, EventKind, Recorder
 from localex.engine.fills import FillModels, normalize, split_scope
 from localex.engine.futures import UNCHANGED, FuturesBook, house_uid
 from localex.engine.ids import Ids
@@ -189,8 +189,22 @@ class Engine:
             self.clock.set(clock_ms)
             self.simulation.applied_ms = clock_ms  # walk on from the restored time
 
+    SEED_RECORD = "localex.seed"  # the seed a store's state was made with (a sequences row)
+
+    def made_with_seed(self) -> int | None:
+        """The seed this store's state was made with, if it says (see record_seed)."""
+        with self.tx(read_only=True) as uow:
+            return uow.get_sequence(self.SEED_RECORD)
+
+    def record_seed(self) -> None:
+        """Note in the store the seed its state is made with (reset() notes it again)."""
+        with self.tx() as uow:
+            uow.put_sequence(self.SEED_RECORD, self.seed)
+
     def reset(self, seed: int | None = None) -> None:
-        """Forget everything; the random source starts again from the seed."""
+        """Forget everything; the random source starts again from the seed (noted in the store
+        again if it was noted before)."""
+        noted = self.made_with_seed() is not None
         self.store.reset()
         self.events.last_seq = 0  # a new world numbers its events afresh
         self._keys.clear()
@@ -200,6 +214,8 @@ class Engine:
         if seed is not None:
             self.seed = seed
         self.rng.seed(self.seed)
+        if noted:
+            self.record_seed()
 
     # users and keys ------------------------------------------------------------------------
     def create_user(self, venue: str, name: str | None = None, uid: str | None = None,
@@ -368,16 +384,25 @@ class Engine:
             return {m.instrument: m.price for m in uow.list_marks()}
 
     def set_mark(self, venue: str, market: str, symbol: str, price: Decimal,
-                 at_ms: int | None = None, volume: Decimal | None = None) -> list[Fill]:
+                 at_ms: int | None = None, volume: Decimal | None = None) -> list:
         """Move the mark price, and fill everything it reaches, in the same transaction. Orders
         due to reach the book by the time of the move (at_ms, market time; default now) arrive
         first, at the price before it. The price is recorded on the market tape (with the
-        volume a replayed candle file gives it, if any)."""
+        volume a replayed candle file gives it, if any). Returns the fills it made: spot Fills,
+        or on a contract FuturesFills (liquidations among them, and the copies a tracking order
+        drove)."""
+        return self.move_mark(venue, market, symbol, price, at_ms, volume)[0]
+
+    def move_mark(self, venue: str, market: str, symbol: str, price: Decimal,
+                  at_ms: int | None = None, volume: Decimal | None = None) -> tuple[list, list]:
+        """set_mark, answering (fills, liquidation fills): every fill the move made, in order,
+        and those of them that closed a position by liquidation."""
         price = Decimal(price)
         if price <= 0:
             raise ValueError("a price must be positive")
         self.settle_arrivals(at_ms)
         with self.tx() as uow:
+            mark = uow.mark()  # a unit of work this one joins may have written already
             inst = uow.get_instrument(venue, market, symbol)
             if inst is None:
                 raise UnknownInstrument(symbol, symbol=symbol)
@@ -387,8 +412,13 @@ class Engine:
             self.tape.record(uow, inst, ((now, price),), None if volume is None else (volume,))
             if inst.is_contract:
                 self.futures.on_mark(uow, inst, old.price if old else None, price)
-                return []
-            return self.spot.match(uow, inst, price, old.price if old else None)
+            else:
+                self.spot.match(uow, inst, price, old.price if old else None)
+            written = uow.written_since(mark)
+        fills = [obj for kind, obj in written if kind in (EventKind.SPOT_FILL, EventKind.FUTURES_FILL)]
+        liquidations = {obj.order_id for kind, obj in written
+                        if kind is EventKind.FUTURES_ORDER and obj.source == "liquidation"}
+        return fills, [f for f in fills if f.order_id in liquidations]
 
     # the market tape ---------------------------------------------------------------------
     def flush_tape(self) -> None:

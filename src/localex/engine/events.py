@@ -122,6 +122,14 @@ class Recorder:
             del self._notes[mark:]  # undone with the work
             raise
 
+    def mark(self) -> int:
+        """Where the notes stand now (for written_since)."""
+        return len(self._notes)
+
+    def written_since(self, mark: int) -> list[tuple[EventKind, Any]]:
+        """What was written since `mark`, unfolded, in order: (kind, entity)."""
+        return [(kind, obj) for kind, _made, obj in self._notes[mark:]]
+
     def changes(self, at_ms: int) -> list[Event]:
         """The folded notes as events without their sequence numbers (seq 0)."""
         notes = self._notes

@@ -49,7 +49,7 @@ class LocalexApp:
     def __init__(self, engine, *, rate_limits: bool = True, admin_token: str | None = None,
                  wall_clock: Clock | None = None, max_body: int = MAX_VENUE_BODY,
                  max_control_body: int = MAX_CONTROL_BODY,
-                 body_timeout_s: float = BODY_TIMEOUT_S) -> None:
+                 body_timeout_s: float = BODY_TIMEOUT_S, request_log=None) -> None:
         self.engine = engine
         self.max_body = max_body
         self.max_control_body = max_control_body
@@ -65,6 +65,14 @@ class LocalexApp:
         for venue in self.venues:
             if venue.streams is not None:
                 venue.streams.faults = self.faults
+
+        self.request_log = request_log  # server/requestlog.RequestLog, or None for silence
+        from localex.control.views import MarkHistory
+
+        self.mark_history = MarkHistory()  # for the dashboard's price chart
+        engine.events.subscribe(self.mark_history)
+        if request_log is not None:
+            engine.events.subscribe(request_log.events)
 
     def stream(self, path: str):
         """The stream protocol serving a WebSocket path, or None."""
@@ -107,10 +115,14 @@ class LocalexApp:
             for venue in self.venues:
                 if venue.owns(request.path):
                     owner = venue
+                    started = time.perf_counter()
                     self.engine.settle_arrivals()  # orders a latency model held back, now due
                     response = self._faulted(venue, request)
-                    self.journal.record(venue.name, venue.key_header, self.engine.now_ms(), request,
-                                        response)
+                    latency = (time.perf_counter() - started) * 1000 + response.delay_ms
+                    entry = self.journal.record(venue.name, venue.key_header, self.engine.now_ms(),
+                                                request, response, latency)
+                    if self.request_log is not None:
+                        self.request_log.request(entry)
                     return response
             return Response(404, NOT_FOUND_HTML, content_type=b"text/html")
         except Exception:

@@ -11,6 +11,7 @@ answer): past either bound the oldest entries are dropped, and stats() says what
 from __future__ import annotations
 
 import fnmatch
+import re
 import threading
 from collections import deque
 from typing import Iterable
@@ -50,11 +51,30 @@ def redact_frame(text: str) -> str:
     return orjson.dumps(scrub(frame)).decode()
 
 
+_LEADING_CODE = re.compile(rb'\{"code":(?:"([^"\\]*)"|(-?\d+))[,}]')
+
+
+def venue_code(body: bytes) -> str:
+    """The venue's own code in a JSON answer (Bitget "00000" / "40034", CoinW 0 / 9001), as text."""
+    if not body.startswith(b"{"):
+        return ""
+    if body.startswith(b'{"code":'):  # both venues' envelopes: read the code, not the whole answer
+        found = _LEADING_CODE.match(body)
+        if found:
+            return (found.group(1) if found.group(1) is not None else found.group(2)).decode()
+    try:
+        code = orjson.loads(body).get("code")
+    except (orjson.JSONDecodeError, AttributeError):
+        return ""
+    return "" if code is None or isinstance(code, (dict, list)) else str(code)
+
+
 class JournalEntry:
     """One journal entry. Recording keeps the raw values (the request's headers, the body and
     answer bytes); they are redacted, sorted and decoded when first read."""
 
     __slots__ = ("seq", "time_ms", "venue", "api_key", "method", "path", "query", "status",
+                 "latency_ms", "_code",
                  "_headers", "_raw_headers", "_body", "_response", "_size")
 
     def __init__(self, seq: int, time_ms: int, venue: str, api_key: str, method: str, path: str,
@@ -65,6 +85,8 @@ class JournalEntry:
         self._headers, self._raw_headers = headers, raw_headers
         self._body, self._response = body, response
         self._size: int | None = None
+        self.latency_ms = 0.0  # wall time spent answering (the one value that does not repeat)
+        self._code = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -103,11 +125,20 @@ class JournalEntry:
                           + sum(len(k) + len(v) for k, v in (headers or {}).items()) + 64)
         return self._size
 
+    @property
+    def code(self) -> str:
+        """The venue's own code in the answer ("00000", "40034", "0"), "" if none."""
+        if self._code is None:
+            raw = self._response
+            self._code = venue_code(raw.encode() if isinstance(raw, str) else raw)
+        return self._code
+
     def as_json(self) -> dict:
+        """Everything but the latency: the same seed and requests give the same bytes."""
         return {"seq": self.seq, "time": self.time_ms, "venue": self.venue, "apiKey": self.api_key,
                 "method": self.method, "path": self.path, "query": self.query,
                 "headers": self.headers, "body": self.body, "status": self.status,
-                "response": self.response}
+                "code": self.code, "response": self.response}
 
 
 MAX_ENTRIES = 10_000
@@ -125,7 +156,7 @@ class Journal:
         self._lock = threading.Lock()
 
     def record(self, venue: str, key_header: str, time_ms: int, request: Request,
-               response: Response) -> JournalEntry:
+               response: Response, latency_ms: float = 0.0) -> JournalEntry:
         with self._lock:
             self._seq += 1
             entry = JournalEntry(
@@ -133,6 +164,7 @@ class Journal:
                 api_key=request.headers.get(key_header, ""), method=request.method,
                 path=request.path, query=request.raw_query, headers=None, raw_headers=request.headers,
                 body=request.body, status=response.status, response=response.body)
+            entry.latency_ms = latency_ms
             self._entries.append(entry)
             self._bytes += entry.size
             while self._entries and (len(self._entries) > self.capacity or self._bytes > self.max_bytes):

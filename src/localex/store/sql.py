@@ -668,6 +668,24 @@ class SqlUnitOfWork:
         return q, self._fetch(q, params, tables)
 
     # sequences ---------------------------------------------------------------------------
+    def get_sequence(self, name: str) -> int | None:
+        """A sequence's last value (None: never used)."""
+        current = self._seq.get(name, _MISSING)
+        if current is _MISSING:
+            store = self.store
+            current = store._seq.get(name, _MISSING) if store.sole_writer else _MISSING
+            if current is _MISSING:
+                t = s.sequences
+                q, rows = self._custom("seq", lambda: select(t.c.value).where(
+                    t.c.name == bindparam("name", type_=t.c.name.type)), {"name": name}, ())
+                current = rows[0][0] if rows else None
+        return current
+
+    def put_sequence(self, name: str, value: int) -> None:
+        """Set a sequence's value (a record of a number, such as the seed a store was made with)."""
+        self._seq[name] = value
+        self._seq_dirty.add(name)
+
     def next_sequence(self, name: str, floor: int) -> int:
         """max(last + 1, floor), stored; monotonic within the store."""
         current = self._seq.get(name, _MISSING)

@@ -15,7 +15,7 @@ import orjson
 from localex.demo import COINW_DEMO_FUNDS, DEMO_FUNDS, install_market
 from localex.engine import Engine
 from localex.engine.clock import Clock, ManualClock
-from localex.engine.model import Balance, Fill, FillModel, KeyKind, Permission, SpotOrder
+from localex.engine.model import Balance, FillModel, KeyKind, Permission, Position
 from localex.engine.spot import SPOT, SPOT_ACCOUNT
 from localex.server.app import NOT_FOUND_HTML, LocalexApp
 from localex.wire.http import Request, Response
@@ -153,18 +153,25 @@ class Emulator:
     # users, keys, funds -----------------------------------------------------------------
     def create_user(self, venue: str = "bitget", name: str | None = None, *,
                     funds: Mapping[str, Any] | None = None,
+                    futures: Mapping[str, Mapping[str, Any]] | None = None,
                     permissions: Iterable[str | Permission] | None = None,
                     ip_whitelist: Iterable[str] = (), passphrase: str | None = None,
                     fee_deduction: bool = False) -> Credentials:
         """A user with one HMAC API key. `funds` (asset -> amount) defaults to the demo account's
         100,000 USDT, 1 BTC, 10 ETH and 100 BGB; pass {} for none. A CoinW user's funds go to
-        its futures account (100,000 USDT and 100,000 USDC by default)."""
+        its futures account (100,000 USDT and 100,000 USDC by default).
+
+        `futures` funds Bitget futures accounts: market -> {asset: amount}, e.g.
+        {"usdt-futures": {"USDT": 10000}, "coin-futures": {"BTC": 1}} (none by default)."""
         user = self.engine.create_user(venue, name=name, fee_deduction=fee_deduction)
         coinw = venue == "coinw"
         default = COINW_DEMO_FUNDS if coinw else DEMO_FUNDS
         for asset, amount in (default if funds is None else funds).items():
             self.engine.fund(user.uid, asset.upper(), Decimal(str(amount)),
                              "futures" if coinw else SPOT_ACCOUNT)
+        for market, assets in (futures or {}).items():
+            for asset, amount in assets.items():
+                self.engine.fund(user.uid, asset.upper(), Decimal(str(amount)), market)
         return self.create_key(user.uid, permissions=permissions, ip_whitelist=ip_whitelist,
                                passphrase=passphrase)
 
@@ -182,21 +189,40 @@ class Emulator:
                            passphrase=key.passphrase)
 
     def fund(self, uid: str, asset: str, amount: Any, account: str = SPOT_ACCOUNT) -> Balance:
-        """Credit (negative: debit) a user's available balance."""
+        """Credit (negative: debit) a user's available balance. `account` is "spot" or a futures
+        account: "usdt-futures", "coin-futures", "usdc-futures" (Bitget), "futures" (CoinW)."""
         return self.engine.fund(uid, asset.upper(), Decimal(str(amount)), account)
 
     def balances(self, uid: str, account: str = SPOT_ACCOUNT) -> dict[str, Balance]:
+        """A user's balances in one account ("spot" or a futures account, as for fund())."""
         return {b.asset: b for b in self.engine.balances(uid, account)}
 
-    def orders(self, uid: str, status: str = "all", symbol: str | None = None) -> list[SpotOrder]:
-        """A user's spot orders, newest first; status is "all", "open" or "closed"."""
+    def orders(self, uid: str, status: str = "all", symbol: str | None = None,
+               market: str = SPOT) -> list:
+        """A user's orders, newest first; status is "all", "open" or "closed"; market "spot"
+        (SpotOrders) or a futures market such as "usdt-futures" or CoinW's "futures"
+        (FuturesOrders)."""
         open_only = {"all": None, "open": True, "closed": False}[status]
-        return self.engine.spot_orders(uid, open_only=open_only, symbol=symbol, limit=1000)
+        symbol = symbol.upper() if symbol else None
+        if market == SPOT:
+            return self.engine.spot_orders(uid, open_only=open_only, symbol=symbol, limit=1000)
+        return self.engine.futures_orders(uid, market=market, open_only=open_only, symbol=symbol,
+                                          limit=1000)
+
+    def positions(self, uid: str, market: str | None = None, symbol: str | None = None,
+                  status: str = "open") -> list[Position]:
+        """A user's futures positions (open by default; "closed" or "all"), in any market or
+        one ("usdt-futures", ...)."""
+        open_only = {"all": None, "open": True, "closed": False}[status]
+        return self.engine.positions(uid, market=market, symbol=symbol.upper() if symbol else None,
+                                     open_only=open_only)
 
     # market ------------------------------------------------------------------------------
     def set_price(self, symbol: str, price: Any, venue: str = "bitget",
-                  market: str = SPOT) -> list[Fill]:
-        """Move the mark price; every resting order it reaches fills, and the fills come back."""
+                  market: str = SPOT) -> list:
+        """Move the mark price; every resting order it reaches fills, and the fills come back:
+        spot Fills, or on a futures market ("usdt-futures", CoinW "futures", ...) FuturesFills,
+        triggered orders, TP/SL, liquidations and copy-trading copies among them."""
         return self.engine.set_mark(venue, market, symbol.upper(), Decimal(str(price)))
 
     def price(self, symbol: str, venue: str = "bitget", market: str = SPOT) -> Decimal | None:
