@@ -250,7 +250,7 @@ class ControlPlane:
 
     def create_user(self, request: Request) -> dict:
         body = _body(request)
-        venue = _need(body, "venue")
+        venue = _text(body, "venue", required=True)
         if venue not in {v.name for v in self.app.venues}:
             raise ControlError(400, "bad_field", f"unknown venue '{venue}'")
         user = self.engine.create_user(venue, name=_text(body, "name"), uid=_text(body, "uid"),
