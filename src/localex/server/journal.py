@@ -165,11 +165,7 @@ class Journal:
                 path=request.path, query=request.raw_query, headers=None, raw_headers=request.headers,
                 body=request.body, status=response.status, response=response.body)
             entry.latency_ms = latency_ms
-            self._entries.append(entry)
-            self._bytes += entry.size
-            while self._entries and (len(self._entries) > self.capacity or self._bytes > self.max_bytes):
-                self._bytes -= self._entries.popleft().size
-                self._dropped += 1
+            self._append(entry)
         return entry
 
     def stats(self) -> dict:
@@ -178,6 +174,14 @@ class Journal:
         with self._lock:
             return {"entries": len(self._entries), "bytes": self._bytes, "maxEntries": self.capacity,
                     "maxBytes": self.max_bytes, "dropped": self._dropped}
+
+    def _append(self, entry: JournalEntry) -> None:
+        """Keep an entry (the lock held), dropping the oldest while either bound is passed."""
+        self._entries.append(entry)
+        self._bytes += entry.size
+        while self._entries and (len(self._entries) > self.capacity or self._bytes > self.max_bytes):
+            self._bytes -= self._entries.popleft().size
+            self._dropped += 1
 
     def record_frame(self, venue: str, time_ms: int, session, direction: str,
                      text: str) -> JournalEntry:
@@ -192,19 +196,8 @@ class Journal:
                 api_key=session.state.get("api_key", ""),
                 method="WS-IN" if direction == "in" else "WS-OUT", path=session.path, query="",
                 headers={"session": str(session.id)}, body=text, status=101, response="")
-            self._entries.append(entry)
-            self._bytes += entry.size
-            while self._entries and (len(self._entries) > self.capacity or self._bytes > self.max_bytes):
-                self._bytes -= self._entries.popleft().size
-                self._dropped += 1
+            self._append(entry)
         return entry
-
-    def stats(self) -> dict:
-        """What the journal holds: entries, bytes, its two bounds, and how many entries it has
-        dropped (oldest first) since it was last cleared."""
-        with self._lock:
-            return {"entries": len(self._entries), "bytes": self._bytes, "maxEntries": self.capacity,
-                    "maxBytes": self.max_bytes, "dropped": self._dropped}
 
     def entries(self, *, venue: str | None = None, api_key: str | None = None,
                 path: str | None = None, method: str | None = None, since_ms: int | None = None,
