@@ -135,8 +135,9 @@ def test_catch_up_applies_points_up_to_a_moving_clock():
 
 
 def test_a_random_walk_draws_the_floats_rng_gauss_draws():
-    """The walk draws its steps in bulk (random.gauss inlined): the floats and the generator's
-    state must be exactly those of one rng.gauss per step, however the steps are requested."""
+    """The walk draws its steps in bulk (random.gauss inlined and mapped over lists): the floats
+    and the generator's state must be exactly those of one rng.gauss per step, however the steps
+    are requested."""
     import math
     import random
 
@@ -144,11 +145,43 @@ def test_a_random_walk_draws_the_floats_rng_gauss_draws():
 
     for seed in range(3):
         walk = RandomWalk(D("95000"), origin_ms=0, seed=seed, volatility=0.02, drift=0.1, step_ms=1000)
-        for k in (1, 2, 1001, 5000):
+        for k in (1, 2, 1001, 1002, 1004, 5000):
             walk._extend(k)
         rng, prices, dt = random.Random(seed), [95000.0], 1000 / HOUR_MS
         for _ in range(5000):
             z = rng.gauss(0.0, 1.0)
             prices.append(prices[-1] * math.exp((0.1 - 0.02 * 0.02 / 2) * dt + 0.02 * math.sqrt(dt) * z))
-        assert walk._prices == prices
+        floats, offset = walk.floats(0, 5000)
+        assert offset == 0 and floats == prices
         assert walk._rng.getstate() == rng.getstate()
+
+
+def test_a_long_random_walk_keeps_a_bounded_window_and_redraws_the_same_floats():
+    """Only a window of the walk stays in memory (plus a generator state per CHECKPOINT_STEPS
+    steps); a step behind the window is drawn again from its checkpoint, float for float."""
+    import math
+    import random
+
+    from localex.engine.pricepaths import CHECKPOINT_STEPS, HOUR_MS, KEEP_STEPS, RandomWalk
+
+    steps = 3 * CHECKPOINT_STEPS + 777
+    rng, prices, dt = random.Random("long"), [95000.0], 1000 / HOUR_MS
+    for _ in range(steps):
+        prices.append(prices[-1] * math.exp((-0.01 * 0.01 / 2) * dt + 0.01 * math.sqrt(dt) * rng.gauss(0.0, 1.0)))
+    walk = RandomWalk(D("95000"), origin_ms=0, seed="long", volatility=0.01, step_ms=1000)
+    for first in range(1, steps, 300):  # the walk moves forward, five minutes at a time
+        last = min(steps, first + 299)
+        floats, offset = walk.floats(first, last)
+        assert floats[first - offset:last - offset + 1] == prices[first:last + 1]
+        kept, checkpoints = walk.memory()
+        assert kept <= 2 * KEEP_STEPS + 300
+        assert checkpoints == 1 + (last // CHECKPOINT_STEPS)
+    assert walk.memory()[0] < steps // 4
+    # windows long behind: drawn again, the same floats, the newest state untouched
+    state = walk._rng.getstate()
+    for first, last in ((1, 10), (CHECKPOINT_STEPS - 3, CHECKPOINT_STEPS + 3), (2 * CHECKPOINT_STEPS + 5, 2 * CHECKPOINT_STEPS + 900)):
+        floats, offset = walk.floats(first, last)
+        assert floats[first - offset:last - offset + 1] == prices[first:last + 1]
+    assert walk.points(999_000, 1_003_000) == [(k * 1000, D(str(prices[k])).quantize(D("0.01")))
+                                                for k in range(1000, 1004)]
+    assert walk._rng.getstate() == state

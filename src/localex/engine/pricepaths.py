@@ -21,12 +21,17 @@ import math
 import random
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
+from itertools import accumulate, repeat, starmap
+from math import cos, log, sin, sqrt
+from operator import add, mul, sub
 from pathlib import Path
 from typing import Iterable, Protocol
 
 HOUR_MS = 3_600_000
 _TWOPI = 2.0 * math.pi  # as random.gauss uses it
 _INLINE_GAUSS = hasattr(random.Random(), "gauss_next")
+CHECKPOINT_STEPS = 1 << 16  # a random walk keeps its generator's state every this many steps
+KEEP_STEPS = 1 << 13  # and its floats from this many steps behind the oldest it was last asked for
 
 
 class PricePath(Protocol):
@@ -49,11 +54,57 @@ def _quantize(value: float | Decimal, scale: int) -> Decimal:
     return Decimal(str(value)).quantize(exponent, ROUND_HALF_EVEN)
 
 
+def _gaussians(rng, n: int) -> list:
+    """n draws of rng.gauss(0, 1), in bulk: random.gauss inlined (the same Box-Muller pairs from
+    the same uniforms, in the same order, the second of a pair kept in the generator's
+    gauss_next), every operation mapped over a list in C, each float computed by the very same
+    operation as one gauss call computes it (tests/test_price_paths.py checks it).
+    (gauss returns mu + z * sigma = 0.0 + z * 1.0, which is z but for the sign of a zero, and
+    exp(a + b * z) is the same for either zero.)"""
+    out: list = []
+    spare, rng.gauss_next = rng.gauss_next, None
+    if spare is not None and n > 0:
+        out.append(spare)
+        n -= 1
+        spare = None
+    pairs = (n + 1) // 2  # an odd count draws one more pair and keeps its second half
+    if pairs:
+        uniforms = list(starmap(rng.random, repeat((), 2 * pairs)))
+        angles = list(map(mul, uniforms[0::2], repeat(_TWOPI)))  # random() * TWOPI
+        radii = list(map(sqrt, map(mul, repeat(-2.0), map(log, map(sub, repeat(1.0), uniforms[1::2])))))
+        zs = [0.0] * (2 * pairs)
+        zs[0::2] = map(mul, map(cos, angles), radii)  # cos(x2pi) * g2rad
+        zs[1::2] = map(mul, map(sin, angles), radii)  # sin(x2pi) * g2rad
+        if n % 2:
+            spare = zs.pop()
+        out.extend(zs)
+    rng.gauss_next = spare
+    return out
+
+
+def _walk(rng, last: float, n: int, a: float, b: float) -> list:
+    """The next n prices after `last`: last · exp(a + b · Z) step by step, Z = rng.gauss(0, 1)."""
+    if not _INLINE_GAUSS:
+        out = []
+        for _ in range(n):
+            last = last * math.exp(a + b * rng.gauss(0.0, 1.0))
+            out.append(last)
+        return out
+    factors = map(math.exp, map(add, repeat(a), map(mul, repeat(b), _gaussians(rng, n))))
+    out = list(accumulate(factors, mul, initial=last))  # the same products, in the same order
+    del out[0]
+    return out
+
+
 class RandomWalk:
     """p[k+1] = p[k] · exp((μ − σ²/2)·dt + σ·√dt·Z[k]), Z[k] ~ N(0, 1) from the seed; dt in hours.
 
-    Step k is at origin_ms + k·step_ms; the path is extended lazily and kept, so any window
-    is answered from the same sequence."""
+    Step k is at origin_ms + k·step_ms. The path is drawn lazily, in bulk, and only a window of
+    it is kept in memory: the floats from a little behind the oldest step the walk last asked
+    for up to the newest drawn, plus the generator's state every CHECKPOINT_STEPS steps. A step
+    older than the window is drawn again from the checkpoint before it, so any window is
+    answered from the same sequence, float for float, and memory stays bounded however long
+    the path runs (a checkpoint is ~5 KB: one per 18 hours of one-second steps)."""
 
     def __init__(self, start_price: Decimal, *, origin_ms: int, seed: int | str, drift: float = 0.0,
                  volatility: float = 0.01, step_ms: int = 1000, price_scale: int = 2) -> None:
@@ -66,56 +117,50 @@ class RandomWalk:
         self.drift = drift
         self.volatility = volatility
         self.price_scale = price_scale
+        dt = step_ms / HOUR_MS
+        self._a, self._b = (drift - volatility * volatility / 2) * dt, volatility * math.sqrt(dt)
         self._rng = random.Random(seed)
+        self._base = 0  # the step of self._prices[0]
         self._prices = [float(start_price)]
+        # (step, its float, the generator's state after drawing it), every CHECKPOINT_STEPS steps
+        self._checkpoints = [(0, self._prices[0], self._rng.getstate())]
 
     def _extend(self, k: int) -> None:
-        """Draw the walk up to step k (the same floats, in the same order, as one at a time)."""
+        """Draw the walk up to step k (the same floats, in the same order, as one at a time),
+        noting the generator's state at every checkpoint on the way."""
         prices = self._prices
-        missing = k + 1 - len(prices)
-        if missing <= 0:
-            return
-        dt = self.step_ms / HOUR_MS
-        mu, sigma = self.drift, self.volatility
-        a, b = (mu - sigma * sigma / 2) * dt, sigma * math.sqrt(dt)
-        rng, exp, append = self._rng, math.exp, prices.append
-        last = prices[-1]
-        if not _INLINE_GAUSS:
-            for _ in range(missing):
-                last = last * exp(a + b * rng.gauss(0.0, 1.0))
-                append(last)
-            return
-        # random.gauss(0, 1), inlined: the same Box-Muller pairs from the same uniforms, the
-        # second of a pair kept in the generator's gauss_next (tests/test_price_paths.py checks
-        # that the floats are the ones rng.gauss draws)
-        # (gauss returns mu + z * sigma = 0.0 + z * 1.0, which is z but for the sign of a zero,
-        # and exp(a + b * z) is the same for either zero)
-        uniform, log, sqrt, cos, sin, twopi = rng.random, math.log, math.sqrt, math.cos, math.sin, _TWOPI
-        spare, rng.gauss_next = rng.gauss_next, None
-        if spare is not None:
-            last = last * exp(a + b * spare)
-            append(last)
-            missing -= 1
-            spare = None
-        pairs, odd = divmod(missing, 2)
-        for _ in range(pairs):
-            x2pi = uniform() * twopi
-            g2rad = sqrt(-2.0 * log(1.0 - uniform()))
-            last = last * exp(a + b * (cos(x2pi) * g2rad))
-            append(last)
-            last = last * exp(a + b * (sin(x2pi) * g2rad))
-            append(last)
-        if odd:
-            x2pi = uniform() * twopi
-            g2rad = sqrt(-2.0 * log(1.0 - uniform()))
-            last = last * exp(a + b * (cos(x2pi) * g2rad))
-            append(last)
-            spare = sin(x2pi) * g2rad
-        rng.gauss_next = spare
+        top = self._base + len(prices) - 1  # the newest step drawn
+        while top < k:
+            checkpoint = (top // CHECKPOINT_STEPS + 1) * CHECKPOINT_STEPS
+            n = min(k, checkpoint) - top
+            prices.extend(_walk(self._rng, prices[-1], n, self._a, self._b))
+            top += n
+            if top == checkpoint:
+                self._checkpoints.append((top, prices[-1], self._rng.getstate()))
+
+    def floats(self, first: int, last: int) -> tuple[list[float], int]:
+        """The walk's floats for steps first..last: (a list, the step of its first item), so
+        that step k is list[k - offset]. Steps long behind `first` are forgotten."""
+        if first < self._base:  # behind the window: drawn again from the checkpoint before it
+            at = bisect.bisect_right([c[0] for c in self._checkpoints], first) - 1
+            step, price, state = self._checkpoints[at]
+            rng = random.Random()
+            rng.setstate(state)
+            return [price] + _walk(rng, price, max(0, last - step), self._a, self._b), step
+        self._extend(last)
+        stale = first - KEEP_STEPS - self._base  # keep KEEP_STEPS behind the oldest step asked for
+        if stale >= KEEP_STEPS:  # forgotten in batches, not at every call
+            del self._prices[:stale]
+            self._base += stale
+        return self._prices, self._base
+
+    def memory(self) -> tuple[int, int]:
+        """(floats kept, checkpoints kept): what the path holds in memory."""
+        return len(self._prices), len(self._checkpoints)
 
     def _price(self, k: int) -> Decimal:
-        self._extend(k)
-        return _quantize(self._prices[k], self.price_scale)
+        prices, base = self.floats(k, k)
+        return _quantize(prices[k - base], self.price_scale)
 
     def _steps(self, start_ms: int, end_ms: int) -> tuple[int, int]:
         """The steps k of (start_ms, end_ms]: first..last (empty when last < first)."""
@@ -126,7 +171,11 @@ class RandomWalk:
         if end_ms <= start_ms:
             return []
         first, last = self._steps(start_ms, end_ms)
-        return [(self.origin_ms + k * self.step_ms, self._price(k)) for k in range(first, last + 1)]
+        if last < first:
+            return []
+        prices, base = self.floats(first, last)
+        q, origin, step = self.price_scale, self.origin_ms, self.step_ms
+        return [(origin + k * step, _quantize(prices[k - base], q)) for k in range(first, last + 1)]
 
     def count(self, start_ms: int, end_ms: int) -> int:
         first, last = self._steps(start_ms, end_ms)
@@ -156,77 +205,77 @@ class RandomWalk:
         if band.closed and first <= last:
             return self.origin_ms + first * self.step_ms, self._price(first)
         if first <= last:
-            self._extend(last)
+            prices, base = self.floats(first, last)
             tick = 10.0 ** -self.price_scale
             lo = float(band.lo) + tick if band.lo is not None else -math.inf
             hi = float(band.hi) - tick if band.hi is not None else math.inf
-            prices = self._prices
-            k = first
-            while k <= last:
-                block = prices[k:min(last, k + 255) + 1]
+            i, end = first - base, last - base
+            while i <= end:
+                block = prices[i:min(end, i + 255) + 1]
                 if lo < min(block) and max(block) < hi:  # the whole block is quiet
-                    k += len(block)
+                    i += len(block)
                     continue
-                for i, p in enumerate(block):
+                for j, p in enumerate(block):
                     if lo < p < hi:
                         continue
                     price = _quantize(p, self.price_scale)
                     if not band.quiet(price):
-                        return self.origin_ms + (k + i) * self.step_ms, price
-                k += len(block)
+                        return self.origin_ms + (base + i + j) * self.step_ms, price
+                i += len(block)
         if stop is not None:
             return self.origin_ms + stop * self.step_ms, self._price(stop)
         return None
+
+    def _spans(self, start_ms: int, end_ms: int, interval_ms: int):
+        """(bucket start, step of the span's first float, the span's floats) per interval of
+        (start_ms, end_ms]."""
+        first, last = self._steps(start_ms, end_ms)
+        if end_ms <= start_ms or last < first:
+            return
+        prices, base = self.floats(first, last)
+        origin, step = self.origin_ms, self.step_ms
+        k = first
+        while k <= last:
+            t = origin + k * step
+            bucket = t - t % interval_ms
+            end_k = min(last, (bucket + interval_ms - 1 - origin) // step)
+            yield bucket, k, prices[k - base:end_k - base + 1]
+            k = end_k + 1
 
     def tape_points(self, start_ms: int, end_ms: int, interval_ms: int = 60_000) -> list[tuple[int, Decimal]]:
         """The points of (start_ms, end_ms] that make each interval's bar, in time order: its
         first and last, and the first at its (quantized) high and low. Recording these gives
         the bar recording every point gives."""
-        first, last = self._steps(start_ms, end_ms)
-        if end_ms <= start_ms or last < first:
-            return []
-        self._extend(last)
-        out, prices, k, q = [], self._prices, first, self.price_scale
+        out: list = []
+        for _bucket, k, points in self.tape_minutes(start_ms, end_ms, interval_ms):
+            out.extend(points)
+        return out
+
+    def tape_minutes(self, start_ms: int, end_ms: int, interval_ms: int = 60_000):
+        """tape_points per interval: (bucket start, step of its first point, its points)."""
+        q, origin, step = self.price_scale, self.origin_ms, self.step_ms
         tick = 10.0 ** -q
-        while k <= last:
-            t = self.origin_ms + k * self.step_ms
-            bucket = t - t % interval_ms
-            end_k = min(last, (bucket + interval_ms - 1 - self.origin_ms) // self.step_ms)
-            span = prices[k:end_k + 1]
+        for bucket, k, span in self._spans(start_ms, end_ms, interval_ms):
             high, low = max(span), min(span)
             top, bottom = span.index(high), span.index(low)
             # the first point whose price is the bar's (quantized) high may come before the
             # highest float: only one within a tick of it can
-            if any(p > high - tick for p in span[:top]):
+            if top and max(span[:top]) > high - tick:
                 q_high = _quantize(high, q)
                 top = next(i for i, p in enumerate(span) if p > high - tick and _quantize(p, q) == q_high)
-            if any(p < low + tick for p in span[:bottom]):
+            if bottom and min(span[:bottom]) < low + tick:
                 q_low = _quantize(low, q)
                 bottom = next(i for i, p in enumerate(span) if p < low + tick and _quantize(p, q) == q_low)
-            chosen = {0, len(span) - 1, top, bottom}
-            out.extend((self.origin_ms + (k + i) * self.step_ms, _quantize(span[i], q)) for i in sorted(chosen))
-            k = end_k + 1
-        return out
+            chosen = sorted({0, len(span) - 1, top, bottom})
+            yield bucket, k, [(origin + (k + i) * step, _quantize(span[i], q)) for i in chosen]
 
     def bars(self, start_ms: int, end_ms: int, interval_ms: int = 60_000) -> list[tuple]:
         """(bucket start, open, high, low, close) of the points in (start_ms, end_ms], per
         interval of market time; from the floats, quantized once per bar (quantizing is
         monotonic, so the extremes are exact)."""
-        first, last = self._steps(start_ms, end_ms)
-        if end_ms <= start_ms or last < first:
-            return []
-        self._extend(last)
-        out, prices, k = [], self._prices, first
-        while k <= last:
-            t = self.origin_ms + k * self.step_ms
-            bucket = t - t % interval_ms
-            end_k = min(last, (bucket + interval_ms - 1 - self.origin_ms) // self.step_ms)
-            span = prices[k:end_k + 1]
-            q = self.price_scale
-            out.append((bucket, _quantize(span[0], q), _quantize(max(span), q), _quantize(min(span), q),
-                        _quantize(span[-1], q)))
-            k = end_k + 1
-        return out
+        q = self.price_scale
+        return [(bucket, _quantize(span[0], q), _quantize(max(span), q), _quantize(min(span), q),
+                 _quantize(span[-1], q)) for bucket, _k, span in self._spans(start_ms, end_ms, interval_ms)]
 
 
 @dataclass(frozen=True)

@@ -207,15 +207,20 @@ class Tape:
         """Record the mark prices an instrument took, (time, price) in time order, with the
         volume a replayed candle file gave each (or None)."""
         key = inst.key
+        bar = entry = minute = None
         for i, (t, price) in enumerate(points):
-            minute = t - t % MINUTE_MS
-            bar, entry = self._minute_bar(uow, key, minute, t, price)
+            if t - t % MINUTE_MS != minute:  # the minute's bar is looked up once, not per point
+                if bar is not None and entry is None:
+                    uow.put_bar(bar, new=False)
+                minute = t - t % MINUTE_MS
+                bar, entry = self._minute_bar(uow, key, minute, t, price)
             bar.add(t, price)
-            volume = volumes[i] if volumes is not None else None
-            if volume is not None:
-                bar.path_volume = (bar.path_volume or ZERO) + volume
-            if entry is None:
-                uow.put_bar(bar, new=False)
+            if volumes is not None:
+                volume = volumes[i]
+                if volume is not None:
+                    bar.path_volume = (bar.path_volume or ZERO) + volume
+        if bar is not None and entry is None:
+            uow.put_bar(bar, new=False)
 
     def on_fill(self, uow, inst: Instrument, taker_side: Side, price: Decimal, size: Decimal,
                 t: int, trade_id: int) -> None:

@@ -25,6 +25,9 @@ log = logging.getLogger("localex.server")
 TICK_S = 0.1  # how often prices catch up with a running clock
 TICK_BUDGET_S = 0.05  # the most work one catch-up does before it lets requests in
 SLICE_S = 0.05  # long work (a clock advance) runs this long, then lets waiting requests in
+# ... for this long: a request takes several steps of the event loop (its body read, its handler,
+# its answer written), so yielding one step between slices would hold it for several slices
+YIELD_S = 0.001
 
 # request bodies: a venue request is small (a batch of 50 orders is ~10 kB); a control-plane one
 # may carry a snapshot or a candle file
@@ -158,7 +161,7 @@ class LocalexApp:
                             next(steps)
                     except StopIteration as stop:
                         return self.control.finish(deferred, stop.value)
-                    await asyncio.sleep(0)
+                    await asyncio.sleep(YIELD_S)
             except asyncio.CancelledError:
                 steps.close()
                 raise
