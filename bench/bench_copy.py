@@ -164,18 +164,22 @@ def bench_close_all(db: str, tracking: int, followers: int) -> dict:
     engine.set_mark("bitget", MARKET, "BTCUSDT", D("96000"))
     body = json.dumps({"productType": "USDT-FUTURES"}).encode()
     request = signer.request("POST", CLOSE, "", body)
-    t0 = time.perf_counter()
+    statements = getattr(engine.store, "statements", 0)
+    t0, c0 = time.perf_counter(), time.process_time()
     closed = call(app, request)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    statements = getattr(engine.store, "statements", 0) - statements
     assert len(closed) == tracking
     assert engine.copy.tracking_orders(trader.uid, MARKET) == []
     engine.store.close()
     result = {"tracking_orders": tracking, "followers": followers, "closes": tracking * (followers + 1),
               "close_all_s": round(elapsed, 3), "per_close_ms": round(elapsed * 1000 / (tracking * (followers + 1)), 3),
+              "close_all_cpu_s": round(cpu, 3), "statements": statements,
               "seed_followers_s": round(seeded, 3), "opens_s": round(opened, 3),
               "per_open_with_copies_ms": round(opened * 1000 / tracking, 1)}
     print(f"  close-all: {tracking} tracking orders x {followers} followers = {result['closes']:,} market closes "
-          f"in one transaction: {elapsed:.2f} s ({result['per_close_ms']} ms each)")
+          f"in one transaction: {elapsed:.2f} s ({result['per_close_ms']} ms each; {cpu:.2f} s CPU, "
+          f"{statements} statements)")
     print(f"  (seeding {followers} followers {seeded:.2f} s; {tracking} trader opens, each copied "
           f"{followers} times: {opened:.2f} s, {result['per_open_with_copies_ms']} ms per open)")
     return result

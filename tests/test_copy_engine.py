@@ -388,3 +388,47 @@ def test_the_demo_world_has_a_trader_whose_opens_every_follower_copies():
                                    size=D("0.1") if symbol == BTC else D("1"))
     for tr in engine.copy.tracking_orders(trader.uid, USDT_M):
         assert tr.follow_count == 3, tr.symbol
+
+
+def _close_world(bulk: bool):
+    """Three tracking orders copied by twelve followers; some copies carry stop orders, one
+    copy's position was closed by its owner, prices make some copies lose. Then the trader
+    closes everything of the market at once."""
+    w = World(make_engine())
+    w.engine.copy.book.bulk = bulk
+    heard: list = []
+    w.engine.events.subscribe(heard.extend)
+    trader = w.trader()
+    followers = [w.follower(trader, f"f{i}", trace="fixed_size", value="0.002") for i in range(12)]
+    w.price("95000")
+    w.open(trader, "0.01")
+    w.price("96000")
+    w.open(trader, "0.02")
+    w.price("94000")
+    w.open(trader, "0.01")
+    for i, f in enumerate(followers[:6]):
+        pos = w.engine.positions(f.uid, market=USDT_M)[i % 3]
+        kind, trigger = ("tp", D("99000")) if i % 2 else ("sl", D("90000"))
+        w.engine.protect_position(f.uid, pos.position_id, [{"kind": kind, "trigger": trigger,
+                                                              "size": D("0.001")}])
+    own = w.engine.positions(followers[7].uid, market=USDT_M)[1]
+    w.engine.close_position(followers[7].uid, own.position_id)
+    w.price("95500")
+    heard.clear()
+    closed = w.engine.copy.close(trader.uid, USDT_M)
+    return w, closed, heard
+
+
+def test_a_bulk_close_matches_the_same_closes_one_by_one():
+    bulk, bulk_closed, bulk_events = _close_world(bulk=True)
+    single, single_closed, single_events = _close_world(bulk=False)
+    assert len(bulk_closed) == 3 and all(t.status == "closed" for t in bulk_closed)
+    stops = [o for f in bulk.engine.list_users("bitget")
+             for o in bulk.engine.futures_orders(f.uid, market=USDT_M) if o.kind.value == "stop"]
+    assert len(stops) == 6 and all(o.status.value == "cancelled" for o in stops)
+    assert bulk_closed == single_closed
+    assert [(e.seq, e.kind, e.uid, e.obj, e.created) for e in bulk_events] == \
+        [(e.seq, e.kind, e.uid, e.obj, e.created) for e in single_events]
+    assert len(bulk_events) > 100
+    assert bulk.engine.snapshot() == single.engine.snapshot()
+    assert bulk.conserved() and single.conserved()

@@ -385,6 +385,9 @@ class CopyBook:
         self.futures = futures
         self.ids = ids
         self.clock = clock
+        # close a tracking order's copies with set-based reads (False: each copy on its own, the
+        # reference the bulk way must match row for row and event for event)
+        self.bulk = True
 
     # ---- look-ups -----------------------------------------------------------------------------
     def trader(self, uow, uid: str) -> CopyTrader:
@@ -700,8 +703,16 @@ class CopyBook:
         tr.achieved_pl = pnl(inst, tr.side, tr.open_price, tr.close_price, tr.close_size)
         tr.status, tr.close_ms, tr.stop_type = CLOSED, now, stop_type
         uow.update_tracking(tr)
-        for copy in uow.list_copies_of(tr.tracking_no, open_only=True):
-            self._close_copy(uow, inst, copy, price)
+        copies = uow.list_copies_of(tr.tracking_no, open_only=True)
+        if copies and self.bulk:
+            # every copy's position in a few statements, and which may have stop orders in one
+            uow.get_positions([copy.position_id for copy in copies])
+            with self.futures.known_stops(uow, inst):
+                for copy in copies:
+                    self._close_copy(uow, inst, copy, price)
+        else:
+            for copy in copies:
+                self._close_copy(uow, inst, copy, price)
         return tr
 
     def _close_copy(self, uow, inst: Instrument, copy: FollowerCopy, price: Decimal) -> FollowerCopy:

@@ -163,10 +163,22 @@ class Recorder:
         return events
 
 
+def _snapshot(obj: Any, _new=object.__new__) -> Any:
+    """A shallow copy of an entity (what copy.copy makes of a dataclass, without its detour
+    through __reduce_ex__)."""
+    try:
+        state = obj.__dict__
+    except AttributeError:
+        return copy.copy(obj)
+    twin = _new(obj.__class__)
+    twin.__dict__.update(state)
+    return twin
+
+
 def _make_write(name: str, kind: EventKind, made: bool):
     def write(self, obj, *args, **kwargs):
         result = getattr(self._uow, name)(obj, *args, **kwargs)
-        self._notes.append((kind, made, copy.copy(obj)))  # the engine may change obj later
+        self._notes.append((kind, made, _snapshot(obj)))  # the engine may change obj later
         return result
     write.__name__ = name
     return write

@@ -12,7 +12,6 @@ numbering starts again with the new world), and only the newest KEEP events are 
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import typing
 from decimal import Decimal
@@ -59,7 +58,9 @@ TYPES: dict[EventKind, type] = {
 TABLES = [outbox, outbox_head]
 
 
-def _plain(value):
+def _plain(value, _decimal=Decimal, _format=format):
+    if value.__class__ is _decimal:
+        return _format(value, "f")
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, enum.Enum):
@@ -94,6 +95,19 @@ def decode(kind: EventKind, payload: str):
     return cls(**values)
 
 
+_PLAIN: dict = {}
+
+
+def _plain_columns(meta) -> bool:
+    """Whether the outbox's columns, in this dialect, take their values as they are (no bind
+    processor) and in the order append builds its rows."""
+    found = _PLAIN.get(id(meta))
+    if found is None:
+        row = meta.dump(SimpleNamespace(seq=1, kind="k", uid="u", at_ms=2, created=1, payload="p"))
+        found = _PLAIN[id(meta)] = row == (1, "k", "u", 2, 1, "p")
+    return found
+
+
 def append(uow, events: list[Event]) -> list[Event]:
     """Number the events and write them with the unit of work (SqlUnitOfWork); returns them
     with their numbers."""
@@ -106,13 +120,21 @@ def append(uow, events: list[Event]) -> list[Event]:
     first = last - n + 1
     uow._put_row(head_meta, head_meta.dump(SimpleNamespace(id=1, seq=last)), _UPSERT)
     meta = uow._m(outbox)
+    plain = _plain_columns(meta)
     numbered = []
-    for i, e in enumerate(events):
-        e = dataclasses.replace(e, seq=first + i)
+    put, dump, dumps = uow._put_row, meta.dump, orjson.dumps
+    seq = first
+    for e in events:
+        e = Event(seq, e.kind, e.uid, e.at_ms, e.obj, e.created)
         numbered.append(e)
-        uow._put_row(meta, meta.dump(SimpleNamespace(
-            seq=e.seq, kind=e.kind.value, uid=e.uid, at_ms=e.at_ms, created=int(e.created),
-            payload=encode(e.obj))), _INSERT)
+        payload = dumps(e.obj, default=_plain).decode()
+        if plain:  # every column is bound as it is: the row is the tuple itself
+            row = (seq, e.kind.value, e.uid, e.at_ms, int(e.created), payload)
+        else:
+            row = dump(SimpleNamespace(seq=seq, kind=e.kind.value, uid=e.uid, at_ms=e.at_ms,
+                                       created=int(e.created), payload=payload))
+        put(meta, row, _INSERT)
+        seq += 1
     if last // TRIM_EVERY != (first - 1) // TRIM_EVERY and last > KEEP:
         uow._raw_sql(outbox, delete(outbox).where(outbox.c.seq <= last - KEEP))
     return numbered

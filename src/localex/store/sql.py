@@ -87,12 +87,31 @@ def _plain(value: Any) -> Any:
     if value is None or value.__class__ is str:
         return value
     if isinstance(value, enum.Enum):
-        return value.value
+        return value._value_
     if isinstance(value, (frozenset, set)):
         return ",".join(sorted(v.value if isinstance(v, enum.Enum) else v for v in value))
     if isinstance(value, tuple):
         return ",".join(value)
     return value
+
+
+def _money_dump(value: Any, _decimal=Decimal, _format=format) -> str | None:
+    """Money.process_bind_param, without the wrapper."""
+    if value is None:
+        return None
+    return _format(value if value.__class__ is _decimal else _decimal(value), "f")
+
+
+def _money_load(value: Any, _decimal=Decimal) -> Decimal | None:
+    """Money.process_result_value, without the wrapper."""
+    return None if value is None else _decimal(value)
+
+
+def _plain_text(money: s.Money, dialect) -> bool:
+    """Whether Money's underlying text type binds and returns its values as they are in this
+    dialect (then Money's two conversions are all there is to it)."""
+    impl = money.impl_instance
+    return impl.bind_processor(dialect) is None and impl.result_processor(dialect, None) is None
 
 
 def _to_row(obj: Any) -> dict[str, Any]:
@@ -165,6 +184,10 @@ _MARKS_ONLY = frozenset({"mark_prices", "sequences", "market_bars", "public_trad
 _PRUNABLE_NAMES = ("market_bars", "public_trades")
 _PRUNABLE = frozenset(_PRUNABLE_NAMES)
 _MISSING = object()
+_IN_CHUNK = 100  # ids per statement of a look-up by a list of ids
+# tables whose rows, found by a query, are often read again by primary key in the same unit
+_REREAD = frozenset({"spot_orders", "futures_orders", "positions", "spot_plan_orders",
+                     "copy_tracking", "copy_follower_orders"})
 
 
 class _Select:
@@ -240,6 +263,9 @@ class _Table:
         for i, col in enumerate(table.columns):
             result = col.type.result_processor(dialect, None)
             bind = col.type.bind_processor(dialect)
+            if isinstance(col.type, s.Money) and _plain_text(col.type, dialect):
+                # Money's own conversions, called directly (no TypeDecorator wrappers)
+                result, bind = _money_load, _money_dump
             expr = f"t[{i}]"
             if result is not None:
                 env[f"r{i}"] = result
@@ -263,7 +289,12 @@ class _Table:
         env["_plain"] = _plain
         code = (f"def load(t):\n    return cls({', '.join(load)})\n"
                 f"def dump(o):\n    return ({', '.join(dump)},)\n")
+        if len(self.pk_index) == 1:
+            code += f"def pk_of(row):\n    return (row[{self.pk_index[0]}],)\n"
+        else:
+            code += f"def pk_of(row):\n    return ({', '.join(f'row[{i}]' for i in self.pk_index)},)\n"
         exec(code, env)  # noqa: S102 - generated from the schema, once per table
+        self.pk_of: Callable = env["pk_of"]
         self.load: Callable = env["load"]
         self.dump: Callable = env["dump"]
         cols = {c: bindparam(c, type_=table.c[c].type) for c in self.columns}
@@ -289,9 +320,6 @@ class _Table:
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=self.pk_names)
         return _Write(stmt, dialect, self.columns)
-
-    def pk_of(self, row: tuple) -> tuple:
-        return tuple(row[i] for i in self.pk_index)
 
 
 _TABLES: dict[tuple[str, str], _Table] = {}
@@ -329,7 +357,7 @@ class SqlUnitOfWork:
         self.read_only = read_only
         self._pending: dict[str, dict[tuple, tuple[int, tuple]]] = {}
         self._clean: dict[str, dict[tuple, tuple]] = {}
-        self._written: set[str] = set()  # tables this unit wrote (their cached rows are not used)
+        self._written: set[str] = set()  # tables this unit wrote
         self._raw: set[str] = set()  # tables changed by SQL outside the row buffer
         self._seq: dict[str, int | None] = {}
         self._seq_dirty: set[str] = set()
@@ -355,7 +383,11 @@ class SqlUnitOfWork:
         return self.store._sa
 
     def _m(self, table) -> _Table:
-        return _meta(self.store.dialect, table)
+        try:
+            return self.store._metas[table.name]
+        except KeyError:
+            meta = self.store._metas[table.name] = _meta(self.store.dialect, table)
+            return meta
 
     def _fetch(self, q: _Select, params: dict, tables=()) -> list:
         for name in tables:
@@ -387,15 +419,17 @@ class SqlUnitOfWork:
             if row is not _MISSING:
                 return row
         cache = self.store._cache.get(name)
-        if cache is not None and name not in self._written:
+        if cache is not None and (name in self._raw or pk in self._touched.get(name, ())):
+            cache = None  # this unit wrote the row (or the table by hand): the cache is behind
+        if cache is not None:
             row = cache.get(pk, _MISSING)
             if row is not _MISSING:
                 return row
         rows = self._fetch(meta.by_pk, dict(zip(("pk_" + n for n in meta.pk_names), pk)))
         row = rows[0] if rows else None
         self._clean.setdefault(name, {})[pk] = row
-        if cache is not None and row is not None and name not in self._written:
-            cache[pk] = row
+        if cache is not None and row is not None:
+            cache[pk] = row  # the committed row: this unit has not written it
         return row
 
     def _load(self, table, pk: tuple):
@@ -636,7 +670,18 @@ class SqlUnitOfWork:
             params["lim"] = limit
         rows = self._fetch(q, params, tables or (table.name,))
         if columns is None:
-            load = self._m(table).load
+            meta = self._m(table)
+            if table.name in _REREAD and rows:
+                # whole rows as they stand now (the table was flushed first): a read by primary
+                # key later in the unit finds them without a statement
+                clean = self._clean.setdefault(table.name, {})
+                pend = self._pending.get(table.name, ())
+                pk_of = meta.pk_of
+                for r in rows:
+                    pk = pk_of(r)
+                    if pk not in pend:
+                        clean[pk] = r
+            load = meta.load
             return [load(r) for r in rows]
         return q.processed(rows)
 
@@ -889,6 +934,33 @@ class SqlUnitOfWork:
 
     def get_position(self, position_id: int) -> Position | None:
         return self._load(s.positions, (position_id,))
+
+    def get_positions(self, position_ids: list[int]) -> dict[int, Position]:
+        """Several positions by id in a few statements (the unit's own writes win); a later
+        get_position of any of them issues none."""
+        ids = sorted({int(i) for i in position_ids})
+        out: dict[int, Position] = {}
+        wanted = []
+        pend = self._pending.get("positions", {})
+        clean = self._clean.get("positions", {})
+        meta = self._m(s.positions)
+        for i in ids:
+            row = pend.get((i,))
+            row = row[1] if row is not None else clean.get((i,), _MISSING)
+            if row is _MISSING:
+                wanted.append(i)
+            elif row is not None:
+                out[i] = meta.load(row)
+        step = _IN_CHUNK
+        for at in range(0, len(wanted), step):
+            chunk = wanted[at:at + step]
+            chunk += [chunk[-1]] * (step - len(chunk))  # one statement shape for every chunk
+            for pos in self._select(s.positions, [("position_id", "in", tuple(chunk))]):
+                out[pos.position_id] = pos
+        clean = self._clean.setdefault("positions", {})
+        for i in wanted:
+            clean.setdefault((i,), None)  # not found: absent
+        return out
 
     def list_positions(self, uid: str | None = None, *, venue: str | None = None,
                        market: str | None = None, symbol: str | None = None,
@@ -1445,6 +1517,7 @@ class SqlStore:
         self._cache: dict[str, dict] = {name: {} for name in CACHED_TABLES} if self.sole_writer else {}
         self._seq: dict[str, int | None] = {}
         self._selects: dict = {}
+        self._metas: dict[str, _Table] = {}  # table name -> its compiled statements (this dialect)
         self._savepoints = 0
         self._uow: SqlUnitOfWork | None = None
         self._in_tx = False
