@@ -57,7 +57,7 @@ def test_batch_place_mixed_successes_and_failures(world, wire, alice):
     data = ok(world, wire.post(alice, BATCH_PLACE, batch(
         limit("90000", clientOid="a1"),
         limit("90000", size="0.00001", clientOid="bad-scale"),
-        limit("90000", size="1000", clientOid="too-big"),
+        limit("90000", size="5", clientOid="too-big"),
         limit("90000", clientOid="a1"),  # the first item took this client id
         {"size": "0.01", "side": "buy", "orderType": "market"},
         limit("90000", side="up", clientOid="bad-side"),

@@ -120,8 +120,17 @@ def test_open_interest_trading_fees_and_position_tiers(world):
     assert (spot_fee["maker"], spot_fee["taker"]) == (0.001, 0.001)
     assert (swap_fee["maker"], swap_fee["taker"]) == (0.0002, 0.0006)
     tiers = exchange.fetch_market_leverage_tiers(SWAP)
-    assert [(t["tier"], t["minNotional"], t["maxLeverage"], t["maintenanceMarginRate"]) for t in tiers] == [
-        (1.0, 0.0, 125.0, 0.004)]
+    assert [(t["tier"], t["minNotional"], t["maxNotional"], t["maxLeverage"], t["maintenanceMarginRate"])
+            for t in tiers] == [
+        (1, 0.0, 150000.0, 125.0, 0.004), (2, 150000.0, 600000.0, 100.0, 0.005),
+        (3, 600000.0, 2000000.0, 75.0, 0.01), (4, 2000000.0, 5000000.0, 50.0, 0.015),
+        (5, 5000000.0, 10000000.0, 25.0, 0.025), (6, 10000000.0, 20000000.0, 20.0, 0.03),
+        (7, 20000000.0, 50000000.0, 10.0, 0.05), (8, 50000000.0, 150000000.0, 5.0, 0.1)]
+    assert {t["symbol"] for t in tiers} == {SWAP} and {t["currency"] for t in tiers} == {"BTC"}
+    # a coin-margined contract's tiers are in its margin coin
+    inverse = exchange.fetch_market_leverage_tiers("BTC/USD:BTC")
+    assert [(t["minNotional"], t["maxNotional"], t["maxLeverage"]) for t in inverse][:2] == [
+        (0.0, 10.0, 125.0), (10.0, 50.0, 100.0)]
 
 
 def test_in_process_sync_reads_the_same_market():

@@ -35,6 +35,10 @@ def key_row(snap: dict, api_key: str) -> dict:
     return next(r for r in snap["tables"]["api_keys"] if r["key"] == api_key)
 
 
+def tiered_row(snap: dict) -> dict:
+    return next(r for r in snap["tables"]["instruments"] if r["tiers"])
+
+
 def first_row(table: str):
     return lambda s: s["tables"][table][0]
 
@@ -65,6 +69,10 @@ CORRUPTIONS = {
     "bad fill model": lambda s: s["tables"]["fill_models"].append(
         {"scope": "bitget", "kind": "teleport", "params": "{}"}),
     "wrong revision": lambda s: s.update(revision="0000"),
+    "tiers not JSON": lambda s: tiered_row(s).update(tiers="[[1,"),
+    "tier without a rate": lambda s: tiered_row(s).update(tiers='[[1,"0","150000",125]]'),
+    "tier rate as a number": lambda s: tiered_row(s).update(tiers='[[1,"0","150000",125,0.004]]'),
+    "tier ending where it starts": lambda s: tiered_row(s).update(tiers='[[1,"10","10",125,"0.004"]]'),
 }
 
 

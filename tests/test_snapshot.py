@@ -55,6 +55,11 @@ def test_a_snapshot_survives_a_file_round_trip_exactly(tmp_path):
     transfers = ["transfer_in", "transfer_out"]
     assert [b.kind for b in other.bills(uid, kinds=transfers)] == transfers
     assert other.bills(uid, limit=None) == engine.bills(uid, limit=None)  # trade bills and their fees
+    # the contracts' position tiers come back with their instruments
+    tiers = other.instrument("bitget", "usdt-futures", "BTCUSDT").tiers
+    assert tiers == engine.instrument("bitget", "usdt-futures", "BTCUSDT").tiers and len(tiers) == 8
+    assert (tiers[1].start, tiers[1].end, tiers[1].max_leverage, tiers[1].maintenance_rate) == (
+        D("150000"), D("600000"), 100, D("0.005"))
     # the random source continues where it was: the next ids are the same in both
     a = engine.create_user("bitget", name="bob")
     b = other.create_user("bitget", name="bob")

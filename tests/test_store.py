@@ -25,6 +25,7 @@ from localex.engine.model import (
     User,
 )
 from localex.store import open_store
+from localex.store.migrate import head_revision
 from localex.store.schema import metadata
 
 
@@ -164,7 +165,7 @@ def test_migrations_reach_head():
 
     store = open_store(":memory:")
     head = ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
-    assert head == "0009"  # 0007: the market tape; 0008: the event outbox; 0009: futures TP/SL
+    assert head == "0010"  # 0008: the event outbox; 0009: futures TP/SL; 0010: position tiers
     with store.engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == head
         tables = set(conn.dialect.get_table_names(conn))
@@ -199,7 +200,7 @@ def test_a_file_store_keeps_everything_across_reopen(tmp_path):
         assert engine.marks() == saved["marks"]
         assert len(engine.instruments("bitget")) == len(BITGET_SPOT) + len(BITGET_FUTURES)
         with engine.store.engine.connect() as conn:
-            assert conn.execute(text("select version_num from alembic_version")).scalars().all() == ["0009"]
+            assert conn.execute(text("select version_num from alembic_version")).scalars().all() == [head_revision()]
         engine.store.close()
 
     # ids keep increasing after a reopen, whatever the random source says
@@ -239,7 +240,7 @@ def test_reset_empties_every_table():
     engine.reset()
     assert counts(engine.store) == {name: 0 for name in metadata.tables}
     with engine.store.engine.connect() as conn:  # the schema stays migrated
-        assert MigrationContext.configure(conn).get_current_revision() == "0009"
+        assert MigrationContext.configure(conn).get_current_revision() == head_revision()
     populate(engine)  # and usable
     assert counts(engine.store)["spot_orders"] == before["spot_orders"]
 

@@ -7,7 +7,7 @@ import string
 from dataclasses import dataclass
 from decimal import Decimal as D
 
-from localex.engine.model import Instrument
+from localex.engine.model import Instrument, PositionTier
 from localex.engine.spot import SPOT
 
 
@@ -30,19 +30,51 @@ BITGET_SPOT = [
     (bitget_spot("USDCUSDT", "USDC", 4, 2), D("1.0000")),
 ]
 
+def tiers(*rows: tuple[str, int, str]) -> tuple[PositionTier, ...]:
+    """Position tiers from (end value, max leverage, maintenance rate) rows, lowest first; each
+    starts where the one before ends."""
+    out, start = [], D(0)
+    for level, (end, lever, rate) in enumerate(rows, 1):
+        out.append(PositionTier(level, start, D(end), lever, D(rate)))
+        start = D(end)
+    return tuple(out)
+
+
+# Bitget's position tiers for the demo contracts (query-position-lever): values in the margin
+# coin (USDT, USDC; BTC for the coin-margined ones). Tiers 1-3 of BTCUSDT are those captured
+# from the venue; the rest follow the venue's published pattern (docs/fidelity.md, "Position
+# tiers").
+BITGET_TIERS = {
+    "BTCUSDT": tiers(("150000", 125, "0.004"), ("600000", 100, "0.005"), ("2000000", 75, "0.01"),
+                     ("5000000", 50, "0.015"), ("10000000", 25, "0.025"), ("20000000", 20, "0.03"),
+                     ("50000000", 10, "0.05"), ("150000000", 5, "0.1")),
+    "ETHUSDT": tiers(("100000", 125, "0.004"), ("500000", 100, "0.005"), ("1500000", 75, "0.01"),
+                     ("4000000", 50, "0.015"), ("8000000", 25, "0.025"), ("20000000", 20, "0.03"),
+                     ("50000000", 10, "0.05")),
+    "BTCPERP": tiers(("100000", 125, "0.004"), ("500000", 100, "0.005"), ("1000000", 50, "0.01"),
+                     ("5000000", 20, "0.025"), ("150000000", 10, "0.05")),
+    "BTCUSD": tiers(("10", 125, "0.004"), ("50", 100, "0.005"), ("200", 50, "0.01"),
+                    ("500", 20, "0.025"), ("1000", 10, "0.05"), ("2000", 5, "0.1")),
+    "BTCUSDH27": tiers(("10", 75, "0.004"), ("50", 50, "0.01"), ("200", 20, "0.025"),
+                       ("2000", 10, "0.05")),
+}
+
+
 def bitget_contract(market: str, symbol: str, base: str, quote: str, settle: str, price_scale: int,
                     size_scale: int, step: str, max_leverage: int = 125, inverse: bool = False,
                     delivery_ms: int | None = None) -> Instrument:
     """A perpetual, or with delivery_ms a dated (delivery) contract, which pays no funding."""
     dated = delivery_ms is not None
+    position_tiers = BITGET_TIERS.get(symbol, ())
     return Instrument(
         venue="bitget", market=market, symbol=symbol, base=base, quote=quote,
         price_scale=price_scale, size_scale=size_scale, quote_scale=price_scale,
         min_size=D(step), max_size=D("1200"), min_notional=D("5"),
         maker_fee=D("0.0002"), taker_fee=D("0.0006"), kind="delivery" if dated else "perpetual",
         settle=settle, contract_size=D(step), min_leverage=1, max_leverage=max_leverage,
-        maintenance_margin_rate=D("0.004"), inverse=inverse, funding_interval_h=0 if dated else 8,
-        funding_rate=D(0) if dated else D("0.0001"), delivery_ms=delivery_ms,
+        maintenance_margin_rate=position_tiers[0].maintenance_rate if position_tiers else D("0.004"),
+        inverse=inverse, funding_interval_h=0 if dated else 8,
+        funding_rate=D(0) if dated else D("0.0001"), delivery_ms=delivery_ms, tiers=position_tiers,
     )
 
 

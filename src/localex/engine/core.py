@@ -1024,12 +1024,13 @@ class Engine:
             user = self._user(uow, uid)
             return self.futures.replace_order(uow, user, order_id, **changes)
 
-    def crossed_health(self, uid: str, market: str, symbol: str) -> tuple[Decimal, Decimal]:
+    def crossed_health(self, uid: str, market: str, symbol: str,
+                       price: Decimal | None = None) -> tuple[Decimal, Decimal]:
         """(equity, maintenance margin) of the user's crossed positions in the settle coin of a
-        contract (FuturesBook.crossed_health)."""
+        contract, the contract valued at `price` when given (FuturesBook.crossed_health)."""
         with self.tx(read_only=True) as uow:
             inst = self.futures.instrument(uow, self._user(uow, uid).venue, market, symbol)
-            return self.futures.crossed_health(uow, uid, inst)
+            return self.futures.crossed_health(uow, uid, inst, price)
 
     def crossed_liquidation_price(self, uid: str, market: str, symbol: str) -> tuple[Decimal, bool] | None:
         """Where the contract's mark liquidates the user's crossed positions, the other marks as

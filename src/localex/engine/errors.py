@@ -92,6 +92,11 @@ class LeverageOutOfRange(DomainError):
     """details: minimum, maximum"""
 
 
+class TierLeverageExceeded(LeverageOutOfRange):
+    """An order would take a position beyond the largest value its leverage's tier allows.
+    details: leverage, maximum_value"""
+
+
 class HasOpenPositions(DomainError):
     """A setting cannot change while positions or orders exist."""
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Callable, Protocol
 
 from localex.engine import accounts
@@ -45,6 +45,7 @@ from localex.engine.errors import (
     PositionTooSmall,
     PricePrecision,
     SizePrecision,
+    TierLeverageExceeded,
     BelowMinimumSize,
     DuplicateClientOid,
     UnknownInstrument,
@@ -122,11 +123,23 @@ def pnl(inst: Instrument, side: PositionSide, entry: Decimal, exit_: Decimal, si
     return (exit_ - entry) * size * side.sign
 
 
+def position_value(inst: Instrument, pos: Position) -> Decimal:
+    """What places a position in its contract's tiers: its size at its average open price (an
+    inverse contract's size is its value in coin)."""
+    return notional(inst, pos.entry_price, pos.size)
+
+
+def maintenance_rate(inst: Instrument, pos: Position) -> Decimal:
+    """The maintenance margin rate of the tier the position's value falls in."""
+    return inst.tier_for(position_value(inst, pos)).maintenance_rate
+
+
 def liquidation_price(inst: Instrument, pos: Position) -> Decimal | None:
-    """Where margin + unrealized PnL falls to the maintenance margin (isolated positions)."""
+    """Where margin + unrealized PnL falls to the maintenance margin (isolated positions), at
+    the maintenance rate of the position's tier."""
     if pos.margin_mode is not MarginMode.ISOLATED or pos.size <= 0:
         return None
-    s, e, m, r = pos.size, pos.entry_price, pos.margin, inst.maintenance_margin_rate
+    s, e, m, r = pos.size, pos.entry_price, pos.margin, maintenance_rate(inst, pos)
     if inst.inverse:
         denom = m + s * (1 - r) if pos.side is PositionSide.LONG else s * (1 + r) - m
         price = s * e / denom if denom > 0 else None
@@ -262,6 +275,14 @@ class FuturesBook:
             raise LeverageOutOfRange("leverage out of range", minimum=inst.min_leverage,
                                      maximum=inst.max_leverage)
         st = self.settings(uow, uid, inst)
+        # an open position may use no more than its tier's leverage
+        sides = None if side is None or st.margin_mode is MarginMode.CROSSED else {side}
+        for pos in self._open_positions(uow, uid, inst):
+            if sides is None or pos.side in sides:
+                allowed = inst.tier_for(position_value(inst, pos)).max_leverage
+                if leverage > allowed:
+                    raise LeverageOutOfRange("above the position tier's leverage",
+                                             minimum=inst.min_leverage, maximum=allowed)
         if side is None or st.margin_mode is MarginMode.CROSSED:
             st.long_leverage = st.short_leverage = leverage
         elif side is PositionSide.LONG:
@@ -358,6 +379,7 @@ class FuturesBook:
                 opening = max(ZERO, size - opposite)
             if opening > 0:
                 value = notional(inst, reference, opening)
+                self._check_tier(uow, user.uid, inst, pos_side, margin_mode, leverage, value, position_id)
                 frozen = money(value / leverage + value * inst.taker_fee)
                 try:
                     accounts.freeze(uow, user.uid, inst.market, inst.settle, frozen, now)
@@ -397,6 +419,27 @@ class FuturesBook:
             else:
                 self._on_live(uow, inst, order, mark, model)
         return order
+
+    def _check_tier(self, uow, uid: str, inst: Instrument, pos_side: PositionSide, margin_mode: MarginMode,
+                    leverage: int, value: Decimal, position_id: int | None) -> None:
+        """An opening worth `value` at `leverage` may not take the position it joins (the open
+        ones of that side and margin mode, or the one it aims at) past the largest value the
+        tiers allow at that leverage; resting openings of that side count as filled."""
+        limit = inst.max_value_at(leverage)
+        if limit is None:
+            return
+        total = value
+        for pos in self._open_positions(uow, uid, inst, pos_side):
+            if pos.margin_mode is margin_mode and position_id in (None, pos.position_id):
+                total += position_value(inst, pos)
+        for order in self._open_orders(uow, uid, inst):
+            if order.trade_side is TradeSide.OPEN and not order.reduce_only and order.pos_side is pos_side \
+                    and order.margin_mode is margin_mode and order.kind is OrderKind.REGULAR:
+                ref = order.price if order.price is not None else (self.mark(uow, inst) or ZERO)
+                total += notional(inst, ref, order.size - order.filled_size)
+        if total > limit:
+            raise TierLeverageExceeded("the position would pass its tier at this leverage",
+                                       leverage=leverage, maximum_value=limit)
 
     def _check_stop(self, kind: str, side: PositionSide, level: Decimal, mark: Decimal) -> None:
         profit_above = side is PositionSide.LONG
@@ -1142,7 +1185,7 @@ class FuturesBook:
         crossed_owners: set[str] = set()
         for pos in uow.list_positions(venue=inst.venue, market=inst.market, symbol=inst.symbol, open_only=True):
             long = pos.side is PositionSide.LONG
-            if pos.margin_mode is MarginMode.CROSSED and not inst.inverse and pos.uid not in crossed_owners:
+            if pos.margin_mode is MarginMode.CROSSED and pos.uid not in crossed_owners:
                 crossed_owners.add(pos.uid)
                 positions, _ = self._crossed_book(uow, pos.uid, inst)
                 if any(p.symbol != inst.symbol for p in positions):
@@ -1202,7 +1245,7 @@ class FuturesBook:
             if liq is not None and crossed(old, new, liq, upward=not long):
                 events.append(Event(liq, PRIORITY_LIQUIDATION, pos.position_id,
                                     self._liquidate(inst, pos.position_id, liq)))
-            if pos.margin_mode is MarginMode.CROSSED and not inst.inverse:
+            if pos.margin_mode is MarginMode.CROSSED:
                 crossed_owners.setdefault(pos.uid, pos.position_id)
         for uid, ident in crossed_owners.items():
             level = self.crossed_liquidation_price(uow, uid, inst)
@@ -1238,30 +1281,49 @@ class FuturesBook:
             mark = price if (price is not None and pos.symbol == inst.symbol) else self.mark(uow, other)
             mark = mark if mark is not None else pos.entry_price
             equity += pos.margin + unrealized_pnl(other, pos, mark)
-            maintenance += notional(other, mark, pos.size) * other.maintenance_margin_rate
+            maintenance += notional(other, mark, pos.size) * maintenance_rate(other, pos)
         return equity, maintenance
 
     def crossed_liquidation_price(self, uow, uid: str, inst: Instrument) -> tuple[Decimal, bool] | None:
         """The price of `inst` (the other marks as they are) at which the owner's crossed equity
         falls to its maintenance margin, and whether the mark reaches it rising; None when no
-        price of `inst` does (or its contract is inverse)."""
-        if inst.inverse:
-            return None
+        price of `inst` does. The level is on the price grid, at or past the exact one (so the
+        account is at or below its maintenance margin there)."""
         positions, insts = self._crossed_book(uow, uid, inst)
         here = [p for p in positions if p.symbol == inst.symbol]
         if not here:
             return None
-        # equity(p) - maintenance(p) = fixed + p * slope, linear in the price of this contract
-        equity, maintenance = self.crossed_health(uow, uid, inst, ZERO)
-        net = sum((p.size * p.side.sign for p in here), ZERO)
-        gross = sum((p.size for p in here), ZERO)
-        slope = net - gross * inst.maintenance_margin_rate
-        if slope == 0:
-            return None
-        level = (maintenance - equity) / slope
+        # fixed: the account's balance, every crossed margin, and the other contracts' PnL less
+        # their maintenance margin at their marks
+        bal = uow.get_balance(uid, inst.market, inst.settle)
+        fixed = bal.available + bal.frozen
+        for pos in positions:
+            fixed += pos.margin
+            if pos.symbol != inst.symbol:
+                other = insts[pos.symbol]
+                mark = self.mark(uow, other) or pos.entry_price
+                fixed += unrealized_pnl(other, pos, mark) - notional(other, mark, pos.size) * maintenance_rate(other, pos)
+        if inst.inverse:
+            # equity - maintenance = fixed + sum(s * sign) - sum(s * r) - sum(s * e * sign) / p
+            face = sum((p.size * p.entry_price * p.side.sign for p in here), ZERO)
+            rest = fixed + sum((p.size * p.side.sign - p.size * maintenance_rate(inst, p) for p in here), ZERO)
+            if face == 0 or rest == 0:
+                return None
+            level, rising = face / rest, face < 0
+        else:
+            # equity - maintenance = fixed - sum(s * sign * e) + p * (sum(s * sign) - sum(s * r))
+            slope = sum((p.size * p.side.sign - p.size * maintenance_rate(inst, p) for p in here), ZERO)
+            if slope == 0:
+                return None
+            level = (sum((p.size * p.side.sign * p.entry_price for p in here), ZERO) - fixed) / slope
+            rising = slope < 0
         if level <= 0:
             return None
-        return level.quantize(Decimal(1).scaleb(-inst.price_scale)), slope < 0
+        step = Decimal(1).scaleb(-inst.price_scale)
+        level = level.quantize(step, rounding=ROUND_CEILING if rising else ROUND_FLOOR)
+        if level <= 0:
+            return None
+        return level, rising
 
     def _liquidate_crossed(self, inst: Instrument, uid: str, level: Decimal):
         def fire(uow) -> None:

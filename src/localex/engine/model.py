@@ -70,6 +70,19 @@ class KeyKind(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class PositionTier:
+    """One step of a contract's position tiers: a position whose value lies in (start, end]
+    (the first tier from 0) may use at most `max_leverage` and keeps `maintenance_rate` of its
+    value as maintenance margin. Values are in the settle coin."""
+
+    level: int
+    start: Decimal
+    end: Decimal
+    max_leverage: int
+    maintenance_rate: Decimal
+
+
+@dataclass(frozen=True)
 class Instrument:
     venue: str
     market: str  # "spot", later "usdt-futures", ...
@@ -96,6 +109,9 @@ class Instrument:
     funding_interval_h: int = 8
     funding_rate: Decimal = Decimal("0.0001")  # per interval; longs pay shorts when positive
     delivery_ms: int | None = None  # a dated (delivery) contract's delivery time; kind "delivery"
+    # position tiers, lowest first; none: one tier, every size at max_leverage and
+    # maintenance_margin_rate
+    tiers: tuple[PositionTier, ...] = ()
 
     @property
     def key(self) -> str:
@@ -104,6 +120,24 @@ class Instrument:
     @property
     def is_contract(self) -> bool:
         return self.kind != "spot"
+
+    def tier_for(self, value: Decimal) -> PositionTier:
+        """The tier of a position worth `value` (settle coin): the first whose end it does not
+        pass; beyond the last tier, the last."""
+        if not self.tiers:
+            return PositionTier(1, ZERO, value, self.max_leverage, self.maintenance_margin_rate)
+        for tier in self.tiers:
+            if value <= tier.end:
+                return tier
+        return self.tiers[-1]
+
+    def max_value_at(self, leverage: int) -> Decimal | None:
+        """The largest position value that may use `leverage`: the end of the last tier that
+        allows it (None: no bound)."""
+        if not self.tiers:
+            return None
+        allowed = [t for t in self.tiers if t.max_leverage >= leverage]
+        return allowed[-1].end if allowed else ZERO
 
 
 @dataclass

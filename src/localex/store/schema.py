@@ -99,6 +99,8 @@ instruments = Table(
     Column("funding_interval_h", Integer, nullable=False, server_default="8"),
     Column("funding_rate", Money, nullable=False, server_default="0.0001"),
     Column("delivery_ms", BigInteger, nullable=True),
+    # position tiers as JSON [[level, start, end, max leverage, maintenance rate], ...]; "" none
+    Column("tiers", Text, nullable=False, server_default=""),
 )
 
 mark_prices = Table(

@@ -148,6 +148,13 @@ def _check_rows(table, rows: Any, enums: dict, key_kinds: dict) -> None:
             allowed = key_kinds.get(row["venue"])
             if allowed is not None and m.KeyKind(row["kind"]) not in allowed:
                 raise SnapshotError(f"{where}: {row['venue']} has no {row['kind'].upper()} keys")
+        if name == "instruments" and row.get("tiers"):
+            from localex.store.sql import decode_tiers
+
+            try:
+                decode_tiers(row["tiers"])
+            except (ValueError, ArithmeticError) as err:
+                raise SnapshotError(f"{where}: 'tiers' is not a list of position tiers ({err})") from None
         if name == "fill_models":
             try:
                 params = json.loads(row["params"])

@@ -50,6 +50,7 @@ from localex.engine.model import (
     MarginMode,
     OrderKind,
     Position,
+    PositionTier,
     PositionMode,
     PositionSide,
     SymbolSettings,
@@ -130,6 +131,38 @@ def _addresses(text: str) -> tuple:
     return tuple(_split(text))
 
 
+def encode_tiers(tiers) -> str:
+    """An instrument's position tiers as stored: JSON rows of [level, start, end, max leverage,
+    maintenance rate], decimals as strings; "" for none."""
+    if not tiers:
+        return ""
+    return json.dumps([[t.level, format(t.start, "f"), format(t.end, "f"), t.max_leverage,
+                        format(t.maintenance_rate, "f")] for t in tiers], separators=(",", ":"))
+
+
+def decode_tiers(text: str) -> tuple:
+    """The inverse of encode_tiers; a ValueError for anything else."""
+    if not text:
+        return ()
+    rows = json.loads(text)
+    if not isinstance(rows, list):
+        raise ValueError("tiers must be a list")
+    out = []
+    for row in rows:
+        if not isinstance(row, list) or len(row) != 5:
+            raise ValueError("a tier is [level, start, end, max leverage, maintenance rate]")
+        level, start, end, lever, rate = row
+        if isinstance(level, bool) or isinstance(lever, bool) or not isinstance(level, int) \
+                or not isinstance(lever, int) or not all(isinstance(v, str) for v in (start, end, rate)):
+            raise ValueError("a tier's level and leverage are integers, its values strings")
+        tier = PositionTier(level, Decimal(start), Decimal(end), lever, Decimal(rate))
+        if not (tier.start.is_finite() and tier.end.is_finite() and tier.maintenance_rate.is_finite()) \
+                or tier.end <= tier.start or lever < 1 or not ZERO < tier.maintenance_rate < 1:
+            raise ValueError("a tier needs start < end, leverage >= 1 and 0 < rate < 1")
+        out.append(tier)
+    return tuple(out)
+
+
 _OPEN_SPOT = (OrderStatus.LIVE.value, OrderStatus.PARTIALLY_FILLED.value)
 _OPEN_FUTURES = (FuturesStatus.UNTRIGGERED.value, FuturesStatus.LIVE.value,
                  FuturesStatus.PARTIALLY_FILLED.value)
@@ -141,7 +174,7 @@ _ORDER_ENUMS = dict(kind=OrderKind, side=Side, pos_side=PositionSide, trade_side
 _CLASSES: dict[str, tuple[type, dict[str, Callable]]] = {
     "users": (User, {}),
     "api_keys": (ApiKey, dict(kind=KeyKind, permissions=_permissions, ip_whitelist=_addresses)),
-    "instruments": (Instrument, {}),
+    "instruments": (Instrument, dict(tiers=lambda text: decode_tiers(text))),
     "mark_prices": (MarkPrice, {}),
     "balances": (Balance, {}),
     "spot_orders": (SpotOrder, dict(side=Side, order_type=OrderType, force=TimeInForce,
@@ -170,6 +203,7 @@ _CLASSES: dict[str, tuple[type, dict[str, Callable]]] = {
 }
 _DUMP_SPECIAL: dict[tuple[str, str], Callable] = {
     ("fill_models", "params"): lambda params: json.dumps(params, sort_keys=True),
+    ("instruments", "tiers"): lambda tiers: encode_tiers(tiers),
 }
 
 # Tables whose rows change only through this store: cached across transactions (sole writer).

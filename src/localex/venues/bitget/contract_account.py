@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from localex.engine.accounts import TRANSFER_IN, TRANSFER_OUT
 from localex.engine.errors import InsufficientBalance
-from localex.engine.futures import FUNDING_KIND, notional, unrealized_pnl
+from localex.engine.futures import FUNDING_KIND, maintenance_rate, notional, unrealized_pnl
 from localex.engine.model import (
     ZERO,
     Instrument,
@@ -125,7 +125,7 @@ def figures(call: Call, market: str, coin: str, marks: dict[str, Decimal],
         if pos.margin_mode is MarginMode.ISOLATED:
             out.has_isolated = True
         else:
-            out.maintenance += notional(inst, mark, pos.size) * inst.maintenance_margin_rate
+            out.maintenance += notional(inst, mark, pos.size) * maintenance_rate(inst, pos)
     return out
 
 

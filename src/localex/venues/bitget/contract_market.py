@@ -330,10 +330,15 @@ def open_interest(call: Call) -> dict:
 
 @route("GET", "/api/v2/mix/market/query-position-lever", signed=False, limit=10)
 def query_position_lever(call: Call) -> list:
-    """The contract's position tiers: localex has one, the whole size range at the contract's
-    maximum leverage and maintenance margin rate."""
+    """The contract's position tiers, lowest first: value bounds in the margin coin, maximum
+    leverage, maintenance margin rate. A contract without tiers has one, the whole size range
+    at its maximum leverage and maintenance margin rate."""
     product = product_type(call)
     inst = required_contract(call, product)
+    if inst.tiers:
+        return [{"symbol": inst.symbol, "level": str(t.level), "startUnit": fmt.plain(t.start),
+                 "endUnit": fmt.plain(t.end), "leverage": str(t.max_leverage),
+                 "keepMarginRate": fmt.plain(t.maintenance_rate)} for t in inst.tiers]
     mark = call.engine.mark(inst) or Decimal(0)
     return [{"symbol": inst.symbol, "level": "1", "startUnit": "0",
              "endUnit": fmt.plain((inst.max_size * mark).to_integral_value()),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from localex.engine.futures import liquidation_price, notional, unrealized_pnl
+from localex.engine.futures import liquidation_price, maintenance_rate, notional, unrealized_pnl
 from localex.engine.model import (
     ZERO,
     FuturesFill,
@@ -76,7 +76,8 @@ def position_row(call: Call, inst: Instrument, pos: Position, mark: Decimal, mod
     """A current position, every field of the LIVE capture in its order."""
     value = notional(inst, mark, pos.size)
     upnl = unrealized_pnl(inst, pos, mark)
-    keep = inst.maintenance_margin_rate + inst.taker_fee  # maintenance plus the fee to close
+    rate = maintenance_rate(inst, pos)  # the rate of the position's tier
+    keep = rate + inst.taker_fee  # maintenance plus the fee to close
     if pos.margin_mode is MarginMode.ISOLATED:
         margin_size = pos.margin
         backing = pos.margin + upnl
@@ -105,7 +106,7 @@ def position_row(call: Call, inst: Instrument, pos: Position, mark: Decimal, mod
         "posMode": mode_name,
         "unrealizedPL": money(upnl),
         "liquidationPrice": fmt.plain(liq) if liq is not None else "0",
-        "keepMarginRate": fmt.plain(inst.maintenance_margin_rate),
+        "keepMarginRate": fmt.plain(rate),
         "markPrice": fmt.plain(mark),
         "marginRatio": margin_ratio,
         "breakEvenPrice": ratio(break_even(inst, pos)),

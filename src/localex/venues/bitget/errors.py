@@ -83,6 +83,7 @@ MESSAGES: dict[str, str] = {
     "40915": "Long position take profit price please > mark price",
     "40917": "Stop price for long positions please < mark price {0}",
     "40920": "Position or order exists, the position mode cannot be switched",
+    "40921": "The order size cannot exceed the maximum size of the positionLevel",
     "43023": "Insufficient position, can not set profit or stop loss",
     "43025": "Plan order does not exist",
     "45112": "more than the maximum order quantity",
@@ -180,6 +181,8 @@ def _futures(exc: dom.DomainError, path: str) -> BitgetError | None:
         return BitgetError("22002")
     if isinstance(exc, dom.PositionTooSmall):
         return BitgetError("40757")
+    if isinstance(exc, dom.TierLeverageExceeded):
+        return BitgetError("40921")
     if isinstance(exc, dom.LeverageOutOfRange):
         return BitgetError("40797")
     if isinstance(exc, dom.HasOpenPositions):
