@@ -397,6 +397,44 @@ def test_one_jump_fires_everything_it_crosses_in_price_order(engine):
     assert prices == [D("101000"), D("99900"), D("99500")]
 
 
+def test_limit_tpsl_closes_fill_in_price_order_with_every_other_kind(engine):
+    """One rising jump crosses a partial TP order and a position's own TP (both closing at a
+    limit above their trigger, so their closes rest first), a plan order, another user's resting
+    limit order, an isolated liquidation and a crossed liquidation. Each fills where the path
+    reaches it, in price order: the limit closes are not left for the end of the move."""
+    alice, bob, erin = user(engine), user(engine, "bob"), user(engine, "erin")
+    carol, dave = user(engine, "carol"), user(engine, "dave", usdt="300")
+    [pos] = [place(engine, alice, LONG, OPEN, "0.1") and one_position(engine, alice)]
+    [partial] = engine.protect_position(alice, pos.position_id, [
+        {"kind": "tp", "trigger": D("96000"), "size": D("0.05"), "execute": D("98500")}])
+    engine.set_position_tpsl(alice, pos.position_id, tp=D("97000"), tp_execute=D("99500"))
+    plan = place(engine, bob, LONG, OPEN, "0.01", trigger_price=D("97500"))
+    resting = place(engine, erin, SHORT, OPEN, "0.01", LIMIT, "99000")
+    engine.set_margin_mode(carol, "bitget", USDT_M, "BTCUSDT", ISOLATED)
+    place(engine, carol, SHORT, OPEN, "0.1", margin_mode=ISOLATED)
+    isolated = liquidation_price(engine.instrument("bitget", USDT_M, "BTCUSDT"), one_position(engine, carol))
+    engine.set_leverage(dave, "bitget", USDT_M, "BTCUSDT", 50)
+    place(engine, dave, SHORT, OPEN, "0.05")
+    crossed_level, rising = engine.crossed_liquidation_price(dave, USDT_M, "BTCUSDT")
+    assert rising and D("99500") < crossed_level < D("101000") and D("99000") < isolated < D("99500")
+    users = (alice, bob, erin, carol, dave)
+    before = max(f.trade_id for u in users for f in engine.futures_fills(u))
+    mark(engine, "101000")
+    fills = sorted((f for u in users for f in engine.futures_fills(u) if f.trade_id > before),
+                   key=lambda f: f.trade_id)
+    assert [(f.price, f.uid) for f in fills] == [
+        (D("97500"), bob),           # the plan order, at its trigger
+        (D("98500"), alice),         # the partial TP's limit close, rested at 96000
+        (D("99000"), erin),          # the resting limit order
+        (isolated, carol),           # the isolated liquidation
+        (D("99500"), alice),         # the position TP's limit close, rested at 97000
+        (crossed_level, dave),       # the crossed liquidation
+    ]
+    assert fills[0].order_id == plan.order_id and fills[2].order_id == resting.order_id
+    assert engine.futures_order(alice, partial.order_id).status is FuturesStatus.FILLED
+    assert engine.positions(alice) == [] and engine.positions(carol) == [] and engine.positions(dave) == []
+
+
 # ---- conservation ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("seed", [11, 12])

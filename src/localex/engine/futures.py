@@ -23,6 +23,7 @@ liquidations and the liquidation of an account's crossed positions.
 from __future__ import annotations
 
 from contextlib import contextmanager
+import heapq
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Callable, Protocol
@@ -205,6 +206,8 @@ class FuturesBook:
         self.default_margin_modes = dict(default_margin_modes or {})
         # venues whose accounts report every trade, liquidation and margin change as a bill
         self.trade_bills: set[str] = set()
+        # during a price move: the limit orders that entered the book on the way (on_mark)
+        self._rested: list[tuple[str, int]] | None = None
         # within known_stops(): the positions that may have open stop orders (None: any may)
         self._stops_of: set[int] | None = None
 
@@ -470,6 +473,11 @@ class FuturesBook:
                  model=None) -> None:
         """A regular order has just entered the book: fill it now or let it rest (as the fill
         model says; None: immediately)."""
+        self._enter_book(uow, inst, order, mark, model)
+        self._rests(order)
+
+    def _enter_book(self, uow, inst: Instrument, order: FuturesOrder, mark: Decimal | None,
+                    model=None) -> None:
         kind = model.kind if model is not None else IMMEDIATE
         if kind == MANUAL:  # waits for the control plane
             uow.update_futures_order(order)
@@ -1139,7 +1147,10 @@ class FuturesBook:
 
     # ---- price moves -----------------------------------------------------------------------------
     def on_mark(self, uow, inst: Instrument, old: Decimal | None, new: Decimal) -> None:
-        """Fire, in path order, everything the move old -> new crosses."""
+        """Fire, in path order, everything the move old -> new crosses. A limit order that
+        enters the book on the way (the close of a limit TP/SL, a fired limit plan order, an
+        order a listener places) joins the queue at its price, so the rest of the move fills it
+        in price order with everything else."""
         if old is None:
             old = new
         rising = new >= old
@@ -1147,22 +1158,39 @@ class FuturesBook:
         seen = {e.ident for e in events if e.priority == PRIORITY_LIMIT}  # resting orders met already
         for listener in self.listeners:
             events.extend(listener.collect_events(uow, inst, old, new))
-        events.sort(key=lambda e: e.key(rising))
-        for event in events:
-            event.fire(uow)
-        # limit orders a trigger has put in the book, reached by the final price
-        for order in uow.list_futures_orders(venue=inst.venue, market=inst.market, symbol=inst.symbol,
-                                             open_only=True, kinds=[OrderKind.REGULAR], newest_first=False):
-            if order.status is not FuturesStatus.UNTRIGGERED and order.price is not None and (
-                    order.due_ms is None and order.order_id not in seen) and (
-                    (order.side is Side.BUY and new <= order.price)
-                    or (order.side is Side.SELL and new >= order.price)):
-                share = self._resting_share(uow, inst, order)
-                if share is not None and share <= 0:
-                    continue
-                remaining = order.size - order.filled_size
-                self._fill(uow, inst, order, order.price, remaining if share is None else min(share, remaining),
-                           Liquidity.MAKER)
+        queue = [(e.key(rising), i, e) for i, e in enumerate(events)]
+        heapq.heapify(queue)
+        count = len(queue)
+        outer, self._rested = self._rested, []
+        try:
+            while queue:
+                _, _, event = heapq.heappop(queue)
+                event.fire(uow)
+                while self._rested:
+                    uid, order_id = self._rested.pop(0)
+                    order = uow.get_futures_order(uid, order_id)
+                    if order_id in seen or order is None or order.symbol != inst.symbol \
+                            or not order.status.is_open or order.price is None or order.due_ms is not None:
+                        continue
+                    ahead = order.price >= event.price if rising else order.price <= event.price
+                    if not ahead or not crossed(old, new, order.price, upward=order.side is Side.SELL):
+                        continue  # the rest of the move does not reach it
+                    share = self._resting_share(uow, inst, order)
+                    if share is not None and share <= 0:
+                        continue
+                    seen.add(order_id)
+                    reached = Event(order.price, PRIORITY_LIMIT, order_id,
+                                    self._resting_fill(inst, order_id, uid, share))
+                    heapq.heappush(queue, (reached.key(rising), count, reached))
+                    count += 1
+        finally:
+            self._rested = outer
+
+    def _rests(self, order: FuturesOrder) -> None:
+        """A limit order has entered the book during a price move (on_mark): tell the move."""
+        if self._rested is not None and order.status.is_open and order.price is not None \
+                and order.kind is OrderKind.REGULAR and order.due_ms is None:
+            self._rested.append((order.uid, order.order_id))
 
     def quiet_band(self, uow, inst: Instrument, band) -> None:
         """Narrow `band` (engine/triggers.py) to the prices that fire nothing here: the levels
@@ -1407,6 +1435,8 @@ class FuturesBook:
                         order.side is Side.SELL and order.trigger_price >= order.price):
                     self._fill(uow, inst, order, order.trigger_price, order.size - order.filled_size,
                                Liquidity.TAKER)
+                else:
+                    self._rests(order)  # the rest of the move may reach its limit
             except (InsufficientBalance, NoPosition):
                 self._cancel(uow, order, CancelReason.NONE)
         return fire
@@ -1450,6 +1480,8 @@ class FuturesBook:
         uow.insert_futures_order(order)
         if limit is None or (price >= limit if order.side is Side.SELL else price <= limit):
             self._fill(uow, inst, order, price, size, Liquidity.TAKER)
+        else:
+            self._rests(order)  # the rest of the move may reach its limit
         return order
 
     def market_close(self, uow, pos: Position, size: Decimal, source: str) -> FuturesOrder:
