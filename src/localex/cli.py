@@ -28,7 +28,7 @@ def build_app(db: str | None, seed: int, rate_limits: bool = True, admin_token: 
               demo: bool = True, clock: str = "system", speed: float | None = None,
               price_path: str = "static", sign_with_market_clock: bool = False,
               restore: str | None = None, start: int | None = None, fresh_secrets: bool = False,
-              request_log=None):
+              request_log=None, redis: str | None = None):
     """The engine, the app and the demo accounts, as `serve` runs them.
 
     clock: "system" or "manual" (moved through the control plane); speed: market time runs this
@@ -36,7 +36,8 @@ def build_app(db: str | None, seed: int, rate_limits: bool = True, admin_token: 
     instrument) or "candles" (the shipped candle sample, on every Bitget BTC instrument);
     restore: a snapshot file to start from; start: a manual clock's first time (ms; default the
     wall time); fresh_secrets: the demo keys' secrets from the OS's randomness, not the seed;
-    request_log: a server.requestlog.RequestLog."""
+    request_log: a server.requestlog.RequestLog; redis: a Redis URL shared by every worker of
+    one world (localex/scale; key prefix $LOCALEX_REDIS_PREFIX, worker name $LOCALEX_WORKER)."""
     from localex.demo import set_price_paths, start_world
     from localex.engine import Engine
     from localex.engine.clock import ManualClock, ScaledClock, SystemClock
@@ -66,9 +67,16 @@ def build_app(db: str | None, seed: int, rate_limits: bool = True, admin_token: 
     accounts = start_world(engine, fresh_secrets=fresh_secrets) if demo else []
     if price_path != "static":
         set_price_paths(engine, price_path)
+    cluster = None
+    if redis:
+        from localex.scale import Cluster
+
+        # limits on Redis's own clock, so that hosts need not agree on theirs (unless the
+        # market clock is the wall clock: then every worker reads the same market time)
+        cluster = Cluster(redis, server_time=not sign_with_market_clock)
     app = LocalexApp(engine, rate_limits=rate_limits, admin_token=admin_token,
                      wall_clock=engine_clock if sign_with_market_clock else None,
-                     request_log=request_log)
+                     request_log=request_log, cluster=cluster)
     return app, accounts
 
 
@@ -201,13 +209,16 @@ DEFAULT_CREDENTIALS = "localex-credentials.json"
 @click.option("--forwarded-allow-ips", envvar="LOCALEX_FORWARDED_ALLOW_IPS",
               help="Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is "
                    "believed; by default none: the client address is the connection's.")
+@click.option("--redis", "redis_url", envvar="LOCALEX_REDIS", metavar="URL",
+              help="redis://... shared by several workers of one world: rate limits, cache "
+                   "invalidation, the event stream, the market leader (docs/scale-out.md).")
 @click.option("--quiet", "-q", is_flag=True, help="No line per request or market event.")
 @click.option("--log-json", is_flag=True, help="The request log as one JSON object a line.")
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(host, port, db, seed, credentials_file, no_credentials_file, no_demo, no_rate_limits,
           admin_token, clock_mode, speed, price_path, sign_with_market_clock, restore_file,
-          forwarded_allow_ips, quiet, log_json, log_level, start_time):
+          forwarded_allow_ips, quiet, log_json, log_level, start_time, redis_url):
     """Run the emulator: every venue, the control plane and the dashboard on one port."""
     import uvicorn
 
@@ -221,6 +232,12 @@ def serve(host, port, db, seed, credentials_file, no_credentials_file, no_demo, 
     if speed is not None and clock_mode == "manual":
         raise StartError("--speed runs the clock by itself; it does not go with --clock manual")
     check_db(db)
+    if redis_url:
+        from localex.scale import redis_available
+
+        why = redis_available(redis_url)
+        if why is not None:
+            raise StartError(f"cannot reach Redis at {redis_url}: {why}")
     try:
         from localex.engine.clock import parse_time
 
@@ -246,7 +263,8 @@ def serve(host, port, db, seed, credentials_file, no_credentials_file, no_demo, 
                                       clock=clock_mode, speed=speed, price_path=price_path,
                                       sign_with_market_clock=sign_with_market_clock,
                                       restore=restore_file, start=start,
-                                      fresh_secrets=beyond_loopback, request_log=log)
+                                      fresh_secrets=beyond_loopback, request_log=log,
+                                      redis=redis_url)
         except (click.ClickException, KeyboardInterrupt):
             raise
         except Exception as err:  # the store refused: one line, not a traceback
@@ -267,6 +285,9 @@ def serve(host, port, db, seed, credentials_file, no_credentials_file, no_demo, 
                 json.dump(credentials(accounts), fh, indent=2)
                 fh.write("\n")
         out.write(f"localex {localex.__version__} on {base}  (db: {db}, seed: {seed})\n")
+        if app.cluster is not None:
+            out.write(f"  redis:          {redis_url}  (prefix {app.cluster.prefix}, "
+                      f"worker {app.cluster.worker})\n")
         if warning:
             out.write(f"  {warning}\n")
         out.write(f"  dashboard:      {base}/localex/ui/\n")

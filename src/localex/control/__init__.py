@@ -130,6 +130,7 @@ class ControlPlane:
             ("GET", "/localex/users"): self.list_users,
             ("POST", "/localex/users"): self.create_user,
             ("POST", "/localex/keys"): self.create_key,
+            ("DELETE", "/localex/keys"): self.revoke_key,
             ("POST", "/localex/balances"): self.fund,
             ("GET", "/localex/accounts"): self.account,
             ("GET", "/localex/instruments"): self.instruments,
@@ -217,8 +218,12 @@ class ControlPlane:
 
     # endpoints ---------------------------------------------------------------------------
     def health(self, request: Request) -> dict:
-        return {"status": "ok", "version": localex.__version__,
-                "venues": [v.name for v in self.app.venues], "now": self.engine.now_ms()}
+        out = {"status": "ok", "version": localex.__version__,
+               "venues": [v.name for v in self.app.venues], "now": self.engine.now_ms()}
+        cluster = getattr(self.app, "cluster", None)
+        if cluster is not None:  # several workers (localex/scale): who answered, who leads
+            out["cluster"] = cluster.status()
+        return out
 
     def reset(self, request: Request) -> dict:
         body = _body(request)
@@ -282,6 +287,14 @@ class ControlPlane:
                "permissions": sorted(p.value for p in key.permissions),
                "ipWhitelist": list(key.ip_whitelist)}
         return out
+
+    def revoke_key(self, request: Request) -> dict:
+        """?apiKey= (or a body {"apiKey"}): the key is deleted; every request signed with it is
+        refused from now on (by every worker: localex/scale)."""
+        given = request.query.get("apiKey")
+        key = given if given else _text(_body(request), "apiKey", required=True)
+        revoked = self.engine.revoke_api_key(key)
+        return {"status": "revoked", "apiKey": revoked.key, "uid": revoked.uid}
 
     def fund(self, request: Request) -> dict:
         body = _body(request)

@@ -14,8 +14,8 @@ from typing import Iterable
 
 from localex.engine import accounts
 from localex.engine.clock import Clock, SystemClock
-from localex.engine.errors import (Conflict, DomainError, NoPosition, OrderNotFound, UnknownInstrument,
-                                   UnknownUser)
+from localex.engine.errors import (Conflict, DomainError, NoPosition, NotFound, OrderNotFound,
+                                   UnknownInstrument, UnknownUser)
 from localex.engine.orders import cancellable
 from localex.engine.copy import CopyTrading
 from localex.engine.events import Event, EventFeed, EventKind, Recorder
@@ -64,6 +64,9 @@ TRADE_BILL_VENUES = ("bitget",)
 DEFAULT_MARGIN_MODES = {"coinw": MarginMode.ISOLATED}
 
 
+FUNDING_SETTLED = "localex.funding.settled_ms"  # the last funding time settled (funding_once)
+
+
 class Engine:
     def __init__(self, store, clock: Clock | None = None, seed: int = 0,
                  history_days: int = DEFAULT_HISTORY_DAYS) -> None:
@@ -89,6 +92,9 @@ class Engine:
         # venue -> the key kinds its verifier checks (set by whoever serves the venue; a venue
         # not named accepts every kind)
         self.key_kinds: dict[str, frozenset[KeyKind]] = {}
+        # each funding settlement time settles once, whoever walks there (several workers take
+        # turns at walking: localex/scale); one process walks each time once anyway
+        self.funding_once = False
 
     def now_ms(self) -> int:
         return self.clock.now_ms()
@@ -312,6 +318,30 @@ class Engine:
             self._keys[key] = found
         return found
 
+    def revoke_api_key(self, key: str) -> ApiKey:
+        """Delete an API key: every request signed with it is refused from now on."""
+        with self.tx() as uow:
+            found = uow.get_key(key)
+            if found is None:
+                raise NotFound(f"api key {key} not found", key=key)
+            uow.delete_key(key)
+        self._keys.pop(key, None)
+        return found
+
+    def forget_cached(self, world_changed: bool = False) -> None:
+        """Drop what this engine caches of the store: another process changed it (a key
+        revoked, a fill model, an instrument; world_changed: a reset or a restore, so the market
+        tape's newest minutes are another world's too)."""
+        self._keys.clear()
+        self.fill_models.invalidate()
+        if world_changed:
+            self.tape.invalidate()
+        clear = getattr(self.store, "clear_caches", None)
+        if clear is not None:
+            with self.store.lock:
+                clear()
+                self.store.changes = getattr(self.store, "changes", 0) + 1  # bands read again
+
     def list_api_keys(self, uid: str) -> list[ApiKey]:
         with self.tx(read_only=True) as uow:
             return uow.list_keys(uid)
@@ -526,6 +556,11 @@ class Engine:
         transaction (FuturesBook.settle_funding). Returns the users' funding bills."""
         with self.tx() as uow:
             bills: list[Bill] = []
+            if self.funding_once:
+                settled = uow.get_sequence(FUNDING_SETTLED)
+                if settled is not None and settled >= at_ms:
+                    return bills  # settled already (by an earlier walker)
+                uow.put_sequence(FUNDING_SETTLED, at_ms)
             for inst in uow.list_instruments():
                 period = inst.funding_interval_h * HOUR_MS
                 if inst.is_contract and period > 0 and at_ms % period == 0:

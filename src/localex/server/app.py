@@ -52,12 +52,17 @@ class LocalexApp:
     def __init__(self, engine, *, rate_limits: bool = True, admin_token: str | None = None,
                  wall_clock: Clock | None = None, max_body: int = MAX_VENUE_BODY,
                  max_control_body: int = MAX_CONTROL_BODY,
-                 body_timeout_s: float = BODY_TIMEOUT_S, request_log=None) -> None:
+                 body_timeout_s: float = BODY_TIMEOUT_S, request_log=None, cluster=None) -> None:
         self.engine = engine
+        # several workers sharing one Redis (localex/scale), or None: one process on its own
+        self.cluster = cluster
         self.max_body = max_body
         self.max_control_body = max_control_body
         self.body_timeout_s = body_timeout_s
-        self.limiter = MemoryRateLimiter() if rate_limits else NoRateLimiter()
+        if not rate_limits:
+            self.limiter = NoRateLimiter()
+        else:
+            self.limiter = cluster.limiter if cluster is not None else MemoryRateLimiter()
         self.venues = [BitgetVenue(engine, self.limiter, wall_clock, stream_limits=rate_limits),
                        CoinWVenue(engine, self.limiter, wall_clock)]
         self.control = ControlPlane(self, admin_token=admin_token)
@@ -73,9 +78,12 @@ class LocalexApp:
         from localex.control.views import MarkHistory
 
         self.mark_history = MarkHistory()  # for the dashboard's price chart
-        engine.events.subscribe(self.mark_history)
         if request_log is not None:
             engine.events.subscribe(request_log.events)
+        if cluster is not None:
+            cluster.attach(self)  # the streams and the mark history hear the shared event stream
+        else:
+            engine.events.subscribe(self.mark_history)
 
     def stream(self, path: str):
         """The stream protocol serving a WebSocket path, or None."""
@@ -111,15 +119,22 @@ class LocalexApp:
     def handle(self, request: Request) -> Response:
         """Answer one request. Never raises: an unexpected failure is the venue's own 5xx."""
         owner = None
+        cluster = self.cluster
         try:
+            if cluster is not None:
+                cluster.before_request()  # what another worker changed, forgotten here first
             if request.path == "/localex" or request.path.startswith("/localex/"):
                 owner = self.control
-                return self.control.handle(request)
+                response = self.control.handle(request)
+                if cluster is not None:
+                    cluster.after_control(request, response)
+                return response
             for venue in self.venues:
                 if venue.owns(request.path):
                     owner = venue
                     started = time.perf_counter()
-                    self.engine.settle_arrivals()  # orders a latency model held back, now due
+                    if cluster is None or cluster.leading:
+                        self.engine.settle_arrivals()  # orders a latency model held back, now due
                     response = self._faulted(venue, request)
                     latency = (time.perf_counter() - started) * 1000 + response.delay_ms
                     entry = self.journal.record(venue.name, venue.key_header, self.engine.now_ms(),
@@ -194,12 +209,16 @@ class LocalexApp:
             while True:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
-                    if not isinstance(self.engine.clock, ManualClock):
+                    if self.cluster is not None:
+                        await self.cluster.start()  # the leader walks; every worker reads events
+                    elif not isinstance(self.engine.clock, ManualClock):
                         ticker = asyncio.create_task(self._tick())
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
                     if ticker is not None:
                         ticker.cancel()
+                    if self.cluster is not None:
+                        await self.cluster.stop()
                     self.engine.flush_tape()  # the market tape's newest minutes, to the store
                     await send({"type": "lifespan.shutdown.complete"})
                     return

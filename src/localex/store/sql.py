@@ -812,6 +812,9 @@ class SqlUnitOfWork:
     def get_key(self, key: str) -> ApiKey | None:
         return self._load(s.api_keys, (key,))
 
+    def delete_key(self, key: str) -> None:
+        self._raw_sql(s.api_keys, delete(s.api_keys).where(s.api_keys.c.key == key))
+
     def list_keys(self, uid: str) -> list[ApiKey]:
         return self._select(s.api_keys, [("uid", "=", uid)], (("created_ms", False),))
 

@@ -1,5 +1,10 @@
-"""Request-rate limits: a sliding window per key. A shared store (Redis) can implement the same
-interface for several workers."""
+"""Request-rate limits: a sliding window per key, with two backends behind one interface: in
+memory (one process) and Redis (every worker of one world counts in the same windows).
+
+A window holds the times of the requests it counted; a request at `now_ms` is counted when fewer
+than `limit` times lie in (now_ms - window_ms, now_ms]. Both backends answer the same sequence of
+calls with the same answers (tests/test_redis_ratelimit.py replays random sequences through both).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,12 @@ class RateLimiter(Protocol):
 
     def remaining(self, key: str, limit: int, window_ms: int, now_ms: int) -> int:
         """How many more requests `key` may make in the current window (nothing counted)."""
+
+    def check(self, key: str, limit: int, window_ms: int, now_ms: int) -> tuple[bool, int]:
+        """hit() and then remaining(), as one call (one round trip to a shared store)."""
+
+    def reset(self) -> None:
+        """Forget every window."""
 
 
 class MemoryRateLimiter:
@@ -57,6 +68,10 @@ class MemoryRateLimiter:
             cutoff = now_ms - window_ms
             return max(0, limit - sum(1 for t in window if t > cutoff))
 
+    def check(self, key: str, limit: int, window_ms: int, now_ms: int) -> tuple[bool, int]:
+        allowed = self.hit(key, limit, window_ms, now_ms)
+        return allowed, self.remaining(key, limit, window_ms, now_ms)
+
     def __len__(self) -> int:
         """How many windows are remembered."""
         return len(self._windows)
@@ -75,5 +90,79 @@ class NoRateLimiter:
     def remaining(self, key: str, limit: int, window_ms: int, now_ms: int) -> int:
         return limit
 
+    def check(self, key: str, limit: int, window_ms: int, now_ms: int) -> tuple[bool, int]:
+        return True, limit
+
     def reset(self) -> None:
         pass
+
+
+# KEYS[1] the window (a sorted set of request times), KEYS[2] its counter (unique members);
+# ARGV: limit, window_ms, now_ms (ignored when ARGV[4] is "1": the server's clock), count (1: hit)
+_WINDOW_LUA = """
+local now = tonumber(ARGV[3])
+if ARGV[4] == '1' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local n = redis.call('ZCARD', KEYS[1])
+local allowed = 0
+if ARGV[5] == '1' and n < limit then
+  local id = redis.call('INCR', KEYS[2])
+  redis.call('ZADD', KEYS[1], now, now .. ':' .. id)
+  redis.call('PEXPIRE', KEYS[1], window + 60000)
+  redis.call('PEXPIRE', KEYS[2], window + 60000)
+  n = n + 1
+  allowed = 1
+end
+local left = limit - n
+if left < 0 then left = 0 end
+return {allowed, left}
+"""
+
+
+class RedisRateLimiter:
+    """Sliding windows in Redis, shared by every worker that uses the same `prefix`: one Lua
+    script per call, so counting is atomic across workers. A window is a sorted set of request
+    times that expires a minute after its window goes idle (real time: a frozen market clock
+    does not keep it forever), so Redis holds nothing for a caller gone quiet.
+
+    Times are the caller's wall-clock milliseconds (each worker's system clock), exactly as the
+    in-memory limiter reads them; `server_time=True` takes Redis's own TIME instead, so workers on
+    several hosts need not agree on their clocks. `client` is a synchronous redis-py client (the
+    venues check limits synchronously, on the event loop)."""
+
+    def __init__(self, client, prefix: str, server_time: bool = False) -> None:
+        self.client = client
+        self.prefix = f"{prefix}:rl:"
+        self.server_time = server_time
+        self._script = client.register_script(_WINDOW_LUA)
+
+    def _run(self, key: str, limit: int, window_ms: int, now_ms: int, count: bool) -> tuple[bool, int]:
+        k = self.prefix + key
+        allowed, left = self._script(keys=[k, k + "#"], args=[
+            limit, window_ms, now_ms, "1" if self.server_time else "0", "1" if count else "0"])
+        return bool(allowed), int(left)
+
+    def hit(self, key: str, limit: int, window_ms: int, now_ms: int) -> bool:
+        return self._run(key, limit, window_ms, now_ms, True)[0]
+
+    def remaining(self, key: str, limit: int, window_ms: int, now_ms: int) -> int:
+        return self._run(key, limit, window_ms, now_ms, False)[1]
+
+    def check(self, key: str, limit: int, window_ms: int, now_ms: int) -> tuple[bool, int]:
+        return self._run(key, limit, window_ms, now_ms, True)
+
+    def reset(self) -> None:
+        """Forget every window of this prefix (a world's reset)."""
+        batch = []
+        for key in self.client.scan_iter(match=self.prefix + "*", count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                self.client.delete(*batch)
+                batch = []
+        if batch:
+            self.client.delete(*batch)

@@ -99,6 +99,17 @@ class StreamProtocol:
     """What a venue implements to serve a stream path."""
 
     idle_timeout_s: float | None = None
+    _unlisten: Callable[[], None] | None = None
+
+    def listen(self, feed) -> None:
+        """Turn the events `feed` hears into pushes (engine/events.EventFeed), instead of the
+        feed heard so far: the engine's own, or one carried across workers (localex/scale)."""
+        if self._unlisten is not None:
+            self._unlisten()
+        self._unlisten = feed.subscribe(self.on_events)
+
+    def on_events(self, events: list) -> None:
+        """Committed events, in sequence order, each once."""
 
     def opened(self, session: Session) -> bool:
         """A connection arrived; False refuses it (the protocol may have queued a last frame)."""

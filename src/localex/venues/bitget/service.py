@@ -73,6 +73,7 @@ class BitgetVenue:
         now = self.engine.now_ms()
         wall = self.wall_clock.now_ms()
         counted = [f"bitget|-|{request.client_ip or '-'}", UNROUTED_LIMIT]  # the window reported
+        remain = None  # what is left in it, when the limiter said so while counting
         try:
             if V1_PATH.match(request.path):
                 raise BitgetError("30032")
@@ -92,7 +93,8 @@ class BitgetVenue:
             if route.trader_limit is not None and key is not None and self.engine.is_elite_trader(key.uid):
                 limit = route.trader_limit  # copy-trading elite traders have a limit of their own
             counted = [f"bitget|{route.path}|{who}", limit]
-            if not self.limiter.hit(counted[0], limit, RATE_WINDOW_MS, wall):
+            allowed, remain = self.limiter.check(counted[0], limit, RATE_WINDOW_MS, wall)
+            if not allowed:
                 raise BitgetError("429", status=429)
             call = Call(self.engine, request, _params(request), key, now, wall)
             response = envelope.success(route.handler(call), now)
@@ -100,7 +102,8 @@ class BitgetVenue:
             response = envelope.failure(err, now)
         except DomainError as err:
             response = envelope.failure(from_domain(err, request.path), now)
-        remain = self.limiter.remaining(counted[0], counted[1], RATE_WINDOW_MS, wall)
+        if remain is None:
+            remain = self.limiter.remaining(counted[0], counted[1], RATE_WINDOW_MS, wall)
         response.headers.append((REMAIN_HEADER, str(remain).encode()))
         return response
 

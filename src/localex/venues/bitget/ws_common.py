@@ -123,7 +123,7 @@ class BitgetStreams(StreamProtocol):
         self.faults = None  # the server's fault injector (server/faults.py), when there is one
         self.public = ws_public.PublicFeed(self)
         self._routers = (ws_private.route, self.public.route)
-        engine.events.subscribe(self.on_events)
+        self.listen(engine.events)
 
     # transport callbacks ---------------------------------------------------------------------
     def opened(self, session: Session) -> bool:

@@ -67,7 +67,7 @@ class CoinWStreams(StreamProtocol):
         self.engine = engine
         self.subs = Subscriptions()
         self.faults = None
-        engine.events.subscribe(self.on_events)
+        self.listen(engine.events)
 
     # transport -----------------------------------------------------------------------------
     def opened(self, session: Session) -> bool:

@@ -1,0 +1,113 @@
+"""Real `localex serve --redis` worker processes over one database, for the scale-out tests."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+
+from redis_support import REDIS_URL
+from wire_signing import signed_headers
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Worker:
+    """One `localex serve` process, a worker named `name` of the world under `prefix`."""
+
+    def __init__(self, workdir: Path, name: str, prefix: str, db: str, *args: str) -> None:
+        self.name = name
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.out_path = workdir / f"{name}.out"
+        self.err_path = workdir / f"{name}.err"
+        env = {k: v for k, v in os.environ.items() if k != "LOCALEX_ADMIN_TOKEN"}
+        env.update(LOCALEX_REDIS_PREFIX=prefix, LOCALEX_WORKER=name)
+        with open(self.out_path, "ab") as out, open(self.err_path, "ab") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "localex", "serve", "--port", str(self.port), "--db", db,
+                 "--redis", REDIS_URL, "-q", *args],
+                stdout=out, stderr=err, cwd=workdir, env=env)
+        self.http = httpx.Client(base_url=self.url, timeout=10)
+
+    def wait_healthy(self, timeout: float = 30) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"worker {self.name} exited with {self.proc.returncode}:\n"
+                                     f"{self.err_path.read_text()}")
+            try:
+                response = self.http.get("/localex/health", timeout=1)
+                if response.status_code == 200:
+                    return response.json()
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"worker {self.name} did not answer in {timeout}s")
+
+    def health(self) -> dict:
+        return self.http.get("/localex/health").json()
+
+    def leads(self) -> bool:
+        return self.health()["cluster"]["leader"]
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        self.http.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    # requests --------------------------------------------------------------------------------
+    def signed(self, creds: dict, method: str, path: str, body: dict | None = None, query: str = ""):
+        raw = orjson.dumps(body) if body is not None else b""
+        headers = signed_headers(creds["apiKey"], creds["secretKey"], creds["passphrase"], method, path,
+                                 query, raw)
+        return self.http.request(method, path + ("?" + query if query else ""), content=raw or None,
+                                 headers=headers)
+
+
+def wait_for(condition, timeout: float, what: str, step: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"{what}: not within {timeout}s")
+
+
+def demo_credentials(workdir: Path, file: str = "creds.json") -> dict:
+    """The demo Bitget account's credentials, as the first worker wrote them."""
+    accounts = json.loads((workdir / file).read_text())
+    return next(acc for acc in accounts["bitget"] if acc["name"] == "demo")
+
+
+def login_frame(creds: dict) -> str:
+    ts = str(int(time.time()))
+    mac = hmac.new(creds["secretKey"].encode(), f"{ts}GET/user/verify".encode(), hashlib.sha256)
+    return orjson.dumps({"op": "login", "args": [{
+        "apiKey": creds["apiKey"], "passphrase": creds["passphrase"], "timestamp": ts,
+        "sign": base64.b64encode(mac.digest()).decode()}]}).decode()

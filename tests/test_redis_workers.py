@@ -1,0 +1,141 @@
+"""Several real worker processes over one database and one Redis: a rate limit counted once,
+private pushes exactly once and in commit order whichever worker made the change and whichever
+holds the socket, a snapshot taken through one worker restored for all."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import orjson
+import pytest
+
+from redis_support import redis_prefix  # noqa: F401 (fixture)
+from scale_support import Worker, demo_credentials, login_frame, wait_for
+
+START = "2026-01-01T00:00:00Z"
+
+
+@pytest.fixture
+def cluster(tmp_path, redis_prefix):
+    """start(name, *args): a worker of this test's world (the first writes the credentials)."""
+    started: list[Worker] = []
+    db = str(tmp_path / "world.db")
+
+    def start(name: str, *args: str) -> Worker:
+        extra = ("--write-credentials", "creds.json") if not started else ("--no-credentials-file",)
+        worker = Worker(tmp_path, name, redis_prefix, db, *extra, *args)
+        started.append(worker)
+        worker.wait_healthy()
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def test_a_rate_limit_is_counted_once_across_two_workers(cluster):
+    # market time frozen and used as the wall clock: the window cannot slide during the test
+    args = ("--clock", "manual", "--start", START, "--sign-with-market-clock")
+    a = cluster("a", *args)
+    b = cluster("b", *args)
+    codes, remains = [], []
+    for i in range(24):  # /api/v2/public/time: 20 a second per IP
+        response = (a, b)[i % 2].http.get("/api/v2/public/time")
+        codes.append(response.status_code)
+        remains.append(int(response.headers["x-mbx-used-remain-limit"]))
+    assert codes == [200] * 20 + [429] * 4
+    assert remains == list(range(19, -1, -1)) + [0] * 4
+    assert orjson.loads(a.http.get("/api/v2/public/time").content)["code"] == "429"
+
+
+async def _watch(url: str, creds: dict, ready: asyncio.Event, frames: list, done: asyncio.Event):
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(url + "/v2/ws/private") as ws:
+            await ws.send_str(login_frame(creds))
+            await ws.send_str(orjson.dumps({"op": "subscribe", "args": [
+                {"instType": "SPOT", "channel": "orders", "instId": "default"}]}).decode())
+            while True:
+                msg = await ws.receive(timeout=30)
+                frame = orjson.loads(msg.data)
+                if frame.get("event") == "subscribe":
+                    ready.set()
+                elif frame.get("arg", {}).get("channel") == "orders" and "data" in frame:
+                    frames.extend(frame["data"])
+                if done.is_set():
+                    return
+
+
+def test_private_pushes_reach_each_socket_once_in_commit_order(cluster):
+    a = cluster("a", "--clock", "manual", "--start", START, "--no-rate-limits")
+    b = cluster("b", "--clock", "manual", "--start", START, "--no-rate-limits")
+    creds = demo_credentials(a.out_path.parent)
+    wait_for(lambda: a.leads() or b.leads(), 10, "a leader")
+    n = 12
+
+    async def scenario():
+        frames_a, frames_b = [], []
+        ready_a, ready_b, done = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        tasks = [asyncio.create_task(_watch(b.url, creds, ready_b, frames_b, done)),
+                 asyncio.create_task(_watch(a.url, creds, ready_a, frames_a, done))]
+        await asyncio.wait_for(asyncio.gather(ready_a.wait(), ready_b.wait()), 20)
+        expected = []
+
+        def place_and_cancel():
+            ids = []
+            for i in range(n):  # placed through both workers in turn
+                worker = (a, b)[i % 2]
+                r = worker.signed(creds, "POST", "/api/v2/spot/trade/place-order", {
+                    "symbol": "BTCUSDT", "side": "buy", "orderType": "limit", "force": "gtc",
+                    "price": str(1000 + i), "size": "0.001"})
+                assert r.json()["code"] == "00000", r.text
+                ids.append(r.json()["data"]["orderId"])
+                expected.append((ids[-1], "live"))
+            for i, order_id in enumerate(ids):  # and cancelled through the other one
+                worker = (b, a)[i % 2]
+                r = worker.signed(creds, "POST", "/api/v2/spot/trade/cancel-order",
+                                  {"symbol": "BTCUSDT", "orderId": order_id})
+                assert r.json()["code"] == "00000", r.text
+                expected.append((order_id, "cancelled"))
+
+        await asyncio.get_running_loop().run_in_executor(None, place_and_cancel)
+        for frames in (frames_a, frames_b):
+            deadline = time.monotonic() + 20
+            while len(frames) < len(expected) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # anything doubled would arrive by now
+        done.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return expected, frames_a, frames_b
+
+    expected, frames_a, frames_b = asyncio.run(scenario())
+    for frames in (frames_a, frames_b):
+        assert [(f["orderId"], f["status"]) for f in frames] == expected
+
+
+def test_a_snapshot_taken_through_one_worker_restores_for_all(cluster):
+    a = cluster("a", "--clock", "manual", "--start", START)
+    b = cluster("b", "--clock", "manual", "--start", START)
+    creds = demo_credentials(a.out_path.parent)
+    snapshot = a.http.get("/localex/snapshot").json()
+
+    def assets(worker):
+        r = worker.signed(creds, "GET", "/api/v2/spot/account/assets", query="coin=USDT")
+        return r.json()["data"]
+
+    before = assets(a)
+    r = b.signed(creds, "POST", "/api/v2/spot/trade/place-order", {
+        "symbol": "BTCUSDT", "side": "buy", "orderType": "limit", "force": "gtc", "price": "1000",
+        "size": "0.01"})
+    assert r.json()["code"] == "00000"
+    assert assets(a) != before and assets(b) == assets(a)  # the frozen USDT is seen by both
+    restored = b.http.post("/localex/snapshot", content=orjson.dumps(snapshot),
+                           headers={"content-type": "application/json"})
+    assert restored.status_code == 200, restored.text
+    assert assets(a) == before and assets(b) == before
+    uid = creds["uid"]
+    assert a.http.get("/localex/orders", params={"uid": uid}).json() == []
+    assert b.http.get("/localex/orders", params={"uid": uid}).json() == []
