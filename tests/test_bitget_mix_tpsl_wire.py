@@ -98,8 +98,8 @@ def test_partial_and_position_tpsl_orders_fire_in_price_order(world, wire, hedge
     assert pending(world, wire, hedger) == []
     history = ok(world, wire.get(hedger, PLAN_HISTORY, {"productType": PT, "planType": "profit_loss"}))
     assert {(r["planType"], r["planStatus"]) for r in history["entrustedList"]} == {
-        ("profit_plan", "executed"), ("pos_profit", "executed")}
-    # the stop-loss went with the position (it never fired)
+        ("profit_plan", "executed"), ("pos_profit", "executed"), ("pos_loss", "cancelled")}
+    # the stop-loss went with the position (it never fired): cancelled, under its own id
     assert world.engine.futures_order(hedger.uid, int(take["orderId"])).source == "take_profit"
 
 
@@ -308,3 +308,48 @@ def test_an_elite_traders_tracked_position_takes_no_partial_tpsl_or_reversal(wor
     with Unchanged(world):
         error(world, wire.post(lead, PLACE_TPSL, tpsl("profit_plan", "99000", size="0.01")), "40866", message)
         error(world, wire.post(lead, BACKHAND, {**BASE, "side": "buy", "tradeSide": "open"}), "40866", message)
+
+
+PLAN_HISTORY_KEYS = [
+    "planType", "symbol", "size", "orderId", "executeOrderId", "clientOid", "planStatus", "price", "executePrice",
+    "priceAvg", "baseVolume", "callbackRatio", "triggerPrice", "triggerType", "side", "posSide", "marginCoin",
+    "marginMode", "enterPointSource", "tradeSide", "posMode", "orderType", "cTime", "uTime",
+    "stopSurplusExecutePrice", "stopSurplusTriggerPrice", "stopSurplusTriggerType", "stopLossExecutePrice",
+    "stopLossTriggerPrice", "stopLossTriggerType"]
+
+
+def test_finished_tpsl_orders_in_orders_plan_history(world, wire, alice):
+    """orders-plan-history (profit_loss) lists every finished TP/SL kind with the DOC's fields:
+    a partial TP that fired (executeOrderId, priceAvg, baseVolume), a position's own stop-loss
+    that was removed and its own take-profit that went with the position unfired (cancelled,
+    under the ids all-position showed); planStatus filters."""
+    place(world, wire, alice, side="buy", size="0.02")
+    take = ok(world, wire.post(alice, PLACE_TPSL, {**BASE, "planType": "profit_plan", "triggerPrice": "96000",
+                                                  "size": "0.01", "holdSide": "long"}))
+    ok(world, wire.post(alice, PLACE_TPSL, {**BASE, "planType": "pos_profit", "triggerPrice": "99000",
+                                           "holdSide": "long"}))
+    ok(world, wire.post(alice, PLACE_TPSL, {**BASE, "planType": "pos_loss", "triggerPrice": "90000",
+                                           "holdSide": "long"}))
+    [row] = ok(world, wire.get(alice, "/api/v2/mix/position/all-position", {"productType": PT}))
+    tp_id, sl_id = row["takeProfitId"], row["stopLossId"]
+    # the stop-loss removed (cancel-plan-order by its id)
+    ok(world, wire.post(alice, CANCEL_PLAN, {**BASE, "planType": "profit_loss", "orderIdList": [{"orderId": sl_id}]}))
+    set_mark(world, "96500")  # the partial TP fires at 96000
+    place(world, wire, alice, side="sell", size="0.01", reduceOnly="YES")  # closes the rest: its TP goes too
+    history = ok(world, wire.get(alice, PLAN_HISTORY, {"productType": PT, "planType": "profit_loss"}))
+    rows = history["entrustedList"]
+    assert all(list(r) == PLAN_HISTORY_KEYS for r in rows)
+    by_id = {r["orderId"]: r for r in rows}
+    assert set(by_id) == {take["orderId"], tp_id, sl_id}
+    fired = by_id[take["orderId"]]
+    assert (fired["planType"], fired["planStatus"], fired["executeOrderId"], fired["priceAvg"],
+            fired["baseVolume"], fired["triggerPrice"]) == ("profit_plan", "executed", take["orderId"], "96000",
+                                                            "0.01", "96000")
+    assert [(by_id[i]["planType"], by_id[i]["planStatus"], by_id[i]["executeOrderId"], by_id[i]["baseVolume"],
+             by_id[i]["triggerPrice"]) for i in (tp_id, sl_id)] == [
+        ("pos_profit", "cancelled", "", "", "99000"), ("pos_loss", "cancelled", "", "", "90000")]
+    cancelled = ok(world, wire.get(alice, PLAN_HISTORY, {"productType": PT, "planType": "profit_loss",
+                                                          "planStatus": "cancelled"}))["entrustedList"]
+    assert {r["orderId"] for r in cancelled} == {tp_id, sl_id}
+    error(world, wire.get(alice, PLAN_HISTORY, {"productType": PT, "planType": "profit_loss", "planStatus": "done"}),
+          "40020", "Parameter planStatus error")

@@ -112,6 +112,10 @@ def test_presets_show_on_the_resting_order_then_become_tpsl_orders_when_it_fills
     assert [(o.status.value, o.filled_size, o.avg_price) for o in sold] == [("filled", D("0.00999"), D("99000"))]
     plans = {p.kind.value: p.status.value for p in world.engine.spot_plans(alice.uid)}
     assert plans == {"tp": "executed", "sl": "cancelled"}
+    # both are history now: the take-profit filled at 99000, its stop-loss twin cancelled
+    history = ok(world, wire.get(alice, "/api/v2/spot/trade/history-orders", {"tpslType": "tpsl"}))
+    assert sorted((r["triggerPrice"], r["status"], r["priceAvg"], r["tpslType"]) for r in history) == [
+        ("90000", "cancelled", "0", "tpsl"), ("99000", "filled", "99000.0000000000000000", "tpsl")]
 
 
 @pytest.mark.parametrize("extra, field", [
@@ -194,3 +198,37 @@ def test_a_batch_entry_cannot_be_a_tpsl_order(world, wire, alice):
     body.pop("symbol")
     data = ok(world, wire.post(alice, "/api/v2/spot/trade/batch-orders", {"symbol": "BTCUSDT", "orderList": [body]}))
     assert data["failureList"][0]["errorMsg"] == "Parameter tpslType error"
+
+
+HISTORY_ORDERS = "/api/v2/spot/trade/history-orders"
+HISTORY_ROW_KEYS = ["userId", "symbol", "orderId", "clientOid", "price", "size", "orderType", "side", "status",
+                    "priceAvg", "baseVolume", "quoteVolume", "enterPointSource", "feeDetail", "orderSource",
+                    "cTime", "uTime", "tpslType", "cancelReason", "triggerPrice"]
+
+
+def test_finished_tpsl_orders_are_in_history_orders_with_tpsl_type(world, wire, alice):
+    """history-orders tpslType=tpsl lists the TP/SL orders that are done: a fired one with the
+    status, fills and fee of the order it placed; a cancelled one, and a preset's twin cancelled
+    when the other fired, `cancelled` with nothing filled. Waiting ones are not history."""
+    fired = place(world, wire, alice, tpsl(trigger="94000", price="93900"))
+    dropped = place(world, wire, alice, tpsl(trigger="93000", price="92900"))
+    waiting = place(world, wire, alice, tpsl(trigger="80000", price="79900"))
+    ok(world, wire.post(alice, CANCEL, {"tpslType": "tpsl", "orderId": dropped["orderId"]}))
+    [row] = ok(world, wire.get(alice, HISTORY_ORDERS, {"tpslType": "tpsl"}))
+    assert row == dict(zip(HISTORY_ROW_KEYS, [
+        alice.uid, "BTCUSDT", dropped["orderId"], dropped["clientOid"], "92900.0000000000000000",
+        "0.0100000000000000", "limit", "sell", "cancelled", "0", "0.0000000000000000", "0.0000000000000000",
+        "API", "", "normal", row["cTime"], row["uTime"], "tpsl", "", "93000"]))
+    world.engine.set_mark("bitget", "spot", "BTCUSDT", D("93500"))  # fires the one at 94000 only
+    rows = ok(world, wire.get(alice, HISTORY_ORDERS, {"tpslType": "tpsl"}))
+    assert all(list(r) == HISTORY_ROW_KEYS for r in rows)
+    assert [(r["orderId"], r["status"], r["priceAvg"], r["baseVolume"], r["triggerPrice"]) for r in rows] == [
+        (dropped["orderId"], "cancelled", "0", "0.0000000000000000", "93000"),
+        (fired["orderId"], "filled", "94000.0000000000000000", "0.0100000000000000", "94000"),
+    ]
+    [sold] = [o for o in world.engine.spot_orders(alice.uid) if o.side.value == "sell"]
+    assert rows[1]["quoteVolume"] == "940.0000000000000000" and rows[1]["feeDetail"].startswith('{"USDT":')
+    assert waiting["orderId"] not in {r["orderId"] for r in rows}
+    # the normal history is the orders themselves: the sell the TP/SL placed, not the TP/SL
+    normal = ok(world, wire.get(alice, HISTORY_ORDERS))
+    assert [(r["orderId"], r["tpslType"]) for r in normal] == [(str(sold.order_id), "normal")]

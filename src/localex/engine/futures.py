@@ -722,6 +722,8 @@ class FuturesBook:
         pos.close_value += price * size
         pos.updated_ms = now
         if pos.size <= 0:
+            for kind in ("tp", "sl"):  # the position's own TP / SL go with it, unfired
+                self._end_position_stop(uow, pos, kind, size, now)
             pos.open = False
             pos.size = ZERO
             pos.margin = ZERO
@@ -841,6 +843,30 @@ class FuturesBook:
                           position_id=pos.position_id, leverage=pos.leverage,
                           margin_mode=pos.margin_mode, source=source, tag=tag)
 
+    def _end_position_stop(self, uow, pos: Position, kind: str, size: Decimal, now: int) -> None:
+        """A position's own TP ("tp") or SL ("sl") ends unfired (removed, or its position closed
+        some other way): it stays on record as a cancelled stop order under its id, for `size`."""
+        level = pos.tp_price if kind == "tp" else pos.sl_price
+        stop_id = pos.tp_id if kind == "tp" else pos.sl_id
+        if level is None or stop_id is None:
+            return
+        execute = pos.tp_execute if kind == "tp" else pos.sl_execute
+        uow.insert_futures_order(FuturesOrder(
+            order_id=stop_id, uid=pos.uid, venue=pos.venue, market=pos.market, symbol=pos.symbol,
+            client_oid=str(self.ids.next_id(uow, pos.venue, now)), kind=OrderKind.STOP,
+            side=book_side(pos.side, TradeSide.CLOSE), pos_side=pos.side, trade_side=TradeSide.CLOSE,
+            order_type=OrderType.MARKET if execute is None else OrderType.LIMIT, force=TimeInForce.GTC,
+            price=execute, size=size, reduce_only=True, status=FuturesStatus.CANCELLED, filled_size=ZERO,
+            filled_quote=ZERO, fee=ZERO, realized_pnl=ZERO, leverage=pos.leverage, margin_mode=pos.margin_mode,
+            frozen=ZERO, position_id=pos.position_id, tp_price=None, sl_price=None, trigger_price=level,
+            trigger_above=(kind == "tp") == (pos.side is PositionSide.LONG), callback_rate=None,
+            extreme_price=None, source=kind, cancel_reason=CancelReason.NONE,
+            created_ms=pos.updated_ms if pos.updated_ms else now, updated_ms=now))
+        if kind == "tp":
+            pos.tp_price = pos.tp_execute = pos.tp_id = None
+        else:
+            pos.sl_price = pos.sl_execute = pos.sl_id = None
+
     def set_position_tpsl(self, uow, pos: Position, tp=UNCHANGED, sl=UNCHANGED,
                           tp_execute=UNCHANGED, sl_execute=UNCHANGED) -> Position:
         """tp / sl: a price, None to cancel, UNCHANGED to keep; tp_execute / sl_execute: the
@@ -852,6 +878,10 @@ class FuturesBook:
         for level in (tp_execute, sl_execute):
             if level not in (UNCHANGED, None) and scale_of(level) > inst.price_scale:
                 raise PricePrecision("price scale", value=level, scale=inst.price_scale)
+        if tp is None or sl is None:  # removed: on record as cancelled
+            for kind, value in (("tp", tp), ("sl", sl)):
+                if value is None:
+                    self._end_position_stop(uow, pos, kind, pos.size, now)
         if tp is not UNCHANGED:
             if tp is not None and mark is not None:
                 self._check_stop("tp", pos.side, tp, mark)
@@ -1449,10 +1479,7 @@ class FuturesBook:
             if (pos.tp_price if kind == "tp" else pos.sl_price) != level:
                 return
             execute = pos.tp_execute if kind == "tp" else pos.sl_execute
-            if execute is None:
-                self._market_close(uow, inst, pos, pos.size, level, kind)
-                return
-            # a limit close: the stop is spent, its order rests at the limit (or fills at once)
+            # the stop is spent: its close is at market, or rests at the limit (or fills at once)
             if kind == "tp":
                 pos.tp_price = pos.tp_execute = pos.tp_id = None
             else:

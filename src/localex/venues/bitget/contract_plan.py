@@ -40,6 +40,7 @@ from localex.venues.bitget.contract_trade import (
     QUERY_DAYS,
     TRIGGER_TYPE,
     Reader,
+    average_text,
     order_request,
     page,
     price_text,
@@ -64,6 +65,11 @@ CALLBACK_MAX = Decimal(10)  # callbackRatio / rangeRate: a percentage, at most 1
 STOP_PLAN_TYPES = {"take_profit": "profit_plan", "stop_loss": "loss_plan", "tp": "pos_profit",
                    "sl": "pos_loss"}
 TPSL_KINDS = {"profit_plan": "tp", "pos_profit": "tp", "loss_plan": "sl", "pos_loss": "sl"}
+
+
+# orders-plan-history's planStatus filter (DOC); fail_execute never arises here (a fired order
+# that cannot be placed is cancelled, its plan read as executed)
+PLAN_STATUSES = {"executed": "executed", "fail_execute": "fail_execute", "cancelled": "cancelled"}
 
 
 def plan_type_of(order: FuturesOrder) -> str:
@@ -120,6 +126,23 @@ def plan_row(order: FuturesOrder, inst: Instrument, mode: PositionMode) -> dict:
         "cTime": str(order.created_ms),
         "uTime": str(order.updated_ms),
     }
+
+
+def plan_history_row(order: FuturesOrder, inst: Instrument, mode: PositionMode) -> dict:
+    """orders-plan-history: the DOC example's fields and order. A fired order keeps its id, so
+    `executeOrderId` is the order's own id once executed; `priceAvg` / `baseVolume` what it
+    filled."""
+    row = plan_row(order, inst, mode)
+    executed = row["planStatus"] == "executed"
+    keys = ["planType", "symbol", "size", "orderId", "executeOrderId", "clientOid", "planStatus", "price",
+            "executePrice", "priceAvg", "baseVolume", "callbackRatio", "triggerPrice", "triggerType", "side",
+            "posSide", "marginCoin", "marginMode", "enterPointSource", "tradeSide", "posMode", "orderType",
+            "cTime", "uTime", "stopSurplusExecutePrice", "stopSurplusTriggerPrice", "stopSurplusTriggerType",
+            "stopLossExecutePrice", "stopLossTriggerPrice", "stopLossTriggerType"]
+    row["executeOrderId"] = str(order.order_id) if executed else ""
+    row["priceAvg"] = average_text(order)
+    row["baseVolume"] = fmt.plain(order.filled_size) if executed else ""
+    return {k: row[k] for k in keys}
 
 
 def position_stops(pos: Position) -> list[FuturesOrder]:
@@ -424,7 +447,7 @@ def orders_plan_history(call: Call) -> dict:
     start, end = p.time_range(call.now_ms, HISTORY_DAYS)
     id_less_than = p.order_id("idLessThan")
     order_id, client_oid = p.order_id(), p.text("clientOid")
-    p.text("planStatus")
+    status = p.enum("planStatus", PLAN_STATUSES)
     limit = p.limit(100, 100)
     if market is None:
         return page([], "entrustedList", "orderId")
@@ -432,9 +455,9 @@ def orders_plan_history(call: Call) -> dict:
     orders = [o for o in call.engine.futures_orders(
         call.uid, market=market, symbol=inst.symbol if inst else None, order_id=order_id,
         client_oid=None if order_id else client_oid, start_ms=start, end_ms=end, id_less_than=id_less_than)
-        if _was_plan(o) and plan_type_of(o) in wanted]
+        if _was_plan(o) and plan_type_of(o) in wanted and (status is None or plan_status(o) == status)]
     reader = Reader(call, market)
-    return page([reader.order(o, plan_row) for o in orders[:limit]], "entrustedList", "orderId")
+    return page([reader.order(o, plan_history_row) for o in orders[:limit]], "entrustedList", "orderId")
 
 
 @route("POST", "/api/v2/mix/order/cancel-plan-order", permission=Permission.FUTURES_TRADE, limit=10)

@@ -16,7 +16,7 @@ from localex.engine.model import (
     SpotOrder,
     TimeInForce,
 )
-from localex.engine.model import PlanKind, SpotPlanOrder
+from localex.engine.model import PlanKind, PlanStatus, SpotPlanOrder
 from localex.engine.spot import OrderRef, Presets, SpotOrderRequest
 from localex.venues.bitget import fmt
 from localex.venues.bitget.errors import BitgetError, from_domain
@@ -164,6 +164,35 @@ def tpsl_row(plan: SpotPlanOrder, uid: str) -> dict:
         "cTime": str(plan.created_ms),
         "uTime": str(plan.updated_ms),
         "tpslType": "tpsl",
+        "triggerPrice": fmt.plain(plan.trigger_price),
+    }
+
+
+def tpsl_history_row(plan: SpotPlanOrder, placed: SpotOrder | None) -> dict:
+    """A finished take-profit / stop-loss order in history-orders (tpslType=tpsl): the history
+    row's fields; once fired, the status, fills and fees of the order it placed; cancelled (or
+    its order refused) `cancelled` with nothing filled."""
+    done = placed if plan.status is PlanStatus.EXECUTED else None
+    return {
+        "userId": plan.uid,
+        "symbol": plan.symbol,
+        "orderId": str(plan.order_id),
+        "clientOid": plan.client_oid,
+        "price": fmt.dp16_or_zero(plan.execute_price),
+        "size": fmt.dp16(plan.size),
+        "orderType": plan.order_type.value,
+        "side": plan.side.value,
+        "status": done.status.value if done is not None else "cancelled",
+        "priceAvg": fmt.dp16_or_zero(done.avg_price if done is not None else None),
+        "baseVolume": fmt.dp16(done.filled_size if done is not None else Decimal(0)),
+        "quoteVolume": fmt.dp16(done.filled_quote if done is not None else Decimal(0)),
+        "enterPointSource": plan.enter_point,
+        "feeDetail": fee_detail(done) if done is not None else "",
+        "orderSource": "market" if plan.order_type == OrderType.MARKET else "normal",
+        "cTime": str(plan.created_ms),
+        "uTime": str(max(plan.updated_ms, done.updated_ms) if done is not None else plan.updated_ms),
+        "tpslType": "tpsl",
+        "cancelReason": "",
         "triggerPrice": fmt.plain(plan.trigger_price),
     }
 
@@ -467,7 +496,7 @@ def _order_query(call: Call, open_only: bool) -> list[SpotOrder]:
     tpsl = p.enum("tpslType", TPSL_TYPES, default="normal")
     limit = p.limit(100, 100)
     if tpsl == "tpsl":  # the take-profit / stop-loss orders presets placed
-        return call.engine.spot_plans(call.uid, open_only=open_only or None, symbol=p.symbol(),
+        return call.engine.spot_plans(call.uid, open_only=open_only, symbol=p.symbol(),
                                       kinds=[PlanKind.TP.value, PlanKind.SL.value, PlanKind.TPSL.value],
                                       start_ms=start,
                                       end_ms=end, id_less_than=p.order_id("idLessThan"), limit=limit)
@@ -485,7 +514,9 @@ def unfilled_orders(call: Call) -> list:
 
 @route("GET", "/api/v2/spot/trade/history-orders", limit=20)
 def history_orders(call: Call) -> list:
-    return [history_row(o) for o in _order_query(call, open_only=False) if not isinstance(o, SpotPlanOrder)]
+    """Finished orders; with tpslType=tpsl the finished take-profit / stop-loss orders."""
+    return [tpsl_history_row(o, call.engine.spot_order(call.uid, o.sub_order_id) if o.sub_order_id else None)
+            if isinstance(o, SpotPlanOrder) else history_row(o) for o in _order_query(call, open_only=False)]
 
 
 @route("GET", "/api/v2/spot/trade/fills", limit=10)
