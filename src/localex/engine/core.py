@@ -6,6 +6,7 @@ Every public method is one transaction: it happens entirely or not at all.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import random
 from contextlib import contextmanager
@@ -125,17 +126,26 @@ class Engine:
                 yield self._recorder
                 return
             events: list[Event] = []
+            # no cyclic garbage collection while a unit of work runs: the rows, notes and
+            # copies it makes are freed by reference counting, and a big unit (a mass close)
+            # would otherwise pay for collections that walk every object it keeps alive
+            collecting = gc.isenabled()
+            gc.disable()
             try:
-                with self.store.transaction() as uow:
-                    recorder = self._recorder = Recorder(uow)
-                    yield recorder
-                    events = recorder.changes(self.clock.now_ms())
-                    if events:
-                        events = uow.append_events(events)
+                try:
+                    with self.store.transaction() as uow:
+                        recorder = self._recorder = Recorder(uow)
+                        yield recorder
+                        events = recorder.changes(self.clock.now_ms())
+                        if events:
+                            events = uow.append_events(events)
+                finally:
+                    self._recorder = None
+                if events:
+                    self.events.publish(events)
             finally:
-                self._recorder = None
-            if events:
-                self.events.publish(events)
+                if collecting:
+                    gc.enable()
 
     def events_since(self, seq: int, limit: int = 1000) -> list[Event]:
         """Committed events numbered above `seq`, oldest first, read from the outbox (what a

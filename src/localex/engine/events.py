@@ -89,6 +89,15 @@ _ORDER_KEY: dict[EventKind, Callable[[Any], tuple]] = {
 }
 
 
+def new_event(seq: int, kind: EventKind, uid: str | None, at_ms: int, obj: Any, created: bool,
+              _new=object.__new__) -> Event:
+    """Event(seq, kind, uid, at_ms, obj, created), without the frozen dataclass's field-by-field
+    __init__ (the same object)."""
+    event = _new(Event)
+    event.__dict__.update(seq=seq, kind=kind, uid=uid, at_ms=at_ms, obj=obj, created=created)
+    return event
+
+
 def _owner(kind: EventKind, obj: Any) -> str | None:
     if kind is EventKind.MARK:
         return None
@@ -136,30 +145,33 @@ class Recorder:
         if not notes:
             return []
         last: dict[tuple, int] = {}
-        created: dict[tuple, bool] = {}
+        created: set[tuple] = set()
+        keys: list = [None] * len(notes)
+        last_state = _LAST_STATE
         for i, (kind, made, obj) in enumerate(notes):
-            keyer = _LAST_STATE.get(kind)
+            keyer = last_state.get(kind)
             if keyer is not None:
-                key = (kind,) + keyer(obj)
+                key = keys[i] = (kind,) + keyer(obj)
                 last[key] = i
-                created[key] = created.get(key, False) or made
+                if made:
+                    created.add(key)
         events: list[Event] = []
         seen_state: dict[tuple, Any] = {}
+        order_key = _ORDER_KEY
         for i, (kind, made, obj) in enumerate(notes):
-            keyer = _LAST_STATE.get(kind)
-            if keyer is not None:
-                key = (kind,) + keyer(obj)
+            key = keys[i]
+            if key is not None:
                 if last[key] != i:
                     continue
-                made = created[key]
+                made = key in created
             else:
-                order_keyer = _ORDER_KEY.get(kind)
+                order_keyer = order_key.get(kind)
                 if order_keyer is not None:
                     key = (kind,) + order_keyer(obj)
                     if seen_state.get(key) == obj:
                         continue  # written again unchanged
                     seen_state[key] = obj
-            events.append(Event(0, kind, _owner(kind, obj), at_ms, obj, made))
+            events.append(new_event(0, kind, _owner(kind, obj), at_ms, obj, made))
         return events
 
 
@@ -177,8 +189,17 @@ def _snapshot(obj: Any, _new=object.__new__) -> Any:
 
 def _make_write(name: str, kind: EventKind, made: bool):
     def write(self, obj, *args, **kwargs):
-        result = getattr(self._uow, name)(obj, *args, **kwargs)
-        self._notes.append((kind, made, _snapshot(obj)))  # the engine may change obj later
+        uow = self._uow
+        uow.last_put = None
+        result = getattr(uow, name)(obj, *args, **kwargs)
+        # the engine may change obj later: the note keeps a copy (the one the store buffered,
+        # when it says it holds one: it changes it no more than the note does)
+        held = getattr(uow, "last_put", None)
+        if held is not None and held.__class__ is obj.__class__:
+            uow.last_put = None
+        else:
+            held = _snapshot(obj)
+        self._notes.append((kind, made, held))
         return result
     write.__name__ = name
     return write

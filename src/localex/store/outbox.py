@@ -12,6 +12,7 @@ numbering starts again with the new world), and only the newest KEEP events are 
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import typing
 from decimal import Decimal
@@ -22,7 +23,7 @@ import orjson
 from sqlalchemy import BigInteger, Column, Integer, String, Table, Text, delete
 
 from localex.engine.copy import FollowerCopy, Tracking
-from localex.engine.events import Event, EventKind
+from localex.engine.events import Event, EventKind, new_event
 from localex.engine.model import (Balance, Fill, FuturesFill, FuturesOrder, MarkPrice, Position, SpotOrder,
                                    SpotPlanOrder)
 from localex.store.schema import metadata
@@ -108,10 +109,29 @@ def _plain_columns(meta) -> bool:
     return found
 
 
+@lru_cache(maxsize=None)
+def _encoder(cls: type) -> typing.Callable:
+    """The JSON of an entity, as encode() makes it, with its Decimal fields formatted here
+    rather than through orjson's callback: a dict of the dataclass's fields in their order
+    (what orjson makes of a dataclass), Decimals as format(value, "f")."""
+    hints = typing.get_type_hints(cls)
+    parts = []
+    for f in dataclasses.fields(cls):
+        args = typing.get_args(hints[f.name]) or (hints[f.name],)
+        if Decimal in args:
+            parts.append(f"{f.name!r}: (_fmt(v, 'f') if (v := o.{f.name}).__class__ is _D else v)")
+        else:
+            parts.append(f"{f.name!r}: o.{f.name}")
+    env = {"_fmt": format, "_D": Decimal, "_dumps": orjson.dumps, "_plain": _plain}
+    exec(f"def encode(o):\n    return _dumps({{{', '.join(parts)}}}, default=_plain).decode()\n", env)  # noqa: S102
+    return env["encode"]
+
+
 def append(uow, events: list[Event]) -> list[Event]:
     """Number the events and write them with the unit of work (SqlUnitOfWork); returns them
-    with their numbers."""
-    from localex.store.sql import _INSERT, _UPSERT
+    with their numbers. Outbox rows are never read back by the unit that writes them, so they
+    are inserted at once (one executemany), past the unit's buffer."""
+    from localex.store.sql import _UPSERT
 
     n = len(events)
     head_meta = uow._m(outbox_head)
@@ -121,20 +141,25 @@ def append(uow, events: list[Event]) -> list[Event]:
     uow._put_row(head_meta, head_meta.dump(SimpleNamespace(id=1, seq=last)), _UPSERT)
     meta = uow._m(outbox)
     plain = _plain_columns(meta)
-    numbered = []
-    put, dump, dumps = uow._put_row, meta.dump, orjson.dumps
+    numbered, rows = [], []
+    dump, encoders = meta.dump, {}
     seq = first
     for e in events:
-        e = Event(seq, e.kind, e.uid, e.at_ms, e.obj, e.created)
+        obj = e.obj
+        cls = obj.__class__
+        enc = encoders.get(cls)
+        if enc is None:
+            enc = encoders[cls] = _encoder(cls) if dataclasses.is_dataclass(cls) else encode
+        e = new_event(seq, e.kind, e.uid, e.at_ms, obj, e.created)
         numbered.append(e)
-        payload = dumps(e.obj, default=_plain).decode()
+        payload = enc(obj)
         if plain:  # every column is bound as it is: the row is the tuple itself
-            row = (seq, e.kind.value, e.uid, e.at_ms, int(e.created), payload)
+            rows.append((seq, e.kind.value, e.uid, e.at_ms, int(e.created), payload))
         else:
-            row = dump(SimpleNamespace(seq=seq, kind=e.kind.value, uid=e.uid, at_ms=e.at_ms,
-                                       created=int(e.created), payload=payload))
-        put(meta, row, _INSERT)
+            rows.append(dump(SimpleNamespace(seq=seq, kind=e.kind.value, uid=e.uid, at_ms=e.at_ms,
+                                             created=int(e.created), payload=payload)))
         seq += 1
+    uow.insert_now(outbox, rows)
     if last // TRIM_EVERY != (first - 1) // TRIM_EVERY and last > KEEP:
         uow._raw_sql(outbox, delete(outbox).where(outbox.c.seq <= last - KEEP))
     return numbered

@@ -115,6 +115,13 @@ def _plain_text(money: s.Money, dialect) -> bool:
     return impl.bind_processor(dialect) is None and impl.result_processor(dialect, None) is None
 
 
+def _copy(obj: Any, _new=object.__new__) -> Any:
+    """A shallow copy of a row's dataclass (copy.copy without its detour through __reduce_ex__)."""
+    twin = _new(obj.__class__)
+    twin.__dict__.update(obj.__dict__)
+    return twin
+
+
 def _to_row(obj: Any) -> dict[str, Any]:
     return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
 
@@ -218,6 +225,7 @@ _MARKS_ONLY = frozenset({"mark_prices", "sequences", "market_bars", "public_trad
 _PRUNABLE_NAMES = ("market_bars", "public_trades")
 _PRUNABLE = frozenset(_PRUNABLE_NAMES)
 _MISSING = object()
+_EAGER = frozenset({"fill_models"})  # a field (params) is a dict the caller may change later
 _IN_CHUNK = 100  # ids per statement of a look-up by a list of ids
 # tables whose rows, found by a query, are often read again by primary key in the same unit
 _REREAD = frozenset({"spot_orders", "futures_orders", "positions", "spot_plan_orders",
@@ -297,29 +305,41 @@ class _Table:
         for i, col in enumerate(table.columns):
             result = col.type.result_processor(dialect, None)
             bind = col.type.bind_processor(dialect)
-            if isinstance(col.type, s.Money) and _plain_text(col.type, dialect):
-                # Money's own conversions, called directly (no TypeDecorator wrappers)
-                result, bind = _money_load, _money_dump
+            conv = convs.get(col.name)
+            value = f"o.{col.name}"
+            special = _DUMP_SPECIAL.get((self.name, col.name))
+            if isinstance(col.type, s.Money) and _plain_text(col.type, dialect) and conv is None:
+                # Money's own two conversions, inlined (what Money.process_* do, unwrapped)
+                load.append(f"(None if (x := t[{i}]) is None else _D(x))")
+                dump.append(f"(None if (v := {value}) is None else _fmt(v, 'f') if v.__class__ is _D "
+                            f"else _fmt(_D(v), 'f'))")
+                continue
+            if (result is None and bind is None and special is None and isinstance(conv, type)
+                    and issubclass(conv, enum.Enum)):
+                # an enum stored by value: members found in the enum's own map of values
+                env[f"c{i}"], env[f"m{i}"] = conv, conv._value2member_map_.get
+                load.append(f"(None if (x := t[{i}]) is None else (m{i}(x) or c{i}(x)))")
+                dump.append(f"(v._value_ if (v := {value}).__class__ is c{i} else _plain(v))")
+                continue
             expr = f"t[{i}]"
             if result is not None:
                 env[f"r{i}"] = result
                 expr = f"r{i}({expr})"
-            conv = convs.get(col.name)
             if conv is not None:
                 env[f"c{i}"] = conv
                 expr = f"(None if t[{i}] is None else c{i}({expr}))"
             load.append(expr)
-            value = f"o.{col.name}"
-            special = _DUMP_SPECIAL.get((self.name, col.name))
             if special is not None:
                 env[f"s{i}"] = special
                 value = f"s{i}({value})"
             elif not isinstance(col.type, (s.Money, s.Integer, s.BigInteger)):
-                value = f"_plain({value})"
+                value = f"(v if (v := {value}).__class__ is str else _plain(v))" if bind is None \
+                    else f"_plain({value})"
             if bind is not None:
                 env[f"b{i}"] = bind
                 value = f"b{i}({value})"
             dump.append(value)
+        env["_D"], env["_fmt"] = Decimal, format
         env["_plain"] = _plain
         code = (f"def load(t):\n    return cls({', '.join(load)})\n"
                 f"def dump(o):\n    return ({', '.join(dump)},)\n")
@@ -327,8 +347,15 @@ class _Table:
             code += f"def pk_of(row):\n    return (row[{self.pk_index[0]}],)\n"
         else:
             code += f"def pk_of(row):\n    return ({', '.join(f'row[{i}]' for i in self.pk_index)},)\n"
+        # an object's primary key as its row would hold it (the dump of the key's columns)
+        code += f"def pk_obj(o):\n    return ({', '.join(dump[i] for i in self.pk_index)},)\n"
+        self.code = code
         exec(code, env)  # noqa: S102 - generated from the schema, once per table
         self.pk_of: Callable = env["pk_of"]
+        self.pk_obj: Callable = env["pk_obj"]
+        # rows held as objects until flushed (see SqlUnitOfWork._put); not those with a
+        # mutable field, which are dumped as they are put
+        self.lazy = self.cls is not None and self.name not in _EAGER
         self.load: Callable = env["load"]
         self.dump: Callable = env["dump"]
         cols = {c: bindparam(c, type_=table.c[c].type) for c in self.columns}
@@ -399,6 +426,9 @@ class SqlUnitOfWork:
         self._prunes: dict[tuple[str, str], int] = {}  # deferred tape prunes: (table, instrument) -> cutoff
         self._touched: dict[str, set] = {}  # primary keys written, of the cached tables
         self.committed: list[Callable[[], None]] = []  # run once the unit has committed
+        # the copy of an object the last _put buffered (never changed while buffered: a caller
+        # that keeps a copy of what it wrote may keep this one, engine/events.py Recorder)
+        self.last_put: Any = None
 
     def on_commit(self, fn: Callable[[], None]) -> None:
         """Run fn after this unit of work commits (never if it rolls back)."""
@@ -446,7 +476,8 @@ class SqlUnitOfWork:
         if pend is not None:
             entry = pend.get(pk)
             if entry is not None:
-                return entry[1]
+                row = entry[1]
+                return row if row.__class__ is tuple else meta.dump(row)
         clean = self._clean.get(name)
         if clean is not None:
             row = clean.get(pk, _MISSING)
@@ -467,17 +498,33 @@ class SqlUnitOfWork:
         return row
 
     def _load(self, table, pk: tuple):
+        pend = self._pending.get(table.name)
+        if pend is not None:
+            entry = pend.get(pk)
+            if entry is not None:
+                row = entry[1]
+                if row.__class__ is not tuple:
+                    return _copy(row)  # written in this unit, held as an object
+                return self._m(table).load(row)
         row = self._get(table, pk)
         return None if row is None else self._m(table).load(row)
 
     def _put(self, table, obj, op: int) -> None:
+        """Buffer a write of `obj`. The buffer holds a copy of the object, not its row: the
+        row is made (dumped) once, when the table is flushed, however often the object was
+        written; a read by key in the meantime answers a copy of it."""
         meta = self._m(table)
-        row = meta.dump(obj)
-        self._put_row(meta, row, op)
+        if meta.lazy:
+            held = self.last_put = _copy(obj)
+            self._put_entry(meta.name, meta.pk_obj(obj), held, op)
+        else:
+            self.last_put = None
+            self._put_row(meta, meta.dump(obj), op)
 
     def _put_row(self, meta: _Table, row: tuple, op: int) -> None:
-        name = meta.name
-        pk = meta.pk_of(row)
+        self._put_entry(meta.name, meta.pk_of(row), row, op)
+
+    def _put_entry(self, name: str, pk: tuple, row, op: int) -> None:
         pend = self._pending.get(name)
         if pend is None:
             pend = self._pending[name] = {}
@@ -519,7 +566,8 @@ class SqlUnitOfWork:
         for key in keys:
             cutoff = self._prunes.pop(key)
             instrument = key[1]
-            for pk in [pk for pk, (_op, row) in pend.items()
+            rows = {pk: row if row.__class__ is tuple else meta.dump(row) for pk, (_op, row) in pend.items()}
+            for pk in [pk for pk, row in rows.items()
                        if row[at_instrument] == instrument and row[at_ts] < cutoff]:
                 if undo is not None:
                     undo.setdefault((name, pk), pend[pk])
@@ -549,9 +597,12 @@ class SqlUnitOfWork:
         clean = self._clean.setdefault(name, {})
         undo = self._undo[-1][0] if self._undo else None
         run_op, run = None, []
+        dump = meta.dump
         for pk, (op, row) in pend.items():
             if undo is not None:
                 undo.setdefault((name, pk), (op, row))
+            if row.__class__ is not tuple:
+                row = dump(row)
             if op != run_op and run:
                 self._write(meta, run_op, run)
                 run = []
@@ -594,6 +645,18 @@ class SqlUnitOfWork:
         self._seq_dirty.clear()
         self.store._ensure_tx()
         self._write(meta, _UPSERT, rows)
+
+    def insert_now(self, table, rows: list[tuple]) -> None:
+        """Insert rows (bound tuples in column order) at once, past the buffer: rows this unit
+        never reads back (the event outbox). One executemany."""
+        name = table.name
+        if name in self._pending:
+            self._flush_table(name)
+        if not rows:
+            return
+        self.store._ensure_tx()
+        self._written.add(name)
+        self._write(self._m(table), _INSERT, rows)
 
     def _raw_sql(self, table, stmt, params: dict | None = None) -> int:
         """Run a statement this class writes by hand on `table` (a delete): the table's buffer is
@@ -987,7 +1050,7 @@ class SqlUnitOfWork:
             if row is _MISSING:
                 wanted.append(i)
             elif row is not None:
-                out[i] = meta.load(row)
+                out[i] = meta.load(row) if row.__class__ is tuple else _copy(row)
         step = _IN_CHUNK
         for at in range(0, len(wanted), step):
             chunk = wanted[at:at + step]
