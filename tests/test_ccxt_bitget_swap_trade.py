@@ -111,6 +111,43 @@ def test_in_process_kill_switch(localex):
     assert all(r.host == "api.bitget.com" for r in localex.requests)
 
 
+def test_in_process_batches_risk_orders_and_flash_close(localex):
+    """In-process, the rest of the swap surface: cancel_orders, create_take_profit_order,
+    create_order with stopLossPrice / takeProfitPrice / trailingPercent, trigger orders listed
+    and cancelled, close_all_positions."""
+    creds = localex.create_user(funds={})
+    localex.fund(creds.uid, "USDT", "10000", account=USDT_M)
+    exchange = ccxt.bitget(creds.ccxt)
+    exchange.load_markets()
+    ids = [exchange.create_order(SWAP, "limit", "buy", 0.01, 90000 + i)["id"] for i in range(2)]
+    assert [o["id"] for o in exchange.cancel_orders(ids, SWAP)] == ids
+    assert exchange.fetch_open_orders(SWAP) == []
+    exchange.create_order(SWAP, "market", "buy", 0.02)
+    exchange.create_order(ETH_SWAP, "market", "buy", 0.1)
+    take = exchange.create_take_profit_order(SWAP, "limit", "sell", 0.02, 99100, 99000)
+    stop = exchange.create_order(SWAP, "market", "sell", 0.02, None, {"stopLossPrice": 90000})
+    eth_take = exchange.create_order(ETH_SWAP, "market", "sell", 0.1, None, {"takeProfitPrice": 3500})
+    trailing = exchange.create_order(SWAP, "market", "sell", 0.01, 96000, {"trailingPercent": 1, "reduceOnly": True})
+    trigger = exchange.create_order(SWAP, "market", "buy", 0.01, None, {"triggerPrice": 99000})
+    pos = [p for p in localex.engine.positions(creds.uid) if p.symbol == "BTCUSDT"][0]
+    assert (pos.tp_price, pos.tp_execute, pos.sl_price) == (Decimal("99000"), Decimal("99100"), Decimal("90000"))
+    assert (str(pos.tp_id), str(pos.sl_id)) == (take["id"], stop["id"])
+    assert sorted(o["id"] for o in exchange.fetch_open_orders(SWAP, params={"planType": "profit_loss"})) == sorted(
+        [take["id"], stop["id"]])
+    assert [o["id"] for o in exchange.fetch_open_orders(ETH_SWAP, params={"planType": "profit_loss"})] == [
+        eth_take["id"]]
+    assert [o["id"] for o in exchange.fetch_open_orders(SWAP, params={"trailing": True})] == [trailing["id"]]
+    assert [o["id"] for o in exchange.fetch_open_orders(SWAP, params={"trigger": True})] == [trigger["id"]]
+    exchange.cancel_order(trigger["id"], SWAP, {"trigger": True})
+    closed = exchange.close_all_positions({"productType": "USDT-FUTURES"})
+    assert sorted(p["symbol"] for p in closed) == [SWAP, ETH_SWAP]
+    assert localex.engine.positions(creds.uid) == []
+    # the stops and the trailing stop went with the positions
+    assert exchange.fetch_open_orders(SWAP, params={"planType": "profit_loss"}) == []
+    assert exchange.fetch_open_orders(SWAP, params={"trailing": True}) == []
+    assert all(r.host == "api.bitget.com" for r in localex.requests)
+
+
 def test_stop_loss_and_take_profit_orders(world):
     alice = futures_trader(world)
     exchange = connect(world, alice)

@@ -954,11 +954,14 @@ class FuturesBook:
     def flash_close(self, uow, user: User, pos: Position, tag: str = "") -> FuturesOrder:
         """Close a whole position at market as its owner's own order (so the listeners' rules,
         copy trading's among them, apply). Every open order that would close it (resting, plan,
-        trailing) is cancelled first: the whole position is what closes."""
+        trailing; in one-way mode a reduce-only order of the other side) is cancelled first: the
+        whole position is what closes."""
         inst = self.instrument(uow, pos.venue, pos.market, pos.symbol)
         for order in self._open_orders(uow, pos.uid, inst):
-            if order.trade_side is TradeSide.CLOSE and order.pos_side is pos.side \
-                    and order.position_id in (None, pos.position_id):
+            closes = order.trade_side is TradeSide.CLOSE and order.pos_side is pos.side \
+                and order.position_id in (None, pos.position_id)
+            reduces = order.trade_side is TradeSide.OPEN and order.reduce_only and order.pos_side is pos.side.opposite
+            if closes or reduces:
                 self._cancel(uow, order, CancelReason.USER)
         return self.place(uow, user, inst, pos_side=pos.side, trade_side=TradeSide.CLOSE,
                           order_type=OrderType.MARKET, size=pos.size, position_id=pos.position_id,
