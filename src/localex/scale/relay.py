@@ -120,6 +120,7 @@ class StreamReader:
             return
         top = await self.client.xrevrange(self.stream, count=1)
         self.position = top[0][0] if top else "0-0"
+        await self.client.set(self.pos_key, self.position)  # a restart goes on from here
 
     async def step(self, block_ms: int = 1000) -> int:
         answer = await self.client.xread({self.stream: self.position}, count=BATCH, block=block_ms)

@@ -102,7 +102,11 @@ class LocalexApp:
             return
         journal, engine, name = self.journal, self.engine, protocol.name
 
+        cluster = self.cluster
+
         def frame_in(session, text):
+            if cluster is not None:
+                cluster.before_request()  # a key revoked elsewhere is not logged in with here
             journal.record_frame(name, engine.now_ms(), session, "in", text)
 
         def frame_out(session, text):
