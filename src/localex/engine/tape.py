@@ -134,11 +134,15 @@ class Tape:
         self._live: dict[str, tuple[MinuteBar, bool, bool]] = {}
         self._pruned: dict[str, int] = {}  # the hour each instrument's history was last cut at
         self._salts: dict[tuple[int, str], int] = {}
+        # each instrument's final hours as read, folded into one _Minute (None: no minute):
+        # {key: {hour: _Minute | None}}; see _spans
+        self._hours: dict[str, dict[int, _Minute | None]] = {}
 
     def invalidate(self) -> None:
         """Forget what was read: the store changed under us (a snapshot restored, a reset)."""
         self._live.clear()
         self._pruned.clear()
+        self._hours.clear()
 
     # ---- writing ------------------------------------------------------------------------------
     # Each instrument's newest bar lives in memory (self._live, as committed): points and fills
@@ -151,10 +155,11 @@ class Tape:
         if work is None:
             work = {}
             setattr(uow, _PENDING, work)
-            uow.on_commit(lambda: self._committed(work))
+            if _sole_writer(uow):  # see _committed
+                uow.on_commit(lambda: self._committed(work))
         entry = work.get(key)
         if entry is None:
-            live = self._live.get(key)
+            live = self._live.get(key) if _sole_writer(uow) else None  # see _committed
             entry = work[key] = [copy.copy(live[0]), live[1], live[2]] if live else [None, False, False]
         return entry
 
@@ -168,23 +173,26 @@ class Tape:
         """The bar of `minute` to change, and the live entry it is (None: an older minute's bar,
         to be written at once)."""
         entry = self._work(uow, key)
+        if entry[0] is None:  # a cold start: the newest stored bar is the live one
+            last = uow.last_bar_ts(key)
+            if last is not None:
+                entry[:] = [uow.get_bar(key, last), True, False]
         bar = entry[0]
         if bar is not None and bar.ts == minute:
             entry[2] = True
             return bar, entry
         if bar is None or bar.ts < minute:
             self._store(uow, entry)
-            found = uow.get_bar(key, minute) if bar is None else None  # a cold start only
-            if found is not None:
-                entry[:] = [found, True, True]
-                return found, entry
             entry[:] = [MinuteBar(key, minute, price, price, price, price, t, t, t, t), False, True]
             hour = minute // HOUR_MS
             if self._pruned.get(key) != hour:  # history is cut once an hour of market time
-                uow.prune_tape(key, minute - self.retention_ms)
-                uow.on_commit(lambda: self._pruned.__setitem__(key, hour))
+                cutoff = minute - self.retention_ms
+                uow.prune_tape(key, cutoff)
+                uow.on_commit(lambda: self._cut(key, hour, cutoff))
             return entry[0], entry
-        # a point in an older minute (a clock set back): that bar is changed in the store
+        # a point in an older minute (a clock set back): that bar is changed in the store, and
+        # the hours folded from it are read again
+        self._hours.pop(key, None)
         self._store(uow, entry)
         old = uow.get_bar(key, minute)
         if old is None:
@@ -192,7 +200,19 @@ class Tape:
             uow.put_bar(old, new=True)
         return old, None
 
+    def _cut(self, key: str, hour: int, cutoff: int) -> None:
+        """History before cutoff is gone: so are the hours folded from it."""
+        self._pruned[key] = hour
+        hours = self._hours.get(key)
+        if hours:
+            for old in [h for h in hours if h < cutoff]:
+                del hours[old]
+
     def _committed(self, work: dict) -> None:
+        """The unit of work committed: its live bars are the newest as committed. (With several
+        processes writing to one store the live bar is not kept: each unit of work reads the
+        newest bar from the store and writes what it changed before it commits, so no process
+        holds a minute the others cannot read.)"""
         for key, entry in work.items():
             if entry[0] is not None:
                 self._live[key] = (entry[0], entry[1], entry[2])
@@ -221,6 +241,8 @@ class Tape:
                     bar.path_volume = (bar.path_volume or ZERO) + volume
         if bar is not None and entry is None:
             uow.put_bar(bar, new=False)
+        elif entry is not None and not _sole_writer(uow):
+            self._store(uow, entry)  # several writers: nothing stays unwritten past this unit
 
     def on_fill(self, uow, inst: Instrument, taker_side: Side, price: Decimal, size: Decimal,
                 t: int, trade_id: int) -> None:
@@ -239,6 +261,8 @@ class Tape:
         bar.fills += 1
         if entry is None:
             uow.put_bar(bar, new=False)
+        elif not _sole_writer(uow):
+            self._store(uow, entry)
 
     def _overlay(self, key: str) -> MinuteBar | None:
         """The live bar, when the store does not hold it as it is."""
@@ -336,6 +360,71 @@ class Tape:
                               prints if with_prints else [])
             minute += MINUTE_MS
 
+    def _spans(self, uow, inst: Instrument, start: int, end: int, now: int) -> Iterator[_Minute]:
+        """What _minutes yields, but with every whole hour that is final folded into one
+        _Minute (the hour's open, high, low, close and volumes, at its first minute), kept in
+        memory once read: a read of many minutes costs the hours it spans plus the minutes of
+        the hours at its ends. A minute is final once a later minute has a bar (nothing is
+        recorded in the past, but by a clock set back, which forgets the folded hours); with
+        several processes that is a bar in the store, so a process that does not run the
+        market folds only what the market process has written. Folding is exact: volumes are
+        sums of exact decimals, and high / low keep the first of equal extremes, as candles do."""
+        key = inst.key
+        now_minute = now - now % MINUTE_MS
+        end = min(end, now_minute)
+        start = max(start, end - MAX_SCAN_MINUTES * MINUTE_MS)
+        if end < start:
+            return
+        # every minute before `final` is final: before now when this process is the only one
+        # writing (it overlays the minute it has not written yet); else before the newest bar
+        # in the store (another process may be recording the minute after it)
+        final = now_minute if _sole_writer(uow) else uow.last_bar_ts(key)
+        first = self._first_ts(uow, key) if final is not None else None
+        if final is None or first is None:
+            yield from self._minutes(uow, inst, start, end, now)
+            return
+        lo = max(-(-start // HOUR_MS), -(-first // HOUR_MS)) * HOUR_MS  # whole hours from here
+        hi = min(end + MINUTE_MS, final, now_minute) // HOUR_MS * HOUR_MS  # ... up to here
+        if hi <= lo:
+            yield from self._minutes(uow, inst, start, end, now)
+            return
+        if start < lo:
+            yield from self._minutes(uow, inst, start, lo - MINUTE_MS, now)
+        hours = self._hours.setdefault(key, {})
+        hour = lo
+        while hour < hi:
+            if hour in hours:
+                folded = hours[hour]
+                if folded is not None:
+                    yield folded
+                hour += HOUR_MS
+                continue
+            run = hour  # the hours not folded yet, read in one pass
+            while run < hi and run not in hours:
+                run += HOUR_MS
+            acc: _Minute | None = None
+            for m in self._minutes(uow, inst, hour, run - MINUTE_MS, now):
+                if acc is not None and m.ts - m.ts % HOUR_MS != acc.ts - acc.ts % HOUR_MS:
+                    hours[acc.ts - acc.ts % HOUR_MS] = acc
+                    yield acc
+                    acc = None
+                if acc is None:
+                    acc = _Minute(m.ts, m.open, m.high, m.low, m.close, m.base, m.quote, [])
+                else:
+                    acc.high = max(acc.high, m.high)
+                    acc.low = min(acc.low, m.low)
+                    acc.close = m.close
+                    acc.base += m.base
+                    acc.quote += m.quote
+            if acc is not None:
+                hours[acc.ts - acc.ts % HOUR_MS] = acc
+                yield acc
+            while hour < run:
+                hours.setdefault(hour, None)
+                hour += HOUR_MS
+        if hi <= end:
+            yield from self._minutes(uow, inst, hi, end, now)
+
     # ---- reading ------------------------------------------------------------------------------
     def candles(self, uow, inst: Instrument, interval: Interval, now: int, start: int | None = None,
                 end: int | None = None, limit: int = 100, kind: str = "market") -> list[Candle]:
@@ -365,7 +454,9 @@ class Tape:
         bounds = opens + [interval.next(opens[-1])]
         index = 0
         acc: list | None = None
-        for m in self._minutes(uow, inst, opens[0], bounds[-1] - MINUTE_MS, now):
+        hourly = interval.unit != "ms" or interval.length % HOUR_MS == 0
+        read = self._spans if hourly and interval.offset_ms % HOUR_MS == 0 else self._minutes
+        for m in read(uow, inst, opens[0], bounds[-1] - MINUTE_MS, now):
             while m.ts >= bounds[index + 1]:
                 if acc is not None:
                     out.append(_candle(acc, kind))
@@ -434,10 +525,13 @@ class Tape:
                             levels=max(DEFAULT_BOOK_LEVELS, depth))
         asks: dict[Decimal, Decimal] = {}
         bids: dict[Decimal, Decimal] = {}
-        for price in ladder.prices(inst, Side.BUY, mark):
-            asks[price] = asks.get(price, ZERO) + ladder.size
-        for price in ladder.prices(inst, Side.SELL, mark):
-            bids[price] = bids.get(price, ZERO) + ladder.size
+        for levels, side in ((asks, Side.BUY), (bids, Side.SELL)):
+            # the ladder's prices run outwards (a price may repeat): past its depth-th distinct
+            # price none can be among the best `depth` levels
+            for price in ladder.prices(inst, side, mark):
+                if price not in levels and len(levels) >= depth:
+                    break
+                levels[price] = levels.get(price, ZERO) + ladder.size
         for side, price, size in uow.resting_limits(inst):
             levels = bids if side is Side.BUY else asks
             levels[price] = levels.get(price, ZERO) + size
@@ -456,9 +550,7 @@ class Tape:
         open_ = open_utc = None
         high = low = last
         base = quote = ZERO
-        for m in self._minutes(uow, inst, since - since % MINUTE_MS, now, now):
-            if m.ts < since:
-                continue
+        for m in self._spans(uow, inst, -(-since // MINUTE_MS) * MINUTE_MS, now, now):
             if open_ is None:
                 open_ = m.open
             if open_utc is None and m.ts >= midnight:
@@ -473,6 +565,11 @@ class Tape:
                         open_utc=open_utc if open_utc is not None else last,
                         bid=book.bids[0] if book.bids else None, ask=book.asks[0] if book.asks else None,
                         ts=now)
+
+
+def _sole_writer(uow) -> bool:
+    """Whether this process is the only one writing the store (SQLite; not PostgreSQL)."""
+    return getattr(uow.store, "sole_writer", True)
 
 
 def _candle(acc: list, kind: str) -> Candle:

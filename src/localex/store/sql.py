@@ -1550,6 +1550,13 @@ class SqlUnitOfWork:
             {"instrument": instrument}, ("market_bars",))
         return rows[0][0]
 
+    def last_bar_ts(self, instrument: str) -> int | None:
+        t = s.market_bars
+        _q, rows = self._custom("last_bar", lambda: select(func.max(t.c.ts)).where(
+            t.c.instrument == bindparam("instrument", type_=t.c.instrument.type)),
+            {"instrument": instrument}, ("market_bars",))
+        return rows[0][0]
+
     def prune_tape(self, instrument: str, before_ms: int) -> None:
         """Forget an instrument's bars and prints older than before_ms. The delete waits until
         the table is next flushed (or read), one per instrument with the latest cutoff: the tape
