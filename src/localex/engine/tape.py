@@ -137,12 +137,14 @@ class Tape:
         # each instrument's final hours as read, folded into one _Minute (None: no minute):
         # {key: {hour: _Minute | None}}; see _spans
         self._hours: dict[str, dict[int, _Minute | None]] = {}
+        self._top: dict[str, int] = {}  # the newest hour folded per instrument
 
     def invalidate(self) -> None:
         """Forget what was read: the store changed under us (a snapshot restored, a reset)."""
         self._live.clear()
         self._pruned.clear()
         self._hours.clear()
+        self._top.clear()
 
     # ---- writing ------------------------------------------------------------------------------
     # Each instrument's newest bar lives in memory (self._live, as committed): points and fills
@@ -172,6 +174,9 @@ class Tape:
     def _minute_bar(self, uow, key: str, minute: int, t: int, price: Decimal) -> tuple[MinuteBar, list | None]:
         """The bar of `minute` to change, and the live entry it is (None: an older minute's bar,
         to be written at once)."""
+        top = self._top.get(key)
+        if top is not None and minute < top + HOUR_MS:  # a minute a folded hour holds (a clock
+            self._unfold(key, minute)  # set back): read it again
         entry = self._work(uow, key)
         if entry[0] is None:  # a cold start: the newest stored bar is the live one
             last = uow.last_bar_ts(key)
@@ -190,9 +195,7 @@ class Tape:
                 uow.prune_tape(key, cutoff)
                 uow.on_commit(lambda: self._cut(key, hour, cutoff))
             return entry[0], entry
-        # a point in an older minute (a clock set back): that bar is changed in the store, and
-        # the hours folded from it are read again
-        self._hours.pop(key, None)
+        # a point in an older minute (a clock set back): that bar is changed in the store
         self._store(uow, entry)
         old = uow.get_bar(key, minute)
         if old is None:
@@ -207,6 +210,18 @@ class Tape:
         if hours:
             for old in [h for h in hours if h < cutoff]:
                 del hours[old]
+            if not hours:
+                self._top.pop(key, None)
+
+    def _unfold(self, key: str, minute: int) -> None:
+        """Forget the folded hours from the one holding `minute` on."""
+        hours = self._hours.get(key, {})
+        for hour in [h for h in hours if h + HOUR_MS > minute]:
+            del hours[hour]
+        if hours:
+            self._top[key] = max(hours)
+        else:
+            self._top.pop(key, None)
 
     def _committed(self, work: dict) -> None:
         """The unit of work committed: its live bars are the newest as committed. (With several
@@ -402,26 +417,23 @@ class Tape:
             run = hour  # the hours not folded yet, read in one pass
             while run < hi and run not in hours:
                 run += HOUR_MS
-            acc: _Minute | None = None
+            folded_run: dict[int, _Minute | None] = dict.fromkeys(range(hour, run, HOUR_MS))
+            acc: _Minute | None = None  # (None: an hour without a minute)
             for m in self._minutes(uow, inst, hour, run - MINUTE_MS, now):
-                if acc is not None and m.ts - m.ts % HOUR_MS != acc.ts - acc.ts % HOUR_MS:
-                    hours[acc.ts - acc.ts % HOUR_MS] = acc
-                    yield acc
-                    acc = None
-                if acc is None:
-                    acc = _Minute(m.ts, m.open, m.high, m.low, m.close, m.base, m.quote, [])
+                if acc is None or m.ts - m.ts % HOUR_MS != acc.ts:  # every hour from its first
+                    acc = folded_run[m.ts - m.ts % HOUR_MS] = _Minute(  # minute (lo >= first)
+                        m.ts, m.open, m.high, m.low, m.close, m.base, m.quote, [])
                 else:
                     acc.high = max(acc.high, m.high)
                     acc.low = min(acc.low, m.low)
                     acc.close = m.close
                     acc.base += m.base
                     acc.quote += m.quote
-            if acc is not None:
-                hours[acc.ts - acc.ts % HOUR_MS] = acc
-                yield acc
-            while hour < run:
-                hours.setdefault(hour, None)
-                hour += HOUR_MS
+            hours.update(folded_run)  # kept only once the whole run is read
+            if self._top.get(key, -1) < run - HOUR_MS:
+                self._top[key] = run - HOUR_MS
+            yield from (folded for folded in folded_run.values() if folded is not None)
+            hour = run
         if hi <= end:
             yield from self._minutes(uow, inst, hi, end, now)
 
