@@ -56,7 +56,7 @@ def test_a_window_expires_and_reset_forgets_only_its_world(redis_client, redis_p
     limiter = RedisRateLimiter(redis_client, redis_prefix)
     limiter.hit("x", 2, 1000, 10)
     keys = sorted(k.decode() for k in redis_client.scan_iter(match=redis_prefix + ":rl:*"))
-    assert keys == [f"{redis_prefix}:rl:x", f"{redis_prefix}:rl:x#"]
+    assert keys == [f"{redis_prefix}:rl:x"]
     assert 0 < redis_client.pttl(keys[0]) <= 61_000  # a quiet caller leaves nothing behind
     redis_client.set(redis_prefix + ":other", b"1")
     limiter.reset()

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, deque
+
+try:
+    from redis.exceptions import NoScriptError
+except ImportError:  # pragma: no cover - redis is a dependency; only RedisRateLimiter needs it
+    NoScriptError = Exception
 from typing import Protocol
 
 # how many keys (one per endpoint and caller) the in-memory limiter remembers at most
@@ -97,8 +102,9 @@ class NoRateLimiter:
         pass
 
 
-# KEYS[1] the window (a sorted set of request times), KEYS[2] its counter (unique members);
-# ARGV: limit, window_ms, now_ms (ignored when ARGV[4] is "1": the server's clock), count (1: hit)
+# KEYS[1] the window (a sorted set of request times; a member is "<time>:<n>", the n-th request
+# counted at that millisecond, so members stay unique while they are in the window); ARGV: limit,
+# window_ms, now_ms (ignored when ARGV[4] is "1": the server's clock), count (1: a hit)
 _WINDOW_LUA = """
 local now = tonumber(ARGV[3])
 if ARGV[4] == '1' then
@@ -111,10 +117,9 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local n = redis.call('ZCARD', KEYS[1])
 local allowed = 0
 if ARGV[5] == '1' and n < limit then
-  local id = redis.call('INCR', KEYS[2])
-  redis.call('ZADD', KEYS[1], now, now .. ':' .. id)
+  local same = redis.call('ZCOUNT', KEYS[1], now, now)
+  redis.call('ZADD', KEYS[1], now, now .. ':' .. same)
   redis.call('PEXPIRE', KEYS[1], window + 60000)
-  redis.call('PEXPIRE', KEYS[2], window + 60000)
   n = n + 1
   allowed = 1
 end
@@ -136,25 +141,29 @@ class RedisRateLimiter:
     venues check limits synchronously, on the event loop)."""
 
     def __init__(self, client, prefix: str, server_time: bool = False) -> None:
+
         self.client = client
         self.prefix = f"{prefix}:rl:"
-        self.server_time = server_time
-        self._script = client.register_script(_WINDOW_LUA)
+        self.server_time = "1" if server_time else "0"
+        self._sha = client.script_load(_WINDOW_LUA)
 
-    def _run(self, key: str, limit: int, window_ms: int, now_ms: int, count: bool) -> tuple[bool, int]:
-        k = self.prefix + key
-        allowed, left = self._script(keys=[k, k + "#"], args=[
-            limit, window_ms, now_ms, "1" if self.server_time else "0", "1" if count else "0"])
-        return bool(allowed), int(left)
+    def _run(self, key: str, limit: int, window_ms: int, now_ms: int, count: str) -> tuple[bool, int]:
+        args = (self.prefix + key, limit, window_ms, now_ms, self.server_time, count)
+        try:
+            allowed, left = self.client.evalsha(self._sha, 1, *args)
+        except NoScriptError:  # the server lost its scripts (a restart, SCRIPT FLUSH)
+            self._sha = self.client.script_load(_WINDOW_LUA)
+            allowed, left = self.client.evalsha(self._sha, 1, *args)
+        return allowed == 1, left
 
     def hit(self, key: str, limit: int, window_ms: int, now_ms: int) -> bool:
-        return self._run(key, limit, window_ms, now_ms, True)[0]
+        return self._run(key, limit, window_ms, now_ms, "1")[0]
 
     def remaining(self, key: str, limit: int, window_ms: int, now_ms: int) -> int:
-        return self._run(key, limit, window_ms, now_ms, False)[1]
+        return self._run(key, limit, window_ms, now_ms, "0")[1]
 
     def check(self, key: str, limit: int, window_ms: int, now_ms: int) -> tuple[bool, int]:
-        return self._run(key, limit, window_ms, now_ms, True)
+        return self._run(key, limit, window_ms, now_ms, "1")
 
     def reset(self) -> None:
         """Forget every window of this prefix (a world's reset)."""
