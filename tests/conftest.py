@@ -16,6 +16,30 @@ from localex.store import open_store
 from localex.testing import ServerThread
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_backend(request):
+    """Runs a test once per store: SQLite in memory, and PostgreSQL (tests/stores.py: skipped
+    with its reason when no server is named, failed on CI). Tests make their stores with
+    stores.new_store()."""
+    import stores
+
+    if request.param == "postgresql":
+        stores.require_pg()
+    stores.set_backend(request.param)
+    yield request.param
+    stores.set_backend("sqlite")
+    stores.close_opened()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pg_session_database():
+    """The session's PostgreSQL database (if a test made one) is dropped when the run ends."""
+    import stores
+
+    yield
+    stores.drop_session_database()
+
+
 @pytest.fixture(scope="session")
 def engine() -> Engine:
     return Engine(open_store(":memory:"), clock=ManualClock(), seed=7)

@@ -244,8 +244,16 @@ def test_refusals_are_one_clear_line_before_anything_is_created(tmp_path, monkey
     assert f"port {port} on 127.0.0.1 is already in use" in line and "--port 0" in line
     line = refused(tmp_path, monkeypatch, "--port", "0", "--db", str(tmp_path / "nowhere" / "x.db"))
     assert "cannot create database" in line and "does not exist" in line
-    assert "PostgreSQL is not supported yet" in refused(
-        tmp_path, monkeypatch, "--port", "0", "--db", "postgresql://bot@localhost/localex")
+    # a PostgreSQL server that is not there: the driver's reason, the password never printed
+    line = refused(tmp_path, monkeypatch, "--port", "0", "--db", "postgresql://bot:hush@127.0.0.1:1/localex")
+    assert "cannot open database postgresql://bot:***@127.0.0.1:1/localex" in line
+    assert "Connection refused" in line and "hush" not in line
+    # several workers share one world only through PostgreSQL and a clock that moves by itself
+    line = refused(tmp_path, monkeypatch, "--port", "0", "--workers", "2")
+    assert "--workers 2 needs a PostgreSQL database" in line and "SQLite" in line
+    line = refused(tmp_path, monkeypatch, "--port", "0", "--workers", "2", "--clock", "manual",
+                   "--db", "postgresql://bot@127.0.0.1:1/localex")
+    assert "--workers 2 needs a clock that moves by itself" in line
     (tmp_path / "notes.db").write_text("not a database")
     assert "notes.db: it is not a SQLite database" in refused(tmp_path, monkeypatch, "--port", "0",
                                                               "--db", "notes.db")

@@ -22,6 +22,10 @@ from localex.engine.copy import (
 )
 from localex.engine.model import OrderType, PositionSide, TradeSide
 from localex.store import open_store
+from stores import another_store, new_store
+
+# every test here runs on each store (SQLite, and PostgreSQL when a server is named)
+pytestmark = pytest.mark.usefixtures("store_backend")
 
 USDT_M = "usdt-futures"
 BTC = "BTCUSDT"
@@ -74,7 +78,7 @@ class World:
 
 
 def make_engine(url: str = ":memory:") -> Engine:
-    engine = Engine(open_store(url), clock=ManualClock(), seed=3)
+    engine = Engine(new_store(url), clock=ManualClock(), seed=3)
     install_market(engine)
     return engine
 
@@ -303,7 +307,7 @@ def test_concurrent_closes_on_a_file_store_exactly_one_succeeds(tmp_path):
     results = _race([lambda: w.engine.copy.close(trader.uid, USDT_M, tracking_no=first.tracking_no)] * 2)
     assert sorted(type(r).__name__ for r in results) == ["TrackingNotOpen", "list"]
     # two engines (two connections, as two worker processes would have) on the same file
-    other = Engine(open_store(url), clock=ManualClock(), seed=4)
+    other = Engine(another_store(url), clock=ManualClock(), seed=4)
     results = _race([lambda: w.engine.copy.close(trader.uid, USDT_M, tracking_no=second.tracking_no),
                      lambda: other.copy.close(trader.uid, USDT_M, tracking_no=second.tracking_no)])
     assert sorted(type(r).__name__ for r in results) == ["TrackingNotOpen", "list"]

@@ -39,13 +39,17 @@ from localex.engine.model import (
     TimeInForce,
 )
 from localex.store import open_store
+from stores import another_store, new_store
+
+# every test here runs on each store (SQLite, and PostgreSQL when a server is named)
+pytestmark = pytest.mark.usefixtures("store_backend")
 
 BUY, SELL = Side.BUY, Side.SELL
 LIMIT, MARKET = OrderType.LIMIT, OrderType.MARKET
 
 
 def make_engine(seed: int = 1) -> Engine:
-    engine = Engine(open_store(":memory:"), clock=ManualClock(), seed=seed)
+    engine = Engine(new_store(), clock=ManualClock(), seed=seed)
     install_market(engine)
     return engine
 

@@ -15,11 +15,15 @@ from localex.engine.errors import InsufficientBalance
 from localex.engine.events import EventKind
 from localex.engine.model import OrderStatus, OrderType, PositionSide, Side, TradeSide
 from localex.store import open_store
+from stores import another_store, new_store
+
+# every test here runs on each store (SQLite, and PostgreSQL when a server is named)
+pytestmark = pytest.mark.usefixtures("store_backend")
 
 
 @pytest.fixture
 def world():
-    engine = Engine(open_store(":memory:"), clock=ManualClock(1_700_000_000_000), seed=5)
+    engine = Engine(new_store(), clock=ManualClock(1_700_000_000_000), seed=5)
     heard = []
     engine.events.subscribe(heard.extend)
     install_market(engine)

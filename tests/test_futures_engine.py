@@ -35,6 +35,10 @@ from localex.engine.model import (
     TradeSide,
 )
 from localex.store import open_store
+from stores import another_store, new_store
+
+# every test here runs on each store (SQLite, and PostgreSQL when a server is named)
+pytestmark = pytest.mark.usefixtures("store_backend")
 
 USDT_M, COIN_M = "usdt-futures", "coin-futures"
 LONG, SHORT = PositionSide.LONG, PositionSide.SHORT
@@ -47,10 +51,11 @@ _ENGINE = Engine(open_store(":memory:"), clock=ManualClock(), seed=3)
 
 
 @pytest.fixture
-def engine() -> Engine:
-    _ENGINE.reset(seed=3)
-    install_market(_ENGINE)
-    return _ENGINE
+def engine(store_backend) -> Engine:
+    engine = _ENGINE if store_backend == "sqlite" else Engine(new_store(), clock=ManualClock(), seed=3)
+    engine.reset(seed=3)
+    install_market(engine)
+    return engine
 
 
 def user(engine: Engine, name: str = "alice", usdt: str = "10000", btc: str = "1") -> str:
@@ -495,7 +500,7 @@ def test_money_is_conserved_over_a_random_session(engine, seed):
 def test_a_resting_close_whose_position_closed_otherwise_trades_nothing():
     """A take-profit closes the position first; the resting close order then finds nothing
     to close: it is cancelled, with no fill and no money moved."""
-    engine = Engine(open_store(":memory:"), clock=ManualClock(), seed=9)
+    engine = Engine(new_store(), clock=ManualClock(), seed=9)
     install_market(engine)
     uid = engine.create_user("bitget", name="t").uid
     engine.fund(uid, "USDT", D("10000"), account="usdt-futures")

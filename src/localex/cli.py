@@ -130,11 +130,11 @@ def check_db(db: str) -> None:
         return
     if "://" in db:
         scheme = db.split("://", 1)[0].lower()
-        if scheme.startswith("postgres"):
-            raise StartError("PostgreSQL is not supported yet: use a SQLite file (--db localex.db) "
-                             "or --db :memory:")
+        if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+            return  # the server says what is wrong when the store opens (one line, see serve)
         if not scheme.startswith("sqlite"):
-            raise StartError(f"unsupported database URL '{scheme}://...': use a SQLite file or :memory:")
+            raise StartError(f"unsupported database URL '{scheme}://...': use a SQLite file, "
+                             ":memory: or postgresql://user@host:port/database")
         path = db.split("://", 1)[1].lstrip("/") if db.startswith("sqlite:///") else ""
         if not path or path == ":memory:":
             return
@@ -179,7 +179,11 @@ DEFAULT_CREDENTIALS = "localex-credentials.json"
 @click.option("--port", default=8700, show_default=True, type=int,
               help="Port to listen on (0: a free one, printed).")
 @click.option("--db", default="localex.db", show_default=True,
-              help='SQLite file, ":memory:", or an SQLAlchemy database URL.')
+              help='SQLite file, ":memory:", postgresql://user@host:port/database, or an '
+                   'SQLAlchemy database URL.')
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Worker processes sharing the port (more than one needs PostgreSQL; "
+                   "docs/scale-out.md).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random source.")
 @click.option("--write-credentials", "credentials_file", type=click.Path(dir_okay=False),
               default=DEFAULT_CREDENTIALS, show_default=True,
@@ -216,7 +220,7 @@ DEFAULT_CREDENTIALS = "localex-credentials.json"
 @click.option("--log-json", is_flag=True, help="The request log as one JSON object a line.")
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
-def serve(host, port, db, seed, credentials_file, no_credentials_file, no_demo, no_rate_limits,
+def serve(host, port, db, workers, seed, credentials_file, no_credentials_file, no_demo, no_rate_limits,
           admin_token, clock_mode, speed, price_path, sign_with_market_clock, restore_file,
           forwarded_allow_ips, quiet, log_json, log_level, start_time, redis_url):
     """Run the emulator: every venue, the control plane and the dashboard on one port."""
@@ -232,6 +236,7 @@ def serve(host, port, db, seed, credentials_file, no_credentials_file, no_demo, 
     if speed is not None and clock_mode == "manual":
         raise StartError("--speed runs the clock by itself; it does not go with --clock manual")
     check_db(db)
+    check_workers(workers, db, clock_mode)
     if redis_url:
         from localex.scale import redis_available
 
@@ -268,7 +273,7 @@ def serve(host, port, db, seed, credentials_file, no_credentials_file, no_demo, 
         except (click.ClickException, KeyboardInterrupt):
             raise
         except Exception as err:  # the store refused: one line, not a traceback
-            raise StartError(f"cannot open database {db}: {_reason(err)}") from None
+            raise StartError(f"cannot open database {_shown(db)}: {_reason(err)}") from None
         engine = app.engine
         made_with = engine.made_with_seed()
         warning = None
@@ -284,10 +289,13 @@ def serve(host, port, db, seed, credentials_file, no_credentials_file, no_demo, 
             with open(credentials_file, "w") as fh:
                 json.dump(credentials(accounts), fh, indent=2)
                 fh.write("\n")
-        out.write(f"localex {localex.__version__} on {base}  (db: {db}, seed: {seed})\n")
+        out.write(f"localex {localex.__version__} on {base}  (db: {_shown(db)}, seed: {seed})\n")
+        if workers > 1:
+            leader = "a leader elected on Redis runs" if app.cluster is not None else "worker 1 runs"
+            out.write(f"  workers:        {workers} processes ({leader} the market's clock work)\n")
         if app.cluster is not None:
             out.write(f"  redis:          {redis_url}  (prefix {app.cluster.prefix}, "
-                      f"worker {app.cluster.worker})\n")
+                      f"worker {app.cluster.worker if workers == 1 else 'host:pid'})\n")
         if warning:
             out.write(f"  {warning}\n")
         out.write(f"  dashboard:      {base}/localex/ui/\n")
@@ -308,11 +316,85 @@ def serve(host, port, db, seed, credentials_file, no_credentials_file, no_demo, 
         out.flush()
         # long work runs in slices between requests (server/app.py); on SIGINT / SIGTERM whatever
         # is still running is cancelled after half a second, so the server stops within a second
-        uvicorn.Server(uvicorn_config(app, host=host, port=port, log_level=log_level,
-                                      forwarded_allow_ips=forwarded_allow_ips,
-                                      timeout_graceful_shutdown=0.5)).run(sockets=[sock])
+        def serve_app(served) -> None:
+            uvicorn.Server(uvicorn_config(served, host=host, port=port, log_level=log_level,
+                                          forwarded_allow_ips=forwarded_allow_ips,
+                                          timeout_graceful_shutdown=0.5)).run(sockets=[sock])
+
+        if workers == 1:
+            serve_app(app)
+            return
+        from localex.server.workers import run_workers
+
+        engine.store.close()  # every worker opens its own connections
+        if app.cluster is not None:
+            app.cluster.sync.close()
+
+        def serve_worker(index: int) -> None:
+            served = worker_app(app, db, index, price_path=price_path, admin_token=admin_token or None,
+                                rate_limits=not no_rate_limits,
+                                sign_with_market_clock=sign_with_market_clock, request_log=log)
+            try:
+                serve_app(served)
+            finally:
+                served.engine.store.close()
+
+        status = run_workers(workers, serve_worker)
+        if status:
+            raise SystemExit(status)
     finally:
         sock.close()
+
+
+def check_workers(workers: int, db: str, clock_mode: str) -> None:
+    """Several workers share one world only through a database they all reach (PostgreSQL)
+    and one market clock that moves by itself."""
+    if workers == 1:
+        return
+    if not db.split("://", 1)[0].lower().startswith("postgres") or "://" not in db:
+        raise StartError(f"--workers {workers} needs a PostgreSQL database (--db postgresql://user@host/db): "
+                         "a SQLite store serves one process")
+    if clock_mode == "manual":
+        raise StartError(f"--workers {workers} needs a clock that moves by itself (the system clock or "
+                         "--speed): a manual clock lives in one process")
+
+
+def worker_app(built, db: str, index: int, *, price_path: str, admin_token: str | None,
+               rate_limits: bool, sign_with_market_clock: bool, request_log):
+    """Worker `index`'s app on its own connection to the world `built` made: the same clock
+    (inherited from the parent), its own random stream; the market's work in worker 0 only, or,
+    with Redis, in whichever worker holds the leader's lease."""
+    from localex.demo import set_price_paths
+    from localex.engine import Engine
+    from localex.server.app import LocalexApp
+    from localex.store import open_store
+
+    clock = built.engine.clock
+    engine = Engine(open_store(db), clock=clock, seed=built.engine.seed, stream=index + 1)
+    cluster = None
+    if built.cluster is not None:  # its own Redis connections; any worker may become the leader
+        from localex.scale import Cluster
+
+        cluster = Cluster(built.cluster.url, prefix=built.cluster.prefix,
+                          server_time=not sign_with_market_clock)
+    market = index == 0
+    if (market or cluster is not None) and price_path != "static":
+        set_price_paths(engine, price_path)
+    return LocalexApp(engine, rate_limits=rate_limits, admin_token=admin_token,
+                      wall_clock=clock if sign_with_market_clock else None,
+                      request_log=request_log, market=market, cluster=cluster)
+
+
+def _shown(db: str) -> str:
+    """The database as printed: a URL's password hidden."""
+    if "://" not in db:
+        return db
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(db).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001  not a URL SQLAlchemy reads: print only its scheme
+        return db.split("://", 1)[0] + "://..."
 
 
 def _db_file(db: str) -> str | None:

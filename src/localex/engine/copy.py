@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Iterable
 
+from localex.engine.retry import retried
 from localex.engine import accounts
 from localex.engine.errors import DomainError, NoMarkPrice, NotFound, PricePrecision, UnknownUser
 from localex.engine.futures import (
@@ -1038,6 +1039,7 @@ class CopyBook:
 
 # ---- the facade: one transaction per call -----------------------------------------------------
 
+@retried(lambda copy: copy.engine)
 @dataclass
 class CopyTrading:
     """engine.copy: copy-trading operations, each one transaction, all or nothing."""

@@ -24,6 +24,7 @@ from localex.engine.fills import FillModels, normalize, split_scope
 from localex.engine.futures import UNCHANGED, FuturesBook, house_uid
 from localex.engine.ids import Ids
 from localex.engine.pricepaths import HOUR_MS
+from localex.engine.retry import retried
 from localex.engine.simulation import Simulation
 from localex.engine.tape import DEFAULT_HISTORY_DAYS, Interval, Tape
 from localex.engine.model import (
@@ -68,13 +69,17 @@ DEFAULT_MARGIN_MODES = {"coinw": MarginMode.ISOLATED}
 FUNDING_SETTLED = "localex.funding.settled_ms"  # the last funding time settled (funding_once)
 
 
+@retried(lambda engine: engine)
 class Engine:
     def __init__(self, store, clock: Clock | None = None, seed: int = 0,
-                 history_days: int = DEFAULT_HISTORY_DAYS) -> None:
+                 history_days: int = DEFAULT_HISTORY_DAYS, stream: int = 0) -> None:
         self.store = store
         self.clock: Clock = clock or SystemClock()
         self.seed = seed
-        self.rng = random.Random(seed)
+        # several workers on one store each draw from their own stream of the seed (stream 0 is
+        # the seed itself, as one process draws), so their uids, keys and secrets never collide
+        self.stream = stream
+        self.rng = random.Random(self._rng_seed())
         self.ids = Ids(self.rng)
         self.fill_models = FillModels()  # the fill models in force (engine/fills.py)
         self.spot = SpotBook(self.ids, self.clock, FEE_TOKENS, self.fill_models)
@@ -100,6 +105,9 @@ class Engine:
     def now_ms(self) -> int:
         return self.clock.now_ms()
 
+    def _rng_seed(self) -> int | str:
+        return self.seed if self.stream == 0 else f"localex/{self.seed}/{self.stream}"
+
     # market time ---------------------------------------------------------------------------
     def advance_clock(self, ms: int) -> int:
         """Move a manual clock forward, walking every price path on the way (and firing what
@@ -118,6 +126,8 @@ class Engine:
         store's lock, so events are heard in sequence order). A unit of work opened inside
         another joins it, and its changes are the outer one's."""
         if read_only and self._recorder is None:
+            if self.store.shared and not self.store.active:
+                self.fill_models.models_changed()
             with self.store.transaction(True) as uow:
                 yield uow
             return
@@ -126,6 +136,9 @@ class Engine:
                 yield self._recorder
                 return
             events: list[Event] = []
+            shared = self.store.shared
+            if shared:  # another process may have changed them since the last unit of work
+                self.fill_models.models_changed()
             # no cyclic garbage collection while a unit of work runs: the rows, notes and
             # copies it makes are freed by reference counting, and a big unit (a mass close)
             # would otherwise pay for collections that walk every object it keeps alive
@@ -229,7 +242,7 @@ class Engine:
         self.simulation.reset()
         if seed is not None:
             self.seed = seed
-        self.rng.seed(self.seed)
+        self.rng.seed(self._rng_seed())
         if noted:
             self.record_seed()
 
@@ -324,7 +337,7 @@ class Engine:
             return cached
         with self.tx(read_only=True) as uow:
             found = uow.get_key(key)
-        if found is not None:
+        if found is not None and not self.store.shared:  # shared: another process may delete it
             self._keys[key] = found
         return found
 

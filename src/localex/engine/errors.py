@@ -119,3 +119,8 @@ class NotTransferable(InvalidOrder):
 
 class PresetWrongSide(InvalidOrder):
     """A preset take-profit / stop-loss on the wrong side of the order's price."""
+
+
+class RetryTransaction(Exception):
+    """The database refused a unit of work (a serialization failure or a deadlock) and asks for
+    it to be run again; nothing of it was kept. Not a domain error: Engine runs the call again."""

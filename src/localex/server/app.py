@@ -52,10 +52,15 @@ class LocalexApp:
     def __init__(self, engine, *, rate_limits: bool = True, admin_token: str | None = None,
                  wall_clock: Clock | None = None, max_body: int = MAX_VENUE_BODY,
                  max_control_body: int = MAX_CONTROL_BODY,
-                 body_timeout_s: float = BODY_TIMEOUT_S, request_log=None, cluster=None) -> None:
+                 body_timeout_s: float = BODY_TIMEOUT_S, request_log=None, cluster=None,
+                 market: bool = True) -> None:
         self.engine = engine
         # several workers sharing one Redis (localex/scale), or None: one process on its own
         self.cluster = cluster
+        # without a cluster: whether this process runs the market's time-driven work (price
+        # paths along a running clock, triggers they cross, funding, latency arrivals); of
+        # several workers only one does (docs/scale-out.md). With one, its leader does.
+        self.market = market
         self.max_body = max_body
         self.max_control_body = max_control_body
         self.body_timeout_s = body_timeout_s
@@ -137,7 +142,7 @@ class LocalexApp:
                 if venue.owns(request.path):
                     owner = venue
                     started = time.perf_counter()
-                    if cluster is None or cluster.leading:
+                    if (self.market if cluster is None else cluster.leading):
                         self.engine.settle_arrivals()  # orders a latency model held back, now due
                     response = self._faulted(venue, request)
                     latency = (time.perf_counter() - started) * 1000 + response.delay_ms
@@ -159,6 +164,8 @@ class LocalexApp:
         while True:
             await asyncio.sleep(TICK_S)
             try:
+                if self.engine.store.shared:  # orders other workers placed may be due
+                    self.engine.fill_models.invalidate()
                 # bounded: behind by more than a tick's budget, the rest waits for later ticks
                 self.engine.simulation.catch_up(budget_s=TICK_BUDGET_S)
             except Exception:
@@ -215,7 +222,7 @@ class LocalexApp:
                 if message["type"] == "lifespan.startup":
                     if self.cluster is not None:
                         await self.cluster.start()  # the leader walks; every worker reads events
-                    elif not isinstance(self.engine.clock, ManualClock):
+                    elif self.market and not isinstance(self.engine.clock, ManualClock):
                         ticker = asyncio.create_task(self._tick())
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":

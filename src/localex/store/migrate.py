@@ -64,8 +64,28 @@ def current_revision(engine: Engine) -> str | None:
         return conn.execute(select(_version.c.version_num)).scalar()
 
 
+MIGRATION_LOCK_KEY = 0x6C6F63616C6D67  # a PostgreSQL session advisory lock: one migrator at a time
+
+
 def open_schema(engine: Engine, new_in_memory: bool) -> None:
-    """Bring a store's schema to the head revision with the least work."""
+    """Bring a store's schema to the head revision with the least work. On PostgreSQL, workers
+    and hosts starting at once take turns (a session advisory lock): one migrates, the others
+    then find the schema at head."""
+    if engine.dialect.name != "postgresql":
+        _open_schema(engine, new_in_memory)
+        return
+    if current_revision(engine) == head_revision():
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+        try:
+            _open_schema(engine, new_in_memory)
+        finally:
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+            conn.commit()
+
+
+def _open_schema(engine: Engine, new_in_memory: bool) -> None:
     from localex.store.schema import metadata
 
     head = head_revision()

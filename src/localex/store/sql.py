@@ -79,6 +79,7 @@ from localex.engine.copy import (
     ProfitShare,
     Tracking,
 )
+from localex.engine.errors import RetryTransaction
 from localex.store import outbox
 from localex.store import schema as s
 
@@ -677,7 +678,7 @@ class SqlUnitOfWork:
     def _publish(self) -> None:
         """After commit: the caches learn what this unit wrote."""
         store = self.store
-        if self._written - _MARKS_ONLY:
+        if self._written - _MARKS_ONLY and store.changes is not None:
             store.changes += 1
         for name in self._raw:
             if name in store._cache:
@@ -1595,11 +1596,35 @@ class SqlUnitOfWork:
         return rows[0][0]
 
 
+# Every writing unit of work takes this transaction-scoped advisory lock first: one queue per
+# world (database) across every process and host (advisory locks are per database).
+WORLD_LOCK_KEY = 0x6C6F63616C6578  # "localex"
+WORLD_LOCK_SQL = f"SELECT pg_advisory_xact_lock({WORLD_LOCK_KEY})"
+RETRY_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
+
+
+def engine_url(url: str) -> str:
+    """An SQLAlchemy URL for what a user may type: postgresql:// and postgres:// go through
+    psycopg 3 (a dependency of the package); anything else as given."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() in ("postgresql", "postgres"):
+        return f"postgresql+psycopg://{rest}"
+    return url
+
+
+def retryable(err: BaseException) -> bool:
+    """The database refused the transaction and asks for it to be run again."""
+    for candidate in (err, getattr(err, "orig", None), err.__cause__):
+        if getattr(candidate, "sqlstate", None) in RETRY_SQLSTATES:
+            return True
+    return False
+
+
 class SqlStore:
     """A database plus the lock that serialises writers within this process."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
+        url = self.url = engine_url(url)
         self.engine: Engine
         if url == "sqlite://":
             self.engine = create_engine(
@@ -1611,12 +1636,17 @@ class SqlStore:
             self.engine = create_engine(url, pool_pre_ping=True)
         self.dialect = self.engine.dialect
         self._sqlite = self.dialect.name == "sqlite"
+        self._pg = self.dialect.name == "postgresql"
         self._begin_sql = "BEGIN"
         if self._sqlite:
             self._sqlite_explicit_transactions(file_backed=url != "sqlite://")
         self.lock = threading.RLock()
         # the store is the database's only writer: rows that change only through it may be cached
         self.sole_writer = self._sqlite
+        # several processes (workers, hosts) may write this database at once, and nothing tells
+        # this one when they did (PostgreSQL): nothing is kept across units of work, here or in
+        # the engine (Engine reads this)
+        self.shared = not self._sqlite
         # another connection to the same file (a second process) may commit between our units of
         # work: SQLite's data_version changes exactly then, and the caches are dropped
         self._watch_others = self._sqlite and url != "sqlite://"
@@ -1629,15 +1659,19 @@ class SqlStore:
         self._uow: SqlUnitOfWork | None = None
         self._in_tx = False
         self.statements = 0  # statements sent to the database (for measurements)
+        self.commits = 0  # writing units of work committed (a call is retried only before one)
+        self.retries = 0  # units of work the database asked to run again (40001 / 40P01)
         # committed units of work that wrote more than mark prices: what a price move may fire
-        # has not changed while this stays the same
-        self.changes = 0
+        # has not changed while this stays the same (None: another process may have changed it,
+        # so it cannot be said)
+        self.changes: int | None = None if self.shared else 0
         from localex.store.migrate import open_schema
 
         open_schema(self.engine, new_in_memory=url == "sqlite://")
         self._sa = self.engine.connect()  # one persistent connection for every unit of work
         self._dbapi = self._sa.connection.dbapi_connection
         self._cur = self._dbapi.cursor()
+        self._pg_mode: tuple | None = None  # (read_only, isolation) the connection is set to
 
     def _sqlite_explicit_transactions(self, file_backed: bool) -> None:
         # pysqlite's own transaction handling begins lazily and never around SELECTs; take
@@ -1664,15 +1698,37 @@ class SqlStore:
     def _ensure_tx(self) -> None:
         if not self._in_tx:
             self._in_tx = True
+            read_only = self._uow is not None and self._uow.read_only
             if self._sqlite:
                 self.statements += 1
-                read_only = self._uow is not None and self._uow.read_only
                 self._cur.execute("BEGIN" if read_only else self._begin_sql)
+            elif self._pg and not read_only:
+                # every writer of the world, in any process, queues here first (docs/scale-out.md)
+                self.statements += 1
+                self._cur.execute(WORLD_LOCK_SQL)
+
+    def _pg_begin(self, read_only: bool) -> None:
+        """A reader sees one snapshot of the world (REPEATABLE READ, READ ONLY: never asked to
+        retry); a writer runs at READ COMMITTED after the world lock, so each statement sees
+        everything committed before it got the lock. psycopg puts both in its BEGIN."""
+        mode = (read_only, read_only)
+        if self._pg_mode != mode:
+            import psycopg
+
+            dbapi = self._dbapi
+            dbapi.read_only = read_only
+            dbapi.isolation_level = (psycopg.IsolationLevel.REPEATABLE_READ if read_only
+                                     else psycopg.IsolationLevel.READ_COMMITTED)
+            self._pg_mode = mode
 
     def _end(self, commit: bool) -> None:
         in_tx, self._in_tx = self._in_tx, False
         if self._sa.in_transaction():
             (self._sa.commit if commit else self._sa.rollback)()
+        elif self._pg:
+            if self._dbapi.info.transaction_status:  # not idle: a transaction is open
+                self.statements += 1
+                (self._dbapi.commit if commit else self._dbapi.rollback)()
         elif in_tx:
             self.statements += 1
             if self._sqlite:
@@ -1683,7 +1739,9 @@ class SqlStore:
 
     @contextmanager
     def transaction(self, read_only: bool = False) -> Iterator[SqlUnitOfWork]:
-        """One unit of work. read_only=True promises no writes (a shared read lock suffices)."""
+        """One unit of work. read_only=True promises no writes (a shared read lock suffices).
+        When the database refuses it as a serialization failure or a deadlock, it is rolled back
+        and RetryTransaction raised: the caller may run it again (Engine does)."""
         with self.lock:
             if self._uow is not None:  # a unit of work within one: it joins the outer one
                 yield self._uow
@@ -1691,6 +1749,8 @@ class SqlStore:
             uow = self._uow = SqlUnitOfWork(self, read_only)
             self._sa.info["read_only"] = read_only
             try:
+                if self._pg:
+                    self._pg_begin(read_only)
                 if not read_only:
                     self._ensure_tx()
                 if self._watch_others:
@@ -1698,17 +1758,27 @@ class SqlStore:
                 yield uow
                 uow._finish()
                 self._end(commit=True)
-            except BaseException:
+            except BaseException as err:
                 try:
                     self._end(commit=False)
                 finally:
                     uow._discard()
                     self._uow = None
+                if retryable(err):
+                    self.retries += 1
+                    raise RetryTransaction(str(getattr(err, "orig", None) or err).strip()) from err
                 raise
             else:
+                if not read_only:
+                    self.commits += 1
                 uow._publish()
             finally:
                 self._uow = None
+
+    @property
+    def active(self) -> bool:
+        """A unit of work is open (a call now joins it)."""
+        return self._uow is not None
 
     def _drop_caches_if_others_wrote(self) -> None:
         """PRAGMA data_version changes when another connection commits (never for our own):
@@ -1720,7 +1790,7 @@ class SqlStore:
         if version != self._data_version:
             if self._data_version is not None:
                 self.clear_caches()
-                self.changes += 1
+                self.changes += 1  # type: ignore[operator]
             self._data_version = version
 
     def clear_caches(self) -> None:
