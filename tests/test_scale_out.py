@@ -312,3 +312,29 @@ def test_workers_answer_on_one_port_and_all_stop_on_sigterm(engine, servers):
     assert server.proc.returncode == 0
     for pid in workers:  # reaped by the parent before it exited: no such process
         assert not Path(f"/proc/{pid}").exists()
+
+
+def test_workers_sharing_redis_elect_one_market_leader(engine, servers, monkeypatch):
+    """With --redis the lease, not the worker's number, picks the one process that runs the
+    market's work: of two workers exactly one says it leads."""
+    from redis_support import REDIS_URL, drop_prefix, need_redis
+
+    need_redis()
+    prefix = f"localex-pg-test-{os.urandom(4).hex()}"
+    monkeypatch.setenv("LOCALEX_REDIS_PREFIX", prefix)  # the servers inherit it
+    server = None
+    try:
+        server = servers("--workers", "2", "--redis", REDIS_URL)
+        assert len(server.workers()) == 2
+        seen: dict[str, bool] = {}
+        deadline = time.monotonic() + 30
+        while len(seen) < 2 or sum(seen.values()) != 1:  # a new connection each: any worker
+            assert time.monotonic() < deadline, seen
+            cluster = httpx.get(server.url + "/localex/health").json()["cluster"]
+            seen[cluster["worker"]] = cluster["leader"]
+        assert sorted(seen.values()) == [False, True]
+        assert "a leader elected on Redis" in server.log.read_text()
+    finally:
+        if server is not None:
+            server.stop()  # before its keys go, so that none is written again
+        drop_prefix(prefix)
