@@ -210,3 +210,25 @@ def test_a_restarted_worker_resumes_the_stream_where_it_stopped(cluster):
     assert wait_for(lambda: again.health()["cluster"]["delivered"], 10, "b catches up") >= 6
     assert fresh.health()["cluster"]["delivered"] == 0
     assert relayed >= 6
+
+
+def test_an_order_held_by_a_latency_model_arrives_through_the_leader(cluster):
+    """Placed through the follower, held back by a latency fill model set through the leader:
+    the leader lets it in when it is due (the follower never does)."""
+    a = cluster("a", "--no-rate-limits")
+    wait_for(a.leads, 10, "a leads")
+    b = cluster("b", "--no-rate-limits")
+    creds = demo_credentials(a.out_path.parent)
+    r = a.http.post("/localex/fill-models", json={"scope": "bitget", "kind": "latency", "params": {"ms": 1500}})
+    assert r.status_code == 200, r.text
+    r = b.signed(creds, "POST", "/api/v2/spot/trade/place-order", {
+        "symbol": "BTCUSDT", "side": "buy", "orderType": "market", "force": "gtc", "size": "10"})
+    assert r.json()["code"] == "00000", r.text
+    order_id = r.json()["data"]["orderId"]
+
+    def status():
+        rows = b.http.get("/localex/orders", params={"uid": creds["uid"]}).json()
+        return next(o["status"] for o in rows if o["orderId"] == order_id)
+
+    assert status() == "live"  # held back
+    assert wait_for(lambda: status() == "filled", 10, "the order arrives")

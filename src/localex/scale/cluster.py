@@ -208,6 +208,8 @@ class Cluster:
             if not self.leading:
                 continue
             try:
+                # orders other workers placed under a latency model may be due: ask the store
+                engine.fill_models.invalidate()
                 if isinstance(engine.clock, ManualClock):
                     engine.settle_arrivals()
                 else:
@@ -248,6 +250,6 @@ class Cluster:
                 await asyncio.sleep(0.5)
 
     def status(self) -> dict:
-        return {"worker": self.worker, "leader": self.leading,
+        return {"worker": self.worker, "pid": os.getpid(), "leader": self.leading,
                 "relayed": self.relay.relayed if self.relay else 0,
                 "delivered": self.reader.delivered if self.reader else 0}
