@@ -292,6 +292,16 @@ def test_click_backhand_and_fill_history(world, wire, hedger):
     fills = ok(world, wire.get(hedger, FILLS, {"productType": PT}))
     history = ok(world, wire.get(hedger, FILL_HISTORY, {"productType": PT}))
     assert history == fills and len(history["fillList"]) == 3
+    # fill-history pages and refuses as fills does
+    page = ok(world, wire.get(hedger, FILL_HISTORY, {"productType": PT, "limit": "2"}))
+    rest = ok(world, wire.get(hedger, FILL_HISTORY, {"productType": PT, "idLessThan": page["endId"]}))
+    assert page["fillList"] + rest["fillList"] == history["fillList"]
+    with Unchanged(world):
+        error(world, wire.get(hedger, FILL_HISTORY, {"productType": PT, "limit": "0"}), "40053",
+              "Value range verification failed: limit should be between (0, 100]")
+        error(world, wire.get(hedger, FILL_HISTORY, {"productType": PT, "startTime": "2", "endTime": "1"}),
+              "40707", "Start time is greater than end time")
+        error(world, wire.get(hedger, FILL_HISTORY, {}), "40019", "Parameter productType cannot be empty")
 
 
 def test_an_elite_traders_tracked_position_takes_no_partial_tpsl_or_reversal(world, wire):

@@ -114,6 +114,22 @@ def test_cancel_all_orders_of_a_symbol(bot):
     assert len(bot.exchange.fetch_open_orders(ETH)) == 1
 
 
+@pytest.mark.parametrize("call", [
+    lambda x: x.create_stop_loss_order(BTC, "market", "sell", 0.01, None, 90000),
+    lambda x: x.create_take_profit_order(BTC, "market", "sell", 0.01, None, 99000),
+    lambda x: x.create_order(BTC, "market", "sell", 0.01, None, {"stopLossPrice": 90000}),
+    lambda x: x.create_order(BTC, "market", "sell", 0.01, None, {"takeProfitPrice": 99000}),
+])
+def test_ccxt_itself_refuses_spot_stop_loss_and_take_profit_orders(bot, call):
+    """On spot, ccxt's unified stop-loss / take-profit orders never reach the venue: ccxt raises
+    before sending (Bitget's spot TP/SL are its presets and tpslType=tpsl, which ccxt passes
+    through params; see test_create_order_with_preset_tpsl_as_ccxt_passes_them)."""
+    recorder = Recorder(bot.exchange)
+    with pytest.raises(ccxt.InvalidOrder, match="does not support stop loss/take profit orders on spot"):
+        call(bot.exchange)
+    assert recorder.calls == [] and bot.engine.spot_orders(bot.uid) == []
+
+
 # ---- trigger orders ----------------------------------------------------------------------------
 
 def test_create_trigger_order_fetch_edit_and_cancel(bot):
