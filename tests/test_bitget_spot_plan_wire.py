@@ -262,3 +262,17 @@ def test_every_spot_trigger_kind_fires_in_price_order_in_one_move(world, wire, a
     assert [(f.uid == alice.uid, f.side.value, f.price, f.size) for f in sorted(fills, key=lambda f: f.trade_id)] == [
         (True, "buy", D("96000"), D("0.01")), (True, "sell", D("97000"), D("0.00999")),
         (True, "sell", D("97500"), D("0.002")), (False, "sell", D("98000"), D("0.01"))]
+
+
+def test_a_limit_order_a_trigger_places_fills_in_price_order_with_later_triggers(world, wire, alice, bob):
+    """95000 -> 99500: alice's trigger at 96000 places a limit sell at 98500, which rests; bob's
+    resting sell at 98000, that limit sell at 98500, and alice's market buy trigger at 99000 then
+    fill in that order, as the path reaches each (not the rested sell at the end of the move)."""
+    place_plan(world, wire, alice, plan(trigger="96000", side="sell", execute="98500", size="0.005"))
+    place_plan(world, wire, alice, plan(trigger="99000", order_type="market", execute=None, size="0.001"))
+    place(world, wire, bob, {"symbol": "BTCUSDT", "side": "sell", "orderType": "limit", "force": "gtc",
+                             "price": "98000", "size": "0.01"})
+    mark(world, "99500")
+    fills = sorted(world.engine.spot_fills(alice.uid) + world.engine.spot_fills(bob.uid), key=lambda f: f.trade_id)
+    assert [(f.uid == alice.uid, f.side.value, f.price) for f in fills] == [
+        (False, "sell", D("98000")), (True, "sell", D("98500")), (True, "buy", D("99000"))]

@@ -10,6 +10,7 @@ The latency, liquidity and manual models (engine/fills.py) change when and how m
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
@@ -623,6 +624,7 @@ class SpotBook:
             return users[uid]
 
         events: list[Event] = []
+        placed: list[SpotOrder] = []  # the orders fired triggers place, in firing order
         if model.kind != MANUAL:
             cap = Ladder.of(model, inst).size if model.kind == LIQUIDITY else None
             for order in uow.resting_spot_orders(inst.venue, inst.symbol):
@@ -632,18 +634,26 @@ class SpotBook:
         for plan in uow.live_spot_plans(inst.venue, inst.symbol):
             if crossed(old, mark, plan.trigger_price, upward=plan.trigger_above):
                 events.append(Event(plan.trigger_price, PRIORITY_PLAN, plan.order_id,
-                                    self._trigger(inst, plan, user_of, fills)))
-        events.sort(key=lambda e: e.key(rising))  # falling: the highest buys are met first
-        seen = {e.ident for e in events if e.priority == PRIORITY_LIMIT}
-        for event in events:
+                                    self._trigger(inst, plan, user_of, fills, placed)))
+        # falling: the highest buys are met first; a limit order a trigger places joins the queue
+        # at its price, so the rest of the move fills it in price order with everything else
+        queue = [(e.key(rising), i, e) for i, e in enumerate(events)]
+        heapq.heapify(queue)
+        count = len(queue)
+        while queue:
+            _, _, event = heapq.heappop(queue)
             event.fire(uow)  # type: ignore[operator]
-        if any(e.priority == PRIORITY_PLAN for e in events) and model.kind != MANUAL:
-            # limit orders the triggers placed, which the rest of the move reaches
-            cap = Ladder.of(model, inst).size if model.kind == LIQUIDITY else None
-            for order in uow.resting_spot_orders(inst.venue, inst.symbol):
-                if order.order_id not in seen and order.price is not None and order.due_ms is None \
-                        and self._reached(order, mark):
-                    self._resting_fill(inst, order, cap, user_of, fills)(uow)
+            while placed and model.kind != MANUAL:
+                order = uow.get_spot_order(placed[0].uid, placed.pop(0).order_id)
+                if order is None or not order.status.is_open or order.price is None or order.due_ms is not None:
+                    continue
+                ahead = order.price >= event.price if rising else order.price <= event.price
+                if ahead and self._reached(order, mark):
+                    cap = Ladder.of(model, inst).size if model.kind == LIQUIDITY else None
+                    reached = Event(order.price, PRIORITY_LIMIT, order.order_id,
+                                    self._resting_fill(inst, order, cap, user_of, fills))
+                    heapq.heappush(queue, (reached.key(rising), count, reached))
+                    count += 1
         return fills
 
     @staticmethod
@@ -805,7 +815,8 @@ class SpotBook:
         uow.update_spot_plan(plan)
         return plan
 
-    def _trigger(self, inst: Instrument, plan: SpotPlanOrder, user_of, fills: list):
+    def _trigger(self, inst: Instrument, plan: SpotPlanOrder, user_of, fills: list,
+                 placed: list | None = None):
         def fire(uow) -> None:
             current = uow.get_spot_plan(plan.uid, plan.order_id)
             if current is None or current.status is not PlanStatus.LIVE:
@@ -823,6 +834,8 @@ class SpotBook:
                 self._end_plan(uow, current, PlanStatus.FAILED)
                 return
             current.sub_order_id = order.order_id
+            if placed is not None:
+                placed.append(order)
             self._end_plan(uow, current, PlanStatus.EXECUTED)
             if current.parent_id is not None:  # a take-profit / stop-loss: its twin is done
                 for twin in uow.list_spot_plans(current.uid, open_only=True, parent_id=current.parent_id,
