@@ -27,7 +27,7 @@ import dataclasses
 import enum
 import json
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 from typing import Any, Callable, Iterator
 
@@ -445,6 +445,7 @@ class SqlUnitOfWork:
         self._written.update(s.metadata.tables)
         self._clean.clear()
         self.store._ensure_tx()
+        self.store._leave_pipeline()
         return self.store._sa
 
     def _m(self, table) -> _Table:
@@ -669,6 +670,7 @@ class SqlUnitOfWork:
         self._raw.add(name)
         self._written.add(name)
         self.store._ensure_tx()
+        self.store._leave_pipeline()
         result = self.store._sa.execute(stmt, params or {})
         return result.rowcount
 
@@ -1672,6 +1674,8 @@ class SqlStore:
         self._dbapi = self._sa.connection.dbapi_connection
         self._cur = self._dbapi.cursor()
         self._pg_mode: tuple | None = None  # (read_only, isolation) the connection is set to
+        self._pipe = None  # psycopg's pipeline while a unit of work runs in it
+        self.pipeline = True  # False: a round trip per statement (bench/bench_scale.py compares)
 
     def _sqlite_explicit_transactions(self, file_backed: bool) -> None:
         # pysqlite's own transaction handling begins lazily and never around SELECTs; take
@@ -1748,32 +1752,58 @@ class SqlStore:
                 return
             uow = self._uow = SqlUnitOfWork(self, read_only)
             self._sa.info["read_only"] = read_only
-            try:
-                if self._pg:
-                    self._pg_begin(read_only)
-                if not read_only:
-                    self._ensure_tx()
-                if self._watch_others:
-                    self._drop_caches_if_others_wrote()
-                yield uow
-                uow._finish()
-                self._end(commit=True)
-            except BaseException as err:
+            if self._pg:
+                self._pg_begin(read_only)
+            # PostgreSQL: psycopg's pipeline mode sends what needs no answer yet (BEGIN, the
+            # world lock, the buffered writes, COMMIT) with the next statement that does, so a
+            # writer holds the world lock for fewer round trips (bench/bench_scale.py); SQL
+            # through SQLAlchemy leaves it first (_leave_pipeline)
+            with self._pipeline() if self._pg and self.pipeline else nullcontext():
                 try:
-                    self._end(commit=False)
+                    if not read_only:
+                        self._ensure_tx()
+                    if self._watch_others:
+                        self._drop_caches_if_others_wrote()
+                    yield uow
+                    uow._finish()
+                    self._end(commit=True)
+                except BaseException as err:
+                    try:
+                        self._end(commit=False)
+                    finally:
+                        uow._discard()
+                        self._uow = None
+                    if retryable(err):
+                        self.retries += 1
+                        raise RetryTransaction(str(getattr(err, "orig", None) or err).strip()) from err
+                    raise
+                else:
+                    if not read_only:
+                        self.commits += 1
+                    uow._publish()
                 finally:
-                    uow._discard()
                     self._uow = None
-                if retryable(err):
-                    self.retries += 1
-                    raise RetryTransaction(str(getattr(err, "orig", None) or err).strip()) from err
-                raise
-            else:
-                if not read_only:
-                    self.commits += 1
-                uow._publish()
-            finally:
-                self._uow = None
+
+    @contextmanager
+    def _pipeline(self) -> Iterator[None]:
+        pipe = self._pipe = self._dbapi.pipeline()
+        pipe.__enter__()
+        try:
+            yield
+        except BaseException as err:
+            if self._pipe is not None:
+                self._pipe = None
+                pipe.__exit__(type(err), err, err.__traceback__)
+            raise
+        else:
+            self._leave_pipeline()
+
+    def _leave_pipeline(self) -> None:
+        """Out of pipeline mode (everything sent is answered first): SQLAlchemy reads a
+        cursor's description and row count at once, which a pipeline has not yet received."""
+        pipe, self._pipe = self._pipe, None
+        if pipe is not None:
+            pipe.__exit__(None, None, None)
 
     @property
     def active(self) -> bool:
