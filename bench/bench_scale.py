@@ -1,6 +1,6 @@
 """Scale-out figures side by side in one run: orderInfo and place-order over HTTP with one and
-two workers on PostgreSQL against one process on SQLite, how busy the world lock is, and the
-50 x 200 copy-trading close on PostgreSQL against SQLite.
+two workers on PostgreSQL (and two sharing Redis) against one process on SQLite, how busy the
+world lock is, and the 50 x 200 copy-trading close on PostgreSQL against SQLite.
 
     .venv/bin/python bench/bench_scale.py                  # 3 rounds x 3 s per target, 50 x 200
     .venv/bin/python bench/bench_scale.py --quick          # 1 round x 1 s, 10 x 20
@@ -70,15 +70,15 @@ def _children(pid: int) -> list[int]:
 
 
 class Server:
-    def __init__(self, key: str, db: str, workers: int, tmp: Path) -> None:
+    def __init__(self, key: str, db: str, workers: int, tmp: Path, *extra: str, env=None) -> None:
         self.key, self.db, self.workers = key, db, workers
         self.creds = tmp / f"{key}.json"
         self.log = tmp / f"{key}.out"
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "localex", "serve", "--db", db, "--port", "0", "--quiet",
-                 "--no-rate-limits", "--workers", str(workers), "--write-credentials", str(self.creds)],
-                stdout=out, stderr=subprocess.STDOUT, cwd=tmp)
+                 "--no-rate-limits", "--workers", str(workers), "--write-credentials", str(self.creds),
+                 *extra], stdout=out, stderr=subprocess.STDOUT, cwd=tmp, env=env)
         deadline = time.monotonic() + 90
         self.port = 0
         while time.monotonic() < deadline and self.proc.poll() is None:
@@ -219,6 +219,8 @@ def main() -> int:
     parser.add_argument("--pg", default=os.environ.get("LOCALEX_TEST_PG",
                                                        "postgresql://postgres@127.0.0.1:5432/postgres"),
                         help="a PostgreSQL server (its database used to create the run's own)")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0",
+                        help="a Redis for the two-worker target with --redis ('' to leave it out)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--quick", action="store_true", help="1 round of 1 s; a 10 x 20 close")
@@ -232,7 +234,7 @@ def main() -> int:
 
     admin = psycopg.connect(_plain(args.pg), autocommit=True)
     run_id = secrets.token_hex(3)
-    names = {key: f"localex_bench_{key.replace('-', '_')}_{run_id}" for key in ("pg-1", "pg-2", "close", "writes")}
+    names = {key: f"localex_bench_{key.replace('-', '_')}_{run_id}" for key in ("pg-1", "pg-2", "pg-2-redis", "close", "writes")}
     for name in names.values():
         admin.execute(f'CREATE DATABASE "{name}"')
     servers: dict[str, Server] = {}
@@ -244,9 +246,13 @@ def main() -> int:
             servers["sqlite-1"] = Server("sqlite-1", str(tmp / "scale.db"), 1, tmp)
             servers["pg-1"] = Server("pg-1", _database(args.pg, names["pg-1"]), 1, tmp)
             servers["pg-2"] = Server("pg-2", _database(args.pg, names["pg-2"]), 2, tmp)
+            if args.redis:
+                env = {**os.environ, "LOCALEX_REDIS_PREFIX": f"localex-bench-{run_id}"}
+                servers["pg-2-redis"] = Server("pg-2-redis", _database(args.pg, names["pg-2-redis"]), 2, tmp,
+                                               "--redis", args.redis, env=env)
             targets = [(f"{kind}:{key}", key, kind) for kind in ("orderInfo", "place") for key in servers]
             rows: dict[str, list[dict]] = {t[0]: [] for t in targets}
-            lock_share: dict[str, list[float]] = {"pg-1": [], "pg-2": []}
+            lock_share: dict[str, list[float]] = {key: [] for key in servers if key.startswith("pg")}
             for rnd in range(args.rounds):
                 shift = rnd % len(targets)
                 for name, key, kind in targets[shift:] + targets[:shift]:
@@ -313,6 +319,14 @@ def main() -> int:
         for name in names.values():
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+        if args.redis:
+            import redis
+
+            client = redis.Redis.from_url(args.redis)
+            keys = list(client.scan_iter(match=f"localex-bench-{run_id}:*", count=1000))
+            if keys:
+                client.delete(*keys)
+            client.close()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwritten to {args.out}")

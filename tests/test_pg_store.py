@@ -193,3 +193,30 @@ def test_a_snapshot_taken_on_postgresql_restores_the_same_world(url):
     assert json.dumps(engine.snapshot(), sort_keys=True) == json.dumps(taken, sort_keys=True)
     assert [u.name for u in engine.list_users()] == ["alice"]
     assert engine.balance(uid, "USDT").available == D("1000") - D("0.001") * D("90000")
+
+
+def test_keys_are_kept_between_units_of_work_only_when_the_engine_hears_of_changes(url):
+    """On a store several processes write, a key another process deleted is gone at the next
+    look-up; an engine told of changes (Engine.invalidated: a cluster calls forget_cached
+    before each request) keeps keys until forget_cached."""
+    import psycopg
+
+    engine = Engine(pg_store(), clock=ManualClock(), seed=4)
+    install_market(engine)
+    uid = engine.create_user("bitget", name="alice").uid
+
+    def revoke_elsewhere(key: str) -> None:
+        with psycopg.connect(_plain(url), autocommit=True) as other:
+            other.execute("DELETE FROM api_keys WHERE key = %s", (key,))
+
+    first = engine.create_api_key(uid)
+    assert engine.get_api_key(first.key) is not None
+    revoke_elsewhere(first.key)
+    assert engine.get_api_key(first.key) is None  # nothing was kept
+    engine.invalidated = True
+    second = engine.create_api_key(uid)
+    assert engine.get_api_key(second.key) is not None
+    revoke_elsewhere(second.key)
+    assert engine.get_api_key(second.key) is not None  # kept: nobody said it changed
+    engine.forget_cached()
+    assert engine.get_api_key(second.key) is None

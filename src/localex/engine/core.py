@@ -79,6 +79,10 @@ class Engine:
         # several workers on one store each draw from their own stream of the seed (stream 0 is
         # the seed itself, as one process draws), so their uids, keys and secrets never collide
         self.stream = stream
+        # something tells this engine, before each request, when another process changed what
+        # it caches of the store (localex/scale's Cluster calls forget_cached): API keys and fill
+        # models may then be kept between units of work even on a store several processes write
+        self.invalidated = False
         self.rng = random.Random(self._rng_seed())
         self.ids = Ids(self.rng)
         self.fill_models = FillModels()  # the fill models in force (engine/fills.py)
@@ -126,7 +130,7 @@ class Engine:
         store's lock, so events are heard in sequence order). A unit of work opened inside
         another joins it, and its changes are the outer one's."""
         if read_only and self._recorder is None:
-            if self.store.shared and not self.store.active:
+            if self.store.shared and not self.invalidated and not self.store.active:
                 self.fill_models.models_changed()
             with self.store.transaction(True) as uow:
                 yield uow
@@ -136,9 +140,8 @@ class Engine:
                 yield self._recorder
                 return
             events: list[Event] = []
-            shared = self.store.shared
-            if shared:  # another process may have changed them since the last unit of work
-                self.fill_models.models_changed()
+            if self.store.shared and not self.invalidated:
+                self.fill_models.models_changed()  # another process may have changed them
             # no cyclic garbage collection while a unit of work runs: the rows, notes and
             # copies it makes are freed by reference counting, and a big unit (a mass close)
             # would otherwise pay for collections that walk every object it keeps alive
@@ -337,7 +340,8 @@ class Engine:
             return cached
         with self.tx(read_only=True) as uow:
             found = uow.get_key(key)
-        if found is not None and not self.store.shared:  # shared: another process may delete it
+        # on a shared store another process may revoke it, unless forget_cached hears of it
+        if found is not None and (not self.store.shared or self.invalidated):
             self._keys[key] = found
         return found
 
@@ -363,7 +367,8 @@ class Engine:
         if clear is not None:
             with self.store.lock:
                 clear()
-                self.store.changes = getattr(self.store, "changes", 0) + 1  # bands read again
+                if getattr(self.store, "changes", None) is not None:  # None: read every time
+                    self.store.changes += 1  # bands read again
 
     def list_api_keys(self, uid: str) -> list[ApiKey]:
         with self.tx(read_only=True) as uow:

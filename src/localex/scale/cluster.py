@@ -88,6 +88,7 @@ class Cluster:
         self.app = app
         self.engine = app.engine
         self.engine.funding_once = True
+        self.engine.invalidated = True  # before_request drops its caches when another worker wrote
         for venue in app.venues:
             if venue.streams is not None:
                 venue.streams.listen(self.feed)
