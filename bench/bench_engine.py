@@ -5,7 +5,8 @@ clock advance costs, with the statements each sends to the database.
 
 1. orderInfo and a resting place-order through LocalexApp.handle (signature, parameters, engine,
    envelope), median server CPU per request and statements per request.
-2. One fill: a mark move that reaches a resting spot order (the only one), CPU per move.
+2. One fill: a mark move that reaches a resting spot order (the only one), CPU per move; and the
+   engine's part of a resting place-order (Engine.place_spot_order, no wire).
 3. CoinW GET /v1/perpum/order (positionType=plan... "execute") for a user with 5,000 finished
    orders in their history versus none: the ratio must stay near 1.
 4. A manual clock advanced 24 h (1 h with --quick) with a random walk on every demo instrument
@@ -114,6 +115,25 @@ def bench_requests(n: int) -> dict:
     return {"orderInfo": info, "place_order": place}
 
 
+def bench_engine_place(n: int) -> dict:
+    """The engine's part of a resting place-order: Engine.place_spot_order alone (no wire), CPU
+    and statements per call, median over n orders."""
+    engine = new_engine()
+    counter = Counter(engine.store)
+    user = engine.create_user("bitget", name="placer")
+    engine.fund(user.uid, "USDT", D("100000000"))
+    engine.set_mark("bitget", "spot", "BTCUSDT", D("95000"))
+    samples, statements = [], []
+    for i in range(n):
+        before = counter.value()
+        t0 = time.process_time()
+        engine.place_spot_order(user.uid, "BTCUSDT", Side.BUY, OrderType.LIMIT, D("0.001"), D(80000 - i % 1000))
+        samples.append((time.process_time() - t0) * 1e6)
+        statements.append(counter.value() - before)
+    engine.store.close()
+    return {"cpu_us": round(statistics.median(samples), 1), "statements": statistics.median(statements)}
+
+
 def bench_fill(n: int) -> dict:
     """CPU per mark move that reaches exactly one resting order (the only one resting): n moves."""
     engine = new_engine()
@@ -218,10 +238,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: fewer requests, 1 h advance")
     parser.add_argument("--hours", type=int, help="hours to advance (default 24, --quick 1)")
-    parser.add_argument("--only", help="comma-separated: requests,fill,history,advance,waits")
+    parser.add_argument("--only", help="comma-separated: requests,fill,place,history,advance,waits")
     args = parser.parse_args()
     n = 200 if args.quick else 2000
-    only = set(args.only.split(",")) if args.only else {"requests", "fill", "history", "advance", "waits"}
+    only = set(args.only.split(",")) if args.only else {"requests", "fill", "place", "history", "advance",
+                                                        "waits"}
     result: dict = {"python": sys.version.split()[0]}
     if "requests" in only:
         result["requests"] = bench_requests(n)
@@ -229,6 +250,9 @@ def main() -> None:
     if "fill" in only:
         result["fill"] = bench_fill(200 if args.quick else 1000)
         print("one fill:", result["fill"], flush=True)
+    if "place" in only:
+        result["engine_place"] = bench_engine_place(n)
+        print("engine place_spot_order (resting limit):", result["engine_place"], flush=True)
     if "history" in only:
         result["coinw_order_history"] = bench_coinw_history(500 if args.quick else 5000, n // 4)
         print("coinw GET /v1/perpum/order:", result["coinw_order_history"], flush=True)

@@ -20,7 +20,11 @@ from localex.engine.model import (
     Permission,
     PositionMode,
     PositionSide,
+    PlanKind,
+    PlanStatus,
     Side,
+    SpotPlanOrder,
+    TimeInForce,
     TradeSide,
     User,
 )
@@ -333,6 +337,48 @@ def test_cached_rows_follow_commits_and_ignore_rollbacks():
         uow.conn.execute(text("update users set name = 'd'"))
     with store.transaction(read_only=True) as uow:
         assert uow.get_user("1000000001").name == "d"
+    store.close()
+
+
+def _plan(order_id: int, status) -> "SpotPlanOrder":
+    return SpotPlanOrder(order_id=order_id, uid="1000000001", venue="bitget", symbol="BTCUSDT",
+                         client_oid=str(order_id), kind=PlanKind.PLAN, side=Side.BUY,
+                         order_type=OrderType.MARKET, execute_price=None, trigger_price=D("90000"),
+                         trigger_above=False, trigger_type="fill_price", size=D("1"), size_in_quote=True,
+                         force=TimeInForce.GTC, status=status, sub_order_id=None, parent_id=None,
+                         stp_mode="none", enter_point="API", created_ms=1, updated_ms=1)
+
+
+def test_a_remembered_answer_lasts_until_a_write_to_its_table_commits():
+    store = open_store(":memory:")
+    with store.transaction() as uow:
+        uow.insert_user(User(uid="1000000001", venue="bitget", name="a", created_ms=1))
+    with store.transaction(read_only=True) as uow:
+        assert uow.live_spot_plans("bitget", "BTCUSDT") == []
+    before = store.statements
+    with store.transaction(read_only=True) as uow:
+        assert uow.live_spot_plans("bitget", "BTCUSDT") == []  # asked again: no statement
+    assert store.statements == before
+    with store.transaction() as uow:  # the unit that writes the table sees its own write
+        uow.insert_spot_plan(_plan(1, PlanStatus.LIVE))
+        assert [p.order_id for p in uow.live_spot_plans("bitget", "BTCUSDT")] == [1]
+    with store.transaction(read_only=True) as uow:  # and every unit after its commit
+        assert [p.order_id for p in uow.live_spot_plans("bitget", "BTCUSDT")] == [1]
+    with pytest.raises(RuntimeError):
+        with store.transaction() as uow:
+            uow.update_spot_plan(_plan(1, PlanStatus.CANCELLED))
+            assert uow.live_spot_plans("bitget", "BTCUSDT") == []
+            raise RuntimeError("boom")
+    with store.transaction(read_only=True) as uow:  # a rollback changed nothing
+        assert [p.order_id for p in uow.live_spot_plans("bitget", "BTCUSDT")] == [1]
+    with store.transaction() as uow:
+        uow.update_spot_plan(_plan(1, PlanStatus.CANCELLED))
+    with store.transaction(read_only=True) as uow:
+        assert uow.live_spot_plans("bitget", "BTCUSDT") == []
+    with store.transaction() as uow:  # SQL outside the buffer forgets the answers too
+        uow.conn.execute(text("update spot_plan_orders set status = 'live'"))
+    with store.transaction(read_only=True) as uow:
+        assert [p.order_id for p in uow.live_spot_plans("bitget", "BTCUSDT")] == [1]
     store.close()
 
 

@@ -109,6 +109,9 @@ def _plain_columns(meta) -> bool:
     return found
 
 
+_ENCODERS: dict[type, typing.Callable] = {}  # per class of entity, how append encodes it
+
+
 @lru_cache(maxsize=None)
 def _encoder(cls: type) -> typing.Callable:
     """The JSON of an entity, as encode() makes it, with its Decimal fields formatted here
@@ -142,7 +145,7 @@ def append(uow, events: list[Event]) -> list[Event]:
     meta = uow._m(outbox)
     plain = _plain_columns(meta)
     numbered, rows = [], []
-    dump, encoders = meta.dump, {}
+    dump, encoders = meta.dump, _ENCODERS
     seq = first
     for e in events:
         obj = e.obj

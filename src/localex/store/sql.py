@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import operator
 import threading
 from contextlib import contextmanager, nullcontext
 from decimal import Decimal
@@ -268,7 +269,7 @@ class _Write:
     """An INSERT / UPDATE / upsert of whole rows compiled once; parameters come from row tuples
     already in bound form, in the table's column order."""
 
-    __slots__ = ("sql", "index", "names", "positional")
+    __slots__ = ("sql", "index", "names", "positional", "pick")
 
     def __init__(self, stmt, dialect, columns: list[str]) -> None:
         compiled = stmt.compile(dialect=dialect)
@@ -279,13 +280,17 @@ class _Write:
         position = {name: i for i, name in enumerate(columns)}
         self.names = order
         self.index = [position[name[3:] if name.startswith("pk_") else name] for name in order]
+        # positional parameters in another order than the row's: picked out in C
+        self.pick = None if self.index == list(range(len(self.index))) else (
+            operator.itemgetter(*self.index) if len(self.index) > 1 else (lambda row, i=self.index[0]: (row[i],)))
 
     def params(self, rows):
-        index = self.index
         if self.positional:
-            if index == list(range(len(index))):
+            pick = self.pick
+            if pick is None:
                 return rows
-            return [tuple(row[i] for i in index) for row in rows]
+            return [pick(row) for row in rows]
+        index = self.index
         return [{n: row[i] for n, i in zip(self.names, index)} for row in rows]
 
 
@@ -402,6 +407,15 @@ _COMPARE = {
 
 
 _SORTED: list = []
+_RANK: dict[str, int] = {}
+
+
+def _rank() -> dict[str, int]:
+    """Each table's place in dependency order."""
+    if len(_RANK) != len(s.metadata.tables):
+        _RANK.clear()
+        _RANK.update((t.name, i) for i, t in enumerate(_sorted_tables()))
+    return _RANK
 
 
 def _sorted_tables() -> list:
@@ -545,10 +559,14 @@ class SqlUnitOfWork:
 
     def flush(self) -> None:
         """Write everything buffered (tables in dependency order) and the sequences."""
-        if self._pending or self._prunes:
+        if self._prunes:
             for table in _sorted_tables():
-                if table.name in self._pending or (self._prunes and table.name in _PRUNABLE):
+                if table.name in self._pending or table.name in _PRUNABLE:
                     self._flush_table(table.name)
+        elif self._pending:
+            rank = _rank()
+            for name in sorted(self._pending, key=rank.__getitem__):
+                self._flush_table(name)
         if self._seq_dirty:
             self._flush_sequences()
 
@@ -682,6 +700,9 @@ class SqlUnitOfWork:
         store = self.store
         if self._written - _MARKS_ONLY and store.changes is not None:
             store.changes += 1
+        if store._answers:
+            for name in self._written:
+                store._answers.pop(name, None)  # remembered answers about a table it wrote
         for name in self._raw:
             if name in store._cache:
                 store._cache[name].clear()
@@ -748,10 +769,11 @@ class SqlUnitOfWork:
             store._cur.execute(f"RELEASE SAVEPOINT {name}")
 
     def _select(self, table, where: list, order=(), limit: int | None = None, columns=None,
-                tables=None) -> list:
+                tables=None, remember: bool = False) -> list:
         """Rows of `table` matching `where` [(column, op, value)], op one of = < > <= >= in
         notin; ordered by `order` [(column, descending)]. Whole rows mapped to their dataclass,
-        or with `columns`, tuples of those columns' values."""
+        or with `columns`, tuples of those columns' values. remember: the store keeps the
+        answer until a unit of work that wrote the table commits (sole writer only)."""
         shape = (table.name, tuple((c, op, len(v) if op in ("in", "notin") else 0) for c, op, v in where),
                  tuple(order), limit is not None, columns)
         store = self.store
@@ -768,7 +790,15 @@ class SqlUnitOfWork:
                 params[f"w{i}"] = value
         if limit is not None:
             params["lim"] = limit
-        rows = self._fetch(q, params, tables or (table.name,))
+        if remember and store.sole_writer and tables is None and table.name not in self._written:
+            # this unit has not written the table: what the database holds is committed state
+            answers = store._answers.setdefault(table.name, {})
+            key = (shape, tuple(params.items()))
+            rows = answers.get(key)
+            if rows is None:
+                rows = answers[key] = self._fetch(q, params, ())
+        else:
+            rows = self._fetch(q, params, tables or (table.name,))
         if columns is None:
             meta = self._m(table)
             if table.name in _REREAD and rows:
@@ -1467,7 +1497,7 @@ class SqlUnitOfWork:
         """Every live trigger order of one instrument, oldest first."""
         return self._select(s.spot_plan_orders, [("venue", "=", venue), ("symbol", "=", symbol),
                                                  ("status", "=", PlanStatus.LIVE.value)],
-                            (("order_id", False),))
+                            (("order_id", False),), remember=True)
 
     def insert_transfer(self, transfer: Transfer) -> None:
         self._put(s.transfers, transfer, _INSERT)
@@ -1654,6 +1684,8 @@ class SqlStore:
         self._watch_others = self._sqlite and url != "sqlite://"
         self._data_version: int | None = None
         self._cache: dict[str, dict] = {name: {} for name in CACHED_TABLES} if self.sole_writer else {}
+        # answers of queries asked with remember=True, per table, until a unit writing it commits
+        self._answers: dict[str, dict] = {}
         self._seq: dict[str, int | None] = {}
         self._selects: dict = {}
         self._metas: dict[str, _Table] = {}  # table name -> its compiled statements (this dialect)
@@ -1671,6 +1703,7 @@ class SqlStore:
 
         open_schema(self.engine, new_in_memory=url == "sqlite://")
         self._sa = self.engine.connect()  # one persistent connection for every unit of work
+        self._info_read_only: tuple | None = None  # (connection, flag) last set in its info
         self._dbapi = self._sa.connection.dbapi_connection
         self._cur = self._dbapi.cursor()
         self._pg_mode: tuple | None = None  # (read_only, isolation) the connection is set to
@@ -1751,7 +1784,9 @@ class SqlStore:
                 yield self._uow
                 return
             uow = self._uow = SqlUnitOfWork(self, read_only)
-            self._sa.info["read_only"] = read_only
+            if self._info_read_only != (self._sa, read_only):  # read by the "begin" hook (SQLite)
+                self._sa.info["read_only"] = read_only
+                self._info_read_only = (self._sa, read_only)
             if self._pg:
                 self._pg_begin(read_only)
             # PostgreSQL: psycopg's pipeline mode sends what needs no answer yet (BEGIN, the
@@ -1826,6 +1861,7 @@ class SqlStore:
     def clear_caches(self) -> None:
         for cache in self._cache.values():
             cache.clear()
+        self._answers.clear()
         self._seq.clear()
 
     def reset(self) -> None:
