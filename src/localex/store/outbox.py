@@ -20,7 +20,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 import orjson
-from sqlalchemy import BigInteger, Column, Integer, String, Table, Text, delete
+from sqlalchemy import BigInteger, Boolean, Column, Integer, String, Table, Text, delete
 
 from localex.engine.copy import FollowerCopy, Tracking
 from localex.engine.events import Event, EventKind, new_event
@@ -130,6 +130,35 @@ def _encoder(cls: type) -> typing.Callable:
     return env["encode"]
 
 
+_ROW_ENCODERS: dict[str, typing.Callable | None] = {}
+
+
+def _row_encoder(meta) -> typing.Callable | None:
+    """For a table whose dataclass has exactly its columns as fields: the JSON of an entity made
+    from its row as the store wrote it (the same text encode() makes of the object: money is
+    format(value, "f") in both, enums their values; booleans, bound as integers, turn back into
+    booleans). None for any other table."""
+    if meta.name in _ROW_ENCODERS:
+        return _ROW_ENCODERS[meta.name]
+    found = None
+    cls = meta.cls
+    if cls is not None and dataclasses.is_dataclass(cls) and \
+            [f.name for f in dataclasses.fields(cls)] == list(meta.columns):
+        names = tuple(f.name for f in dataclasses.fields(cls))  # plain str (not quoted_name)
+        bools = [i for i, c in enumerate(meta.table.columns) if isinstance(c.type, Boolean)]
+        dumps = orjson.dumps
+
+        def found(row: tuple) -> str:
+            if bools:
+                row = list(row)
+                for i in bools:
+                    if row[i] is not None:
+                        row[i] = bool(row[i])
+            return dumps(dict(zip(names, row))).decode()
+    _ROW_ENCODERS[meta.name] = found
+    return found
+
+
 def append(uow, events: list[Event]) -> list[Event]:
     """Number the events and write them with the unit of work (SqlUnitOfWork); returns them
     with their numbers. Outbox rows are never read back by the unit that writes them, so they
@@ -147,15 +176,20 @@ def append(uow, events: list[Event]) -> list[Event]:
     numbered, rows = [], []
     dump, encoders = meta.dump, _ENCODERS
     seq = first
+    flushed = getattr(uow, "dumped", None) or {}
     for e in events:
         obj = e.obj
-        cls = obj.__class__
-        enc = encoders.get(cls)
-        if enc is None:
-            enc = encoders[cls] = _encoder(cls) if dataclasses.is_dataclass(cls) else encode
+        hit = flushed.get(id(obj))
+        if hit is not None and hit[0] is obj and (by_row := _row_encoder(hit[1])) is not None:
+            payload = by_row(hit[2])  # the very object the store just wrote: its row
+        else:
+            cls = obj.__class__
+            enc = encoders.get(cls)
+            if enc is None:
+                enc = encoders[cls] = _encoder(cls) if dataclasses.is_dataclass(cls) else encode
+            payload = enc(obj)
         e = new_event(seq, e.kind, e.uid, e.at_ms, obj, e.created)
         numbered.append(e)
-        payload = enc(obj)
         if plain:  # every column is bound as it is: the row is the tuple itself
             rows.append((seq, e.kind.value, e.uid, e.at_ms, int(e.created), payload))
         else:

@@ -227,6 +227,10 @@ _MARKS_ONLY = frozenset({"mark_prices", "sequences", "market_bars", "public_trad
 _PRUNABLE_NAMES = ("market_bars", "public_trades")
 _PRUNABLE = frozenset(_PRUNABLE_NAMES)
 _MISSING = object()
+# tables whose rows are the entities of events (engine/events.py)
+_EVENT_TABLES = frozenset({"spot_orders", "spot_fills", "futures_orders", "futures_fills", "positions",
+                           "balances", "copy_tracking", "copy_follower_orders", "spot_plan_orders",
+                           "mark_prices"})
 _EAGER = frozenset({"fill_models"})  # a field (params) is a dict the caller may change later
 _IN_CHUNK = 100  # ids per statement of a look-up by a list of ids
 # tables whose rows, found by a query, are often read again by primary key in the same unit
@@ -444,6 +448,9 @@ class SqlUnitOfWork:
         # the copy of an object the last _put buffered (never changed while buffered: a caller
         # that keeps a copy of what it wrote may keep this one, engine/events.py Recorder)
         self.last_put: Any = None
+        # id of a held object -> (the object, its table, its row) as flushed: the outbox makes
+        # an event's JSON from the row when the event's entity is that very object
+        self.dumped: dict[int, tuple] = {}
 
     def on_commit(self, fn: Callable[[], None]) -> None:
         """Run fn after this unit of work commits (never if it rolls back)."""
@@ -618,11 +625,15 @@ class SqlUnitOfWork:
         undo = self._undo[-1][0] if self._undo else None
         run_op, run = None, []
         dump = meta.dump
+        dumped = self.dumped if name in _EVENT_TABLES else None
         for pk, (op, row) in pend.items():
             if undo is not None:
                 undo.setdefault((name, pk), (op, row))
             if row.__class__ is not tuple:
-                row = dump(row)
+                held = row
+                row = dump(held)
+                if dumped is not None:
+                    dumped[id(held)] = (held, meta, row)
             if op != run_op and run:
                 self._write(meta, run_op, run)
                 run = []
@@ -879,6 +890,7 @@ class SqlUnitOfWork:
 
     # the event outbox (store/outbox.py) ----------------------------------------------------
     def append_events(self, events: list) -> list:
+        self.flush()  # the rows of the events' entities are made once, for the tables and the outbox
         return outbox.append(self, events)
 
     def events_after(self, seq: int, limit: int = 1000) -> list:
