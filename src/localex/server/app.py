@@ -240,14 +240,22 @@ class LocalexApp:
             return
         owner = self._owner(scope["path"])
         limit = self.max_control_body if owner is self.control else self.max_body
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        length = headers.get("content-length")
         try:
-            declared = int(dict(scope["headers"]).get(b"content-length", b"0"))
+            declared = int(length) if length is not None else 0
         except ValueError:
             declared = 0
         try:
             if declared > limit:
                 raise _BodyTooLarge
-            body = await asyncio.wait_for(self._read_body(receive, limit), self.body_timeout_s)
+            if length is None and "transfer-encoding" not in headers:
+                # no body declared: the request is whole once its headers are (their own
+                # deadline is the protocol's), so no body timer is armed
+                body = await self._read_body(receive, limit)
+            else:
+                async with asyncio.timeout(self.body_timeout_s):
+                    body = await self._read_body(receive, limit)
         except _Disconnected:
             return  # the client went away before its request was whole: nothing to answer
         except _BodyTooLarge:
@@ -263,7 +271,7 @@ class LocalexApp:
             method=scope["method"],
             path=scope["path"],
             raw_query=scope["query_string"].decode("latin-1"),
-            headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
+            headers=headers,
             body=body,
             client_ip=client[0] if client else None,
             raw_path=raw_path.decode("latin-1") if raw_path else "",

@@ -120,9 +120,9 @@ class JournalEntry:
         """Roughly the bytes this entry holds (measured once, from the raw values, without
         decoding them)."""
         if self._size is None:
-            headers = self._raw_headers if self._headers is None else self._headers
+            headers = (self._raw_headers if self._headers is None else self._headers) or {}
             self._size = (len(self._body) + len(self._response) + len(self.query) + len(self.path)
-                          + sum(len(k) + len(v) for k, v in (headers or {}).items()) + 64)
+                          + sum(map(len, headers)) + sum(map(len, headers.values())) + 64)
         return self._size
 
     @property
