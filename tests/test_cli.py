@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from decimal import Decimal as D
 from pathlib import Path
@@ -212,6 +214,48 @@ def test_a_manual_clock_walks_candles_and_a_snapshot_restarts_the_server(serve, 
     assert re.findall(r"apiKey\s+(\S+)", again.output) == re.findall(r"apiKey\s+(\S+)", served.output)
     with pytest.raises(Exception):
         build_app(":memory:", 0, clock="manual", speed=2)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_during_a_long_advance_stops_the_server_cleanly(serve, tmp_path, signum):
+    from localex.store import open_store
+
+    db = str(tmp_path / "stop.db")
+    served = serve("long", "--db", db, "--clock", "manual", "--start", "1767225600000",
+                   "--price-path", "random")
+    start = httpx.get(served.url + "/localex/clock").json()["now"]
+    answer: dict = {}
+
+    def advance() -> None:  # a year: far more than the test waits for
+        response = httpx.post(served.url + "/localex/clock", json={"advance": 365 * 86_400_000},
+                              timeout=120)
+        answer.update(status=response.status_code, body=response.json())
+
+    worker = threading.Thread(target=advance)
+    worker.start()
+    for _ in range(2000):  # requests get in between slices: wait until the walk is under way
+        if httpx.get(served.url + "/localex/clock").json()["now"] > start:
+            break
+        time.sleep(0.01)
+    served.proc.send_signal(signum)
+    served.proc.wait(60)
+    worker.join(60)
+    assert served.proc.returncode == 0
+    assert "Traceback" not in served.err_path.read_text() and "Aborted" not in served.output
+    assert answer["status"] == 503 and answer["body"]["error"]["code"] == "stopping"
+    # nothing half-written: the tape's newest minute reached the file with the last marks
+    store = open_store(db)
+    try:
+        with store.transaction(True) as uow:
+            marks = uow.list_marks()
+            assert marks
+            for mark in marks:
+                minute = mark.updated_ms - mark.updated_ms % 60_000
+                bar = uow.get_bar(mark.instrument, minute)
+                assert bar is not None and bar.close == mark.price, mark
+                assert start < mark.updated_ms < start + 365 * 86_400_000
+    finally:
+        store.close()
 
 
 # ---- a first run without stumbles ----------------------------------------------------------------

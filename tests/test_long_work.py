@@ -80,3 +80,47 @@ def test_a_running_clock_catches_up_in_bounded_ticks():
     other.clock.set(start + 5 * HOUR_MS)
     assert other.simulation.catch_up() == total
     assert other.marks() == engine.marks()
+
+
+def test_a_stop_ends_a_long_advance_at_a_clean_cut_from_which_the_walk_goes_on(monkeypatch):
+    monkeypatch.setattr(app_module, "SLICE_S", 0.0)  # yield at every clean cut
+    start = 1_767_225_600_000
+    engine = Engine(open_store(":memory:"), clock=ManualClock(start), seed=2)
+    install_market(engine)
+    set_price_paths(engine, "random")
+    app = LocalexApp(engine, rate_limits=False)
+
+    async def scenario():
+        advance = asyncio.create_task(asgi(app, "POST", "/localex/clock", {"advance": 6 * HOUR_MS}))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert not advance.done()
+        app.stop()  # what SIGINT / SIGTERM does (server/serving.py)
+        return await advance
+
+    status, answer = asyncio.run(scenario())
+    assert status == 503 and answer["error"]["code"] == "stopping"
+    cut = engine.now_ms()
+    assert start < cut < start + 6 * HOUR_MS
+    assert f"market time {cut}" in answer["error"]["message"]
+    assert engine.simulation.applied_ms == cut  # every point up to the cut, none beyond
+    # a later advance goes on from the cut: the same prices as one uninterrupted walk
+    engine.advance_clock(start + 6 * HOUR_MS - cut)
+    other = Engine(open_store(":memory:"), clock=ManualClock(start), seed=2)
+    install_market(other)
+    set_price_paths(other, "random")
+    other.advance_clock(6 * HOUR_MS)
+    assert other.marks() == engine.marks()
+    assert other.now_ms() == engine.now_ms()
+
+
+def test_a_stopped_app_starts_no_more_long_work():
+    start = 1_767_225_600_000
+    engine = Engine(open_store(":memory:"), clock=ManualClock(start), seed=2)
+    install_market(engine)
+    set_price_paths(engine, "random")
+    app = LocalexApp(engine, rate_limits=False)
+    app.stop()
+    status, answer = asyncio.run(asgi(app, "POST", "/localex/clock", {"advance": HOUR_MS}))
+    assert status == 503 and answer["error"]["code"] == "stopping"
+    assert engine.now_ms() == start and engine.simulation.applied_ms == start

@@ -224,11 +224,9 @@ def serve(host, port, db, workers, seed, credentials_file, no_credentials_file, 
           admin_token, clock_mode, speed, price_path, sign_with_market_clock, restore_file,
           forwarded_allow_ips, quiet, log_json, log_level, start_time, redis_url):
     """Run the emulator: every venue, the control plane and the dashboard on one port."""
-    import uvicorn
-
     from localex.demo import credentials
     from localex.server.requestlog import RequestLog
-    from localex.server.serving import uvicorn_config
+    from localex.server.serving import Server, uvicorn_config
 
     out = sys.stdout
     # everything that can refuse to start does so first, in one line, before any file exists
@@ -314,12 +312,13 @@ def serve(host, port, db, workers, seed, credentials_file, no_credentials_file, 
         if log is not None:
             out.write("\n")
         out.flush()
-        # long work runs in slices between requests (server/app.py); on SIGINT / SIGTERM whatever
-        # is still running is cancelled after half a second, so the server stops within a second
+        # long work runs in slices between requests (server/app.py); on SIGINT / SIGTERM it stops
+        # at its next clean cut (app.stop), and whatever still runs half a second later is
+        # cancelled, so the server stops within a second and exits with status 0
         def serve_app(served) -> None:
-            uvicorn.Server(uvicorn_config(served, host=host, port=port, log_level=log_level,
-                                          forwarded_allow_ips=forwarded_allow_ips,
-                                          timeout_graceful_shutdown=0.5)).run(sockets=[sock])
+            Server(uvicorn_config(served, host=host, port=port, log_level=log_level,
+                                  forwarded_allow_ips=forwarded_allow_ips,
+                                  timeout_graceful_shutdown=0.5), on_stop=served.stop).run(sockets=[sock])
 
         if workers == 1:
             serve_app(app)

@@ -239,7 +239,11 @@ class Simulation:
         walk = self.start_advance(ms)
         while walk.step():
             walk.pause()
-            yield walk.position
+            try:
+                yield walk.position
+            except GeneratorExit:  # stopped at this cut: every point up to it is applied
+                self.applied_ms = max(self.applied_ms, walk.position)
+                raise
         return self.finish_advance(walk)
 
     def catch_up(self, budget_s: float | None = None) -> int:

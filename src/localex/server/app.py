@@ -74,6 +74,7 @@ class LocalexApp:
         self.journal = Journal()
         self.faults = Faults(seed=engine.seed)
         self.slicing = False  # True while the ASGI app answers: long work may run in slices
+        self.stopping = False  # set by stop(): the server is shutting down
         self._long_work: asyncio.Lock | None = None
         for venue in self.venues:
             if venue.streams is not None:
@@ -89,6 +90,12 @@ class LocalexApp:
             cluster.attach(self)  # the streams and the mark history hear the shared event stream
         else:
             engine.events.subscribe(self.mark_history)
+
+    def stop(self) -> None:
+        """The server is stopping (SIGINT / SIGTERM): long work ends at its next clean cut with
+        a 503, and prices stop catching up with a running clock. Safe to call from a signal
+        handler: it only sets a flag the event loop reads between slices."""
+        self.stopping = True
 
     def stream(self, path: str):
         """The stream protocol serving a WebSocket path, or None."""
@@ -161,8 +168,10 @@ class LocalexApp:
     async def _tick(self) -> None:
         """With a clock that moves by itself, walk the price paths as market time passes (on
         the event loop, between requests)."""
-        while True:
+        while not self.stopping:
             await asyncio.sleep(TICK_S)
+            if self.stopping:
+                return
             try:
                 if self.engine.store.shared:  # orders other workers placed may be due
                     self.engine.fill_models.invalidate()
@@ -180,6 +189,12 @@ class LocalexApp:
             steps = deferred.steps
             try:
                 while True:
+                    if self.stopping:  # stop at this clean cut (each slice ends at one)
+                        steps.close()
+                        return Response.json(503, {"error": {
+                            "code": "stopping",
+                            "message": "the server is stopping: the work stopped at a clean cut "
+                                       f"(market time {self.engine.now_ms()})"}})
                     deadline = time.perf_counter() + SLICE_S
                     try:
                         next(steps)  # at least one step a slice

@@ -14,7 +14,9 @@ server use the same ones), and the connection timeout uvicorn lacks.
 from __future__ import annotations
 
 import asyncio
+import signal
 
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 HEADER_TIMEOUT_S = 10.0
@@ -68,8 +70,6 @@ def uvicorn_config(app, *, host: str, port: int, log_level: str = "warning",
     """The uvicorn.Config localex is served with. forwarded_allow_ips: the proxies (addresses or
     networks, comma-separated; "*" for any) whose X-Forwarded-* headers are believed; None or ""
     for none. options: any other uvicorn.Config setting."""
-    import uvicorn
-
     trusted = (forwarded_allow_ips or "").strip()
     config = uvicorn.Config(
         app, host=host, port=port, log_level=log_level, access_log=False, lifespan=lifespan,
@@ -78,3 +78,23 @@ def uvicorn_config(app, *, host: str, port: int, log_level: str = "warning",
     )
     config.header_timeout = header_timeout
     return config
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, told how to stop localex: on SIGINT / SIGTERM `on_stop` is called at
+    once (LocalexApp.stop: long work ends at its next clean cut, within a slice), uvicorn
+    shuts down as usual (lifespan shutdown writes the market tape's newest minutes), and the
+    process then exits normally, with status 0, instead of re-raising the signal. A second
+    SIGINT stops at once, without waiting for connections."""
+
+    def __init__(self, config, on_stop=None) -> None:
+        super().__init__(config)
+        self.on_stop = on_stop
+
+    def handle_exit(self, sig, frame) -> None:
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        else:
+            self.should_exit = True
+        if self.on_stop is not None:
+            self.on_stop()
