@@ -676,6 +676,13 @@ def goals(doc: dict) -> list[tuple[str, str, str, bool | None]]:
         if s:
             out.append(("localex serve, start to first answer (memory)", "< 1 s",
                         f"{s['memory_s']:.2f} s wall, {s['memory_cpu_s']:.2f} s CPU", s["memory_s"] < 1))
+            if "stop_during_advance_s" in s:
+                clean = (s["stop_during_advance_status"] == [0] and s["stop_idle_status"] == [0]
+                         and not s["stop_tracebacks"])
+                out.append(("SIGINT during a long advance: signal to exit", "< 1 s, status 0",
+                            f"{s['stop_during_advance_s']:.2f} s (max {s['stop_during_advance_max_s']:.2f}), "
+                            f"status {s['stop_during_advance_status']}",
+                            s["stop_during_advance_max_s"] < 1 and clean))
     return out
 
 
