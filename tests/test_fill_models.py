@@ -31,6 +31,10 @@ from localex.engine.model import (
     TradeSide,
 )
 from localex.store import open_store
+from stores import new_store
+
+# every test here runs on each store (SQLite, and PostgreSQL when a server is named)
+pytestmark = pytest.mark.usefixtures("store_backend")
 
 BUY, SELL = Side.BUY, Side.SELL
 LIMIT, MARKET = OrderType.LIMIT, OrderType.MARKET
@@ -43,10 +47,11 @@ _ENGINE = Engine(open_store(":memory:"), clock=ManualClock(), seed=5)
 
 
 @pytest.fixture
-def eng() -> Engine:
-    _ENGINE.reset(seed=5)
-    install_market(_ENGINE)  # BTCUSDT spot 95000 (fees 0.001), perpetual 95000 (0.0002 / 0.0006)
-    return _ENGINE
+def eng(store_backend) -> Engine:
+    engine = _ENGINE if store_backend == "sqlite" else Engine(new_store(), clock=ManualClock(), seed=5)
+    engine.reset(seed=5)
+    install_market(engine)  # BTCUSDT spot 95000 (fees 0.001), perpetual 95000 (0.0002 / 0.0006)
+    return engine
 
 
 def spot_user(eng, name="alice", usdt="100000", btc="1") -> str:

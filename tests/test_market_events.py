@@ -12,6 +12,10 @@ from localex.engine import Engine
 from localex.engine.clock import ManualClock
 from localex.engine.model import MarginMode, OrderType, PositionSide, Side, TradeSide
 from localex.store import open_store
+from stores import new_store
+
+# every test here runs on each store (SQLite, and PostgreSQL when a server is named)
+pytestmark = pytest.mark.usefixtures("store_backend")
 from localex.testing import Emulator
 
 USDT_M = "usdt-futures"
@@ -19,7 +23,7 @@ USDT_M = "usdt-futures"
 
 @pytest.fixture
 def eng():
-    engine = Engine(open_store(":memory:"), clock=ManualClock(), seed=5)
+    engine = Engine(new_store(), clock=ManualClock(), seed=5)
     install_market(engine)
     return engine
 

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+import pytest
+
 from localex.demo import install_market
 from localex.engine import Engine
 from localex.engine.clock import ManualClock
 from localex.engine.model import MarginMode, OrderType, PositionMode, PositionSide, TradeSide
 from localex.store import open_store
+from stores import new_store
+
+# every test here runs on each store (SQLite, and PostgreSQL when a server is named)
+pytestmark = pytest.mark.usefixtures("store_backend")
 
 M, S = "usdt-futures", "BTCUSDT"
 LONG, SHORT, OPEN = PositionSide.LONG, PositionSide.SHORT, TradeSide.OPEN
 
 
 def test_a_jump_fires_limits_liquidations_plans_trailing_stops_tpsl_and_tracking_tpsl_in_order():
-    engine = Engine(open_store(":memory:"), clock=ManualClock(), seed=21)
+    engine = Engine(new_store(), clock=ManualClock(), seed=21)
     install_market(engine)  # BTCUSDT futures at 95000.0
 
     def user(name: str) -> str:
@@ -76,7 +82,7 @@ def test_tpsl_orders_trailing_trigger_orders_and_limit_stops_fire_in_price_order
     profit order (96500), a limit take-profit order triggered at 97500 (its limit 97400 lets it
     fill at once), a plan order (98500), a position TP with a limit price (99500); a trailing
     trigger order activated on the way follows the high and fires on the fall-back after."""
-    engine = Engine(open_store(":memory:"), clock=ManualClock(), seed=22)
+    engine = Engine(new_store(), clock=ManualClock(), seed=22)
     install_market(engine)
 
     def user(name: str) -> str:
