@@ -21,7 +21,6 @@ from localex.engine.copy import (
     TraderMustCloseTracking,
 )
 from localex.engine.model import OrderType, PositionSide, TradeSide
-from localex.store import open_store
 from stores import another_store, new_store
 
 # every test here runs on each store (SQLite, and PostgreSQL when a server is named)

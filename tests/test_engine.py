@@ -38,7 +38,6 @@ from localex.engine.model import (
     Side,
     TimeInForce,
 )
-from localex.store import open_store
 from stores import another_store, new_store
 
 # every test here runs on each store (SQLite, and PostgreSQL when a server is named)

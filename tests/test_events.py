@@ -14,7 +14,6 @@ from localex.engine.clock import ManualClock
 from localex.engine.errors import InsufficientBalance
 from localex.engine.events import EventKind
 from localex.engine.model import OrderStatus, OrderType, PositionSide, Side, TradeSide
-from localex.store import open_store
 from stores import another_store, new_store
 
 # every test here runs on each store (SQLite, and PostgreSQL when a server is named)

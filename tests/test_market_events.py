@@ -11,7 +11,6 @@ from localex.demo import install_market
 from localex.engine import Engine
 from localex.engine.clock import ManualClock
 from localex.engine.model import MarginMode, OrderType, PositionSide, Side, TradeSide
-from localex.store import open_store
 from stores import new_store
 
 # every test here runs on each store (SQLite, and PostgreSQL when a server is named)
