@@ -220,3 +220,22 @@ def test_keys_are_kept_between_units_of_work_only_when_the_engine_hears_of_chang
     assert engine.get_api_key(second.key) is not None  # kept: nobody said it changed
     engine.forget_cached()
     assert engine.get_api_key(second.key) is None
+
+
+def test_a_connection_the_server_dropped_is_opened_again_for_the_next_call(url):
+    """The server ends the store's session (as a restart or an administrator would): the call
+    that meets it fails, the next one opens a new connection and works; nothing was half done."""
+    import psycopg
+
+    store = pg_store()
+    engine = Engine(store, clock=ManualClock(), seed=4)
+    install_market(engine)
+    uid = engine.create_user("bitget", name="alice").uid
+    engine.fund(uid, "USDT", D("10"))
+    with psycopg.connect(_plain(url), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (store._dbapi.info.backend_pid,))
+    with pytest.raises(psycopg.OperationalError):
+        engine.fund(uid, "USDT", D("5"))
+    engine.fund(uid, "USDT", D("1"))
+    assert store.reconnects == 1
+    assert engine.balance(uid, "USDT").available == D("11")

@@ -1714,13 +1714,30 @@ class SqlStore:
         from localex.store.migrate import open_schema
 
         open_schema(self.engine, new_in_memory=url == "sqlite://")
+        self._connect()
+        self.reconnects = 0  # connections to the server lost and opened again (PostgreSQL)
+        self.pipeline = True  # False: a round trip per statement (bench/bench_scale.py compares)
+
+    def _connect(self) -> None:
         self._sa = self.engine.connect()  # one persistent connection for every unit of work
         self._info_read_only: tuple | None = None  # (connection, flag) last set in its info
         self._dbapi = self._sa.connection.dbapi_connection
         self._cur = self._dbapi.cursor()
         self._pg_mode: tuple | None = None  # (read_only, isolation) the connection is set to
         self._pipe = None  # psycopg's pipeline while a unit of work runs in it
-        self.pipeline = True  # False: a round trip per statement (bench/bench_scale.py compares)
+
+    def _reconnect_if_lost(self) -> None:
+        """A database server that restarted or dropped this connection: the unit of work that
+        met it failed (the caller got the error); the next one opens a new connection."""
+        if not self._dbapi.closed:
+            return
+        try:
+            self._sa.invalidate()
+            self._sa.close()
+        except Exception:  # noqa: BLE001  already broken; only the new connection matters
+            pass
+        self._connect()
+        self.reconnects += 1
 
     def _sqlite_explicit_transactions(self, file_backed: bool) -> None:
         # pysqlite's own transaction handling begins lazily and never around SELECTs; take
@@ -1795,6 +1812,8 @@ class SqlStore:
             if self._uow is not None:  # a unit of work within one: it joins the outer one
                 yield self._uow
                 return
+            if self._pg:
+                self._reconnect_if_lost()
             uow = self._uow = SqlUnitOfWork(self, read_only)
             if self._info_read_only != (self._sa, read_only):  # read by the "begin" hook (SQLite)
                 self._sa.info["read_only"] = read_only
