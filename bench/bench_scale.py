@@ -229,6 +229,13 @@ def main() -> int:
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.seconds = 1, 1.0
+    if args.redis:
+        from localex.scale import redis_available
+
+        why = redis_available(args.redis)
+        if why is not None:
+            print(f"no Redis at {args.redis} ({why}): the --redis target is left out")
+            args.redis = ""
     tracking, followers = (10, 20) if args.quick else (50, 200)
     import psycopg
 
