@@ -293,7 +293,7 @@ def serve(host, port, db, workers, seed, credentials_file, no_credentials_file, 
             out.write(f"  workers:        {workers} processes ({leader} the market's clock work)\n")
         if app.cluster is not None:
             out.write(f"  redis:          {redis_url}  (prefix {app.cluster.prefix}, "
-                      f"worker {app.cluster.worker if workers == 1 else 'host:pid'})\n")
+                      f"worker {app.cluster.worker if workers == 1 else worker_name(0)[:-2] + '.1-' + str(workers)})\n")
         if warning:
             out.write(f"  {warning}\n")
         out.write(f"  dashboard:      {base}/localex/ui/\n")
@@ -378,14 +378,23 @@ def worker_app(built, db: str, index: int, *, price_path: str, admin_token: str 
     if built.cluster is not None:  # its own Redis connections; any worker may become the leader
         from localex.scale import Cluster
 
+        # named by number, so a worker the supervisor starts again resumes the event stream
         cluster = Cluster(built.cluster.url, prefix=built.cluster.prefix,
-                          server_time=not sign_with_market_clock)
+                          worker=worker_name(index), server_time=not sign_with_market_clock)
     market = index == 0
     if (market or cluster is not None) and price_path != "static":
         set_price_paths(engine, price_path)
     return LocalexApp(engine, rate_limits=rate_limits, admin_token=admin_token,
                       wall_clock=clock if sign_with_market_clock else None,
                       request_log=request_log, market=market, cluster=cluster)
+
+
+def worker_name(index: int) -> str:
+    """Worker `index` of `--workers N` in Redis: $LOCALEX_WORKER (or the host's name) and its
+    number."""
+    import socket as _socket
+
+    return f"{os.environ.get('LOCALEX_WORKER') or _socket.gethostname()}.{index + 1}"
 
 
 def _shown(db: str) -> str:
