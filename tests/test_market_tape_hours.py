@@ -115,11 +115,10 @@ def test_hours_are_folded_once_and_reused():
 
 
 def several_writers(path) -> Engine:
-    """An engine on a store shared with other processes, as on PostgreSQL: no rows cached
-    across units of work, the store not its only writer."""
-    store = open_store(str(path))
-    store.sole_writer, store._cache = False, {}
-    return Engine(store, clock=CLOCK, seed=5)
+    """An engine that is one of several workers on one store (as a cluster marks it)."""
+    engine = Engine(open_store(str(path)), clock=CLOCK, seed=5)
+    engine.tape.shared = True
+    return engine
 
 
 CLOCK = ManualClock(T0)

@@ -135,7 +135,7 @@ def test_catch_up_applies_points_up_to_a_moving_clock():
 
 
 def test_a_random_walk_draws_the_floats_rng_gauss_draws():
-    """The walk draws its steps in bulk (random.gauss inlined and mapped over lists): the floats
+    """The walk draws its steps in bulk (random.gauss inlined): the floats
     and the generator's state must be exactly those of one rng.gauss per step, however the steps
     are requested."""
     import math

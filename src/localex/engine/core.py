@@ -363,6 +363,8 @@ class Engine:
         self.fill_models.invalidate()
         if world_changed:
             self.tape.invalidate()
+        else:
+            self.tape.forget_folded()
         clear = getattr(self.store, "clear_caches", None)
         if clear is not None:
             with self.store.lock:

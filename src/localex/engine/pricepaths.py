@@ -21,9 +21,6 @@ import math
 import random
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
-from itertools import accumulate, repeat, starmap
-from math import cos, log, sin, sqrt
-from operator import add, mul, sub
 from pathlib import Path
 from typing import Iterable, Protocol
 
@@ -54,45 +51,42 @@ def _quantize(value: float | Decimal, scale: int) -> Decimal:
     return Decimal(str(value)).quantize(exponent, ROUND_HALF_EVEN)
 
 
-def _gaussians(rng, n: int) -> list:
-    """n draws of rng.gauss(0, 1), in bulk: random.gauss inlined (the same Box-Muller pairs from
-    the same uniforms, in the same order, the second of a pair kept in the generator's
-    gauss_next), every operation mapped over a list in C, each float computed by the very same
-    operation as one gauss call computes it (tests/test_price_paths.py checks it).
-    (gauss returns mu + z * sigma = 0.0 + z * 1.0, which is z but for the sign of a zero, and
-    exp(a + b * z) is the same for either zero.)"""
-    out: list = []
-    spare, rng.gauss_next = rng.gauss_next, None
-    if spare is not None and n > 0:
-        out.append(spare)
-        n -= 1
-        spare = None
-    pairs = (n + 1) // 2  # an odd count draws one more pair and keeps its second half
-    if pairs:
-        uniforms = list(starmap(rng.random, repeat((), 2 * pairs)))
-        angles = list(map(mul, uniforms[0::2], repeat(_TWOPI)))  # random() * TWOPI
-        radii = list(map(sqrt, map(mul, repeat(-2.0), map(log, map(sub, repeat(1.0), uniforms[1::2])))))
-        zs = [0.0] * (2 * pairs)
-        zs[0::2] = map(mul, map(cos, angles), radii)  # cos(x2pi) * g2rad
-        zs[1::2] = map(mul, map(sin, angles), radii)  # sin(x2pi) * g2rad
-        if n % 2:
-            spare = zs.pop()
-        out.extend(zs)
-    rng.gauss_next = spare
-    return out
-
-
 def _walk(rng, last: float, n: int, a: float, b: float) -> list:
     """The next n prices after `last`: last · exp(a + b · Z) step by step, Z = rng.gauss(0, 1)."""
+    out: list = []
+    append, exp = out.append, math.exp
     if not _INLINE_GAUSS:
-        out = []
         for _ in range(n):
-            last = last * math.exp(a + b * rng.gauss(0.0, 1.0))
-            out.append(last)
+            last = last * exp(a + b * rng.gauss(0.0, 1.0))
+            append(last)
         return out
-    factors = map(math.exp, map(add, repeat(a), map(mul, repeat(b), _gaussians(rng, n))))
-    out = list(accumulate(factors, mul, initial=last))  # the same products, in the same order
-    del out[0]
+    # random.gauss(0, 1), inlined: the same Box-Muller pairs from the same uniforms, the second
+    # of a pair kept in the generator's gauss_next (tests/test_price_paths.py checks that the
+    # floats are the ones rng.gauss draws). (gauss returns mu + z * sigma = 0.0 + z * 1.0, which
+    # is z but for the sign of a zero, and exp(a + b * z) is the same for either zero.) A plain
+    # loop over local names: cheaper here than mapping each operation over lists.
+    uniform, log, sqrt, cos, sin, twopi = rng.random, math.log, math.sqrt, math.cos, math.sin, _TWOPI
+    spare, rng.gauss_next = rng.gauss_next, None
+    if spare is not None and n > 0:
+        last = last * exp(a + b * spare)
+        append(last)
+        n -= 1
+        spare = None
+    pairs, odd = divmod(n, 2)
+    for _ in range(pairs):
+        x2pi = uniform() * twopi
+        g2rad = sqrt(-2.0 * log(1.0 - uniform()))
+        last = last * exp(a + b * (cos(x2pi) * g2rad))
+        append(last)
+        last = last * exp(a + b * (sin(x2pi) * g2rad))
+        append(last)
+    if odd:
+        x2pi = uniform() * twopi
+        g2rad = sqrt(-2.0 * log(1.0 - uniform()))
+        last = last * exp(a + b * (cos(x2pi) * g2rad))
+        append(last)
+        spare = sin(x2pi) * g2rad
+    rng.gauss_next = spare
     return out
 
 
@@ -255,6 +249,7 @@ class RandomWalk:
         """tape_points per interval: (bucket start, step of its first point, its points)."""
         q, origin, step = self.price_scale, self.origin_ms, self.step_ms
         tick = 10.0 ** -q
+        decimal, exponent = Decimal, Decimal(1).scaleb(-q)  # as _quantize quantizes
         for bucket, k, span in self._spans(start_ms, end_ms, interval_ms):
             high, low = max(span), min(span)
             top, bottom = span.index(high), span.index(low)
@@ -267,7 +262,8 @@ class RandomWalk:
                 q_low = _quantize(low, q)
                 bottom = next(i for i, p in enumerate(span) if p < low + tick and _quantize(p, q) == q_low)
             chosen = sorted({0, len(span) - 1, top, bottom})
-            yield bucket, k, [(origin + (k + i) * step, _quantize(span[i], q)) for i in chosen]
+            yield bucket, k, [(origin + (k + i) * step, decimal(str(span[i])).quantize(exponent, ROUND_HALF_EVEN))
+                              for i in chosen]  # _quantize, inlined
 
     def bars(self, start_ms: int, end_ms: int, interval_ms: int = 60_000) -> list[tuple]:
         """(bucket start, open, high, low, close) of the points in (start_ms, end_ms], per

@@ -138,6 +138,20 @@ class Tape:
         # {key: {hour: _Minute | None}}; see _spans
         self._hours: dict[str, dict[int, _Minute | None]] = {}
         self._top: dict[str, int] = {}  # the newest hour folded per instrument
+        # other processes write the same store (several workers): nothing is kept unwritten
+        # between units of work, and only minutes before the newest stored bar are final
+        self.shared = False
+
+    def _sole_writer(self, uow) -> bool:
+        """Whether this process is the only one writing the store: not when it is one of several
+        workers (`shared`, set by a cluster) or the store says it is not (PostgreSQL)."""
+        return not self.shared and getattr(uow.store, "sole_writer", True)
+
+    def forget_folded(self) -> None:
+        """Forget the folded hours (another process may have recorded into them: a clock set
+        back there)."""
+        self._hours.clear()
+        self._top.clear()
 
     def invalidate(self) -> None:
         """Forget what was read: the store changed under us (a snapshot restored, a reset)."""
@@ -157,11 +171,11 @@ class Tape:
         if work is None:
             work = {}
             setattr(uow, _PENDING, work)
-            if _sole_writer(uow):  # see _committed
+            if self._sole_writer(uow):  # see _committed
                 uow.on_commit(lambda: self._committed(work))
         entry = work.get(key)
         if entry is None:
-            live = self._live.get(key) if _sole_writer(uow) else None  # see _committed
+            live = self._live.get(key) if self._sole_writer(uow) else None  # see _committed
             entry = work[key] = [copy.copy(live[0]), live[1], live[2]] if live else [None, False, False]
         return entry
 
@@ -256,7 +270,7 @@ class Tape:
                     bar.path_volume = (bar.path_volume or ZERO) + volume
         if bar is not None and entry is None:
             uow.put_bar(bar, new=False)
-        elif entry is not None and not _sole_writer(uow):
+        elif entry is not None and not self._sole_writer(uow):
             self._store(uow, entry)  # several writers: nothing stays unwritten past this unit
 
     def on_fill(self, uow, inst: Instrument, taker_side: Side, price: Decimal, size: Decimal,
@@ -276,7 +290,7 @@ class Tape:
         bar.fills += 1
         if entry is None:
             uow.put_bar(bar, new=False)
-        elif not _sole_writer(uow):
+        elif not self._sole_writer(uow):
             self._store(uow, entry)
 
     def _overlay(self, key: str) -> MinuteBar | None:
@@ -393,7 +407,7 @@ class Tape:
         # every minute before `final` is final: before now when this process is the only one
         # writing (it overlays the minute it has not written yet); else before the newest bar
         # in the store (another process may be recording the minute after it)
-        final = now_minute if _sole_writer(uow) else uow.last_bar_ts(key)
+        final = now_minute if self._sole_writer(uow) else uow.last_bar_ts(key)
         first = self._first_ts(uow, key) if final is not None else None
         if final is None or first is None:
             yield from self._minutes(uow, inst, start, end, now)
@@ -579,9 +593,6 @@ class Tape:
                         ts=now)
 
 
-def _sole_writer(uow) -> bool:
-    """Whether this process is the only one writing the store (SQLite; not PostgreSQL)."""
-    return getattr(uow.store, "sole_writer", True)
 
 
 def _candle(acc: list, kind: str) -> Candle:

@@ -89,6 +89,7 @@ class Cluster:
         self.engine = app.engine
         self.engine.funding_once = True
         self.engine.invalidated = True  # before_request drops its caches when another worker wrote
+        self.engine.tape.shared = True  # other workers write the market tape too
         for venue in app.venues:
             if venue.streams is not None:
                 venue.streams.listen(self.feed)

@@ -590,12 +590,14 @@ class SqlUnitOfWork:
         undo = self._undo[-1][0] if self._undo else None
         store = self.store
         store._ensure_tx()
+        # (instrument, time) of every buffered row, read once for all the instruments pruned (a
+        # buffered row is a tuple or still the object: bars and prints both name the two fields)
+        placed = [(pk, row[at_instrument], row[at_ts]) if row.__class__ is tuple else (pk, row.instrument, row.ts)
+                  for pk, (_op, row) in pend.items()]
         for key in keys:
             cutoff = self._prunes.pop(key)
             instrument = key[1]
-            rows = {pk: row if row.__class__ is tuple else meta.dump(row) for pk, (_op, row) in pend.items()}
-            for pk in [pk for pk, row in rows.items()
-                       if row[at_instrument] == instrument and row[at_ts] < cutoff]:
+            for pk in [pk for pk, at, ts in placed if at == instrument and ts < cutoff and pk in pend]:
                 if undo is not None:
                     undo.setdefault((name, pk), pend[pk])
                 del pend[pk]
