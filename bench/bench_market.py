@@ -6,7 +6,8 @@
    request, as ratios against an authenticated orderInfo measured in the same run:
    spot candles (1,000 one-minute bars), futures candles (1,000 one-minute bars), futures
    candles (1,000 five-minute bars), the spot order book (150 levels a side), the futures
-   merge-depth (150 levels), spot tickers (every symbol, 24-hour fields), recent trades (100).
+   merge-depth (150 levels), spot tickers (every symbol, 24-hour fields), recent trades (100),
+   hourly and daily spot candles (the whole history: read from folded hours after the first read).
    Goal: a 1,000-bar candle request within 25x orderInfo, a 150-level book within 5x.
 2. The tape's cost per price point: a price walk point by point (Engine.set_mark) with the
    tape recording and with its recording switched off, in alternating rounds; and the time
@@ -95,6 +96,10 @@ def bench_requests(n: int, minutes: int) -> dict:
                                                limit="1000", **mix),
         "mix candles 5m x1000": lambda: public("/api/v2/mix/market/candles", granularity="5m",
                                                limit="1000", **mix),
+        "spot candles 1h x1000": lambda: public("/api/v2/spot/market/candles", symbol="BTCUSDT",
+                                                granularity="1h", limit="1000"),
+        "spot candles 1day": lambda: public("/api/v2/spot/market/candles", symbol="BTCUSDT",
+                                            granularity="1day", limit="1000"),
         "spot orderbook 150": lambda: public("/api/v2/spot/market/orderbook", symbol="BTCUSDT", limit="150"),
         "mix merge-depth 150": lambda: public("/api/v2/mix/market/merge-depth", limit="max", **mix),
         "spot tickers (all)": lambda: public("/api/v2/spot/market/tickers"),

@@ -9,8 +9,10 @@ statistics), so that it agrees with what its orders get (fills).
   memory (as committed: a unit of work that rolls back changes nothing) and written to the
   store once, when its minute is over, when the tape is flushed (Engine.flush_tape: snapshots,
   shutdown) or, for an older minute, at once; `record` takes any number of points. Real fills add their volume (and stretch the bar's high and low to their price).
-  Coarser bars are aggregated from the minutes on read. A minute without a recorded point reads
-  as a flat bar at the previous close.
+  With several processes writing the store nothing is kept between units of work (see
+  _committed). Coarser bars are aggregated from the minutes on read, every whole final hour
+  folded once and kept (_spans). A minute without a recorded point reads as a flat bar at the
+  previous close.
 - **Synthetic volume.** So that charts are not empty, each minute carries four seeded synthetic
   prints, at the bar's open, high, low and close (a flat minute: at 0, 15, 30 and 45 seconds);
   their sizes are a function of the engine's seed, the instrument and the minute, so reading
