@@ -13,10 +13,12 @@ from test_bitget_mix_wire import (  # noqa: F401  (fixtures)
     CANCEL_PLAN,
     DETAIL,
     FILLS,
+    HISTORY,
     PLACE_PLAN,
     PLAN_KEYS,
     PLAN_PENDING,
     PT,
+    SINGLE_POSITION,
     USDT_M,
     Unchanged,
     alice,
@@ -363,3 +365,40 @@ def test_finished_tpsl_orders_in_orders_plan_history(world, wire, alice):
     assert {r["orderId"] for r in cancelled} == {tp_id, sl_id}
     error(world, wire.get(alice, PLAN_HISTORY, {"productType": PT, "planType": "profit_loss", "planStatus": "done"}),
           "40020", "Parameter planStatus error")
+
+
+def test_a_fired_position_stop_keeps_the_id_the_position_showed(world, wire, hedger):
+    """A position's own TP / SL (place-pos-tpsl, or presets on the opening order) that fires is
+    listed in orders-plan-history under the takeProfitId / stopLossId single-position showed while
+    it was live, with its close order's id as executeOrderId; orderId finds it by that id."""
+    opened = place(world, wire, hedger, side="buy", trade_side="open", size="0.02")
+    ok(world, wire.post(hedger, PLACE_POS_TPSL, {**BASE, "stopSurplusTriggerPrice": "96000",
+                                                  "stopLossTriggerPrice": "90000", "holdSide": "long"}))
+    place(world, wire, hedger, side="sell", trade_side="open", size="0.01",
+          presetStopSurplusPrice="91000", presetStopLossPrice="99000")
+    rows = ok(world, wire.get(hedger, SINGLE_POSITION, {**BASE}))
+    ids = {r["holdSide"]: (r["takeProfitId"], r["stopLossId"]) for r in rows}
+    (long_tp, long_sl), (short_tp, short_sl) = ids["long"], ids["short"]
+    assert len({long_tp, long_sl, short_tp, short_sl, opened["orderId"]}) == 5
+    set_mark(world, "96500")  # the long's TP fires at 96000; the long's SL goes with it, unfired
+    set_mark(world, "99500")  # the short's SL fires at 99000; the short's TP goes with it
+    assert world.engine.positions(hedger.uid) == []
+    closes = {r["posSide"]: r for r in ok(world, wire.get(hedger, HISTORY, {"productType": PT}))["entrustedList"]
+              if r["tradeSide"] == "close"}
+    history = ok(world, wire.get(hedger, PLAN_HISTORY, {"productType": PT, "planType": "profit_loss"}))
+    rows = history["entrustedList"]
+    assert all(list(r) == PLAN_HISTORY_KEYS for r in rows)
+    got = {r["orderId"]: (r["planType"], r["planStatus"], r["executeOrderId"], r["clientOid"], r["posSide"],
+                          r["triggerPrice"], r["priceAvg"], r["baseVolume"]) for r in rows}
+    assert got == {
+        long_tp: ("pos_profit", "executed", closes["long"]["orderId"], long_tp, "long", "96000", "96000", "0.02"),
+        long_sl: ("pos_loss", "cancelled", "", got[long_sl][3], "long", "90000", "", ""),
+        short_sl: ("pos_loss", "executed", closes["short"]["orderId"], short_sl, "short", "99000", "99000", "0.01"),
+        short_tp: ("pos_profit", "cancelled", "", got[short_tp][3], "short", "91000", "", ""),
+    }
+    for ident in (long_tp, short_sl):
+        (row,) = ok(world, wire.get(hedger, PLAN_HISTORY, {"productType": PT, "planType": "profit_loss",
+                                                            "orderId": ident}))["entrustedList"]
+        assert row["orderId"] == ident
+    # the close order itself is not a second history row
+    assert closes["long"]["orderId"] not in got and closes["short"]["orderId"] not in got

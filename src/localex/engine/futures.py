@@ -1482,23 +1482,27 @@ class FuturesBook:
             if (pos.tp_price if kind == "tp" else pos.sl_price) != level:
                 return
             execute = pos.tp_execute if kind == "tp" else pos.sl_execute
-            # the stop is spent: its close is at market, or rests at the limit (or fills at once)
+            stop_id = pos.tp_id if kind == "tp" else pos.sl_id
+            # the stop is spent: its close is at market, or rests at the limit (or fills at once);
+            # the close carries the stop's id as its client id, so the stop stays known by it
             if kind == "tp":
                 pos.tp_price = pos.tp_execute = pos.tp_id = None
             else:
                 pos.sl_price = pos.sl_execute = pos.sl_id = None
             uow.update_position(pos)
-            self._market_close(uow, inst, pos, pos.size, level, kind, limit=execute)
+            self._market_close(uow, inst, pos, pos.size, level, kind, limit=execute,
+                               client_oid=None if stop_id is None else str(stop_id))
         return fire
 
     def _market_close(self, uow, inst: Instrument, pos: Position, size: Decimal, price: Decimal,
-                      source: str, limit: Decimal | None = None) -> FuturesOrder:
+                      source: str, limit: Decimal | None = None, client_oid: str | None = None) -> FuturesOrder:
         """A close the engine itself sends (TP/SL, trailing, copy trading): fills at `price`; with
         a `limit`, it is a limit order that fills at `price` if the limit allows, else rests."""
         now = self.clock.now_ms()
         order = FuturesOrder(
             order_id=self.ids.next_id(uow, pos.venue, now), uid=pos.uid, venue=pos.venue,
-            market=pos.market, symbol=pos.symbol, client_oid=str(self.ids.next_id(uow, pos.venue, now)),
+            market=pos.market, symbol=pos.symbol,
+            client_oid=client_oid or str(self.ids.next_id(uow, pos.venue, now)),
             kind=OrderKind.REGULAR, side=book_side(pos.side, TradeSide.CLOSE), pos_side=pos.side,
             trade_side=TradeSide.CLOSE, order_type=OrderType.MARKET if limit is None else OrderType.LIMIT,
             force=TimeInForce.GTC, price=limit,

@@ -131,9 +131,13 @@ def plan_row(order: FuturesOrder, inst: Instrument, mode: PositionMode) -> dict:
 def plan_history_row(order: FuturesOrder, inst: Instrument, mode: PositionMode) -> dict:
     """orders-plan-history: the DOC example's fields and order. A fired order keeps its id, so
     `executeOrderId` is the order's own id once executed; `priceAvg` / `baseVolume` what it
-    filled."""
+    filled. A position's own TP / SL that fired is listed under the id the position showed for it
+    (takeProfitId / stopLossId, which its close order carries as client id), with the close
+    order's id as `executeOrderId`."""
     row = plan_row(order, inst, mode)
     executed = row["planStatus"] == "executed"
+    if fired_position_stop(order):
+        row["orderId"] = order.client_oid
     keys = ["planType", "symbol", "size", "orderId", "executeOrderId", "clientOid", "planStatus", "price",
             "executePrice", "priceAvg", "baseVolume", "callbackRatio", "triggerPrice", "triggerType", "side",
             "posSide", "marginCoin", "marginMode", "enterPointSource", "tradeSide", "posMode", "orderType",
@@ -165,6 +169,11 @@ def position_stops(pos: Position) -> list[FuturesOrder]:
             trigger_above=None, callback_rate=None, extreme_price=None, source=kind,
             cancel_reason=CancelReason.NONE, created_ms=pos.updated_ms, updated_ms=pos.updated_ms))
     return out
+
+
+def fired_position_stop(order: FuturesOrder) -> bool:
+    """The close order a position's own TP / SL sent when it fired."""
+    return order.kind is OrderKind.REGULAR and order.source in ("tp", "sl")
 
 
 def is_position_stop(order: FuturesOrder) -> bool:
@@ -452,10 +461,15 @@ def orders_plan_history(call: Call) -> dict:
     if market is None:
         return page([], "entrustedList", "orderId")
     wanted = QUERY_TYPES[plan_type]
-    orders = [o for o in call.engine.futures_orders(
+    found = call.engine.futures_orders(
         call.uid, market=market, symbol=inst.symbol if inst else None, order_id=order_id,
         client_oid=None if order_id else client_oid, start_ms=start, end_ms=end, id_less_than=id_less_than)
-        if _was_plan(o) and plan_type_of(o) in wanted and (status is None or plan_status(o) == status)]
+    if order_id is not None and not found:  # a fired position TP / SL, by the id the position showed
+        found = [o for o in call.engine.futures_orders(
+            call.uid, market=market, symbol=inst.symbol if inst else None, client_oid=str(order_id),
+            start_ms=start, end_ms=end, id_less_than=id_less_than) if fired_position_stop(o)]
+    orders = [o for o in found
+              if _was_plan(o) and plan_type_of(o) in wanted and (status is None or plan_status(o) == status)]
     reader = Reader(call, market)
     return page([reader.order(o, plan_history_row) for o in orders[:limit]], "entrustedList", "orderId")
 
