@@ -4,10 +4,13 @@ leaves the state as it was."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
-from coinw_support import FUTURES, Api, make_user, no_limits, set_price  # noqa: F401
+from coinw_support import FUTURES, Api, coinw_headers, make_user, no_limits, set_price  # noqa: F401
+
+from localex.demo import tiers
 
 TPSL = "/v1/perpum/TPSL"
 ADD = "/v1/perpum/addTpsl"
@@ -135,3 +138,32 @@ def test_margin_rate_ladders_trades_and_batch_instrument_history(api, world):
     error(api.get("/v1/perpum/orders/batchInsHistory"), 402)
     error(api.get("/v1/perpum/orders/batchInsHistory", symbols="BTC,,ETH"), 9016)
     error(api.get("/v1/perpum/orders/batchInsHistory", symbols="NOPE"), 9001)
+
+
+def test_ladders_list_a_contracts_position_tiers_in_contracts_at_the_mark(api, world, http):
+    """A contract with position tiers shows each as a ladder: its maintenance rate, 1 ÷ its
+    highest leverage, and its value bound in contracts at the mark (rounded down); the last ends
+    at the largest size. The wire bytes: numbers, not strings; lastLadder only on the last (keys in the envelope's sorted order)."""
+    e = world.engine
+    btc = e.instrument("coinw", FUTURES, "BTC")
+    e.add_instrument(replace(btc, tiers=tiers(("150000", 200, "0.004"), ("600000", 100, "0.005"),
+                                              ("2000000", 50, "0.01"))))
+    headers = coinw_headers(api.user.api_key, api.user.secret, "GET", "/v1/perpum/ladders")
+    body = http.get("/v1/perpum/ladders", headers=headers).content
+    # one contract is 0.001 BTC, worth 85.8801 at 85880.1: 150,000 is 1746 contracts, 600,000 is 6986
+    assert (b'{"ladderList":['
+            b'{"id":1,"instrument":"BTC","ladder":1,"lastLadder":false,"marginKeepRate":0.004,'
+            b'"marginStartRate":0.005,"maxLeverage":200,"maxPiece":1746},'
+            b'{"id":2,"instrument":"BTC","ladder":2,"lastLadder":false,"marginKeepRate":0.005,'
+            b'"marginStartRate":0.01,"maxLeverage":100,"maxPiece":6986},'
+            b'{"id":3,"instrument":"BTC","ladder":3,"lastLadder":true,"marginKeepRate":0.01,'
+            b'"marginStartRate":0.02,"maxLeverage":50,"maxPiece":20000}],"name":"BTC"}') in body
+    # the bounds move with the mark; ids keep counting across contracts
+    set_price(e, "BTC", "100000")
+    config = api.data("GET", "/v1/perpum/ladders")["ladderConfig"]
+    assert [t["maxPiece"] for t in config[0]["ladderList"]] == [1500, 6000, 20000]
+    ids = [t["id"] for c in config for t in c["ladderList"]]
+    assert ids == list(range(1, len(ids) + 1)) and len(ids) == len(config) + 2
+    # a contract without tiers: one ladder, as before
+    eth = next(c for c in config if c["name"] == "ETH")["ladderList"]
+    assert [(t["ladder"], t["lastLadder"], t["maxLeverage"], t["maxPiece"]) for t in eth] == [(1, True, 100, 20000)]

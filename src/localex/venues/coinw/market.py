@@ -191,18 +191,37 @@ def funding_rate(call: Call) -> dict:
 
 @route("GET", "/v1/perpum/ladders", limit=10, window_ms=2000)
 def ladders(call: Call) -> dict:
-    """Tiered margin requirements: one tier per contract here (the engine keeps one maintenance
-    rate per contract): its maintenance rate, the initial rate of its highest leverage, the
-    largest size in contracts."""
-    out = []
-    for i, inst in enumerate(contracts(call.engine), start=1):
-        out.append({"name": inst.symbol, "ladderList": [{
-            "id": i, "instrument": inst.symbol, "ladder": 1, "lastLadder": True,
-            "marginKeepRate": num(inst.maintenance_margin_rate),
-            "marginStartRate": num((Decimal(1) / inst.max_leverage).quantize(Decimal("1e-8"))),
-            "maxLeverage": inst.max_leverage,
-            "maxPiece": num((inst.max_size / inst.contract_size).to_integral_value())}]})
+    """Tiered margin requirements: each contract's position tiers (the engine's, by position
+    value) with their bounds in contracts at the mark; a contract without tiers, or without a
+    mark, shows one tier (its maintenance rate, highest leverage and largest size)."""
+    marks = call.engine.marks()
+    out, ident = [], 0
+    for inst in contracts(call.engine):
+        rows = []
+        for level, keep, leverage, pieces in ladder_tiers(inst, marks.get(inst.key)):
+            ident += 1
+            rows.append({"id": ident, "instrument": inst.symbol, "ladder": level, "lastLadder": False,
+                         "marginKeepRate": num(keep),
+                         "marginStartRate": num((Decimal(1) / leverage).quantize(Decimal("1e-8"))),
+                         "maxLeverage": leverage, "maxPiece": pieces})
+        rows[-1]["lastLadder"] = True
+        out.append({"name": inst.symbol, "ladderList": rows})
     return {"ladderConfig": out}
+
+
+def ladder_tiers(inst: Instrument, mark: Decimal | None) -> list[tuple[int, Decimal, int, int]]:
+    """(ladder, maintenance rate, max leverage, max contracts) per tier, lowest first. A tier's
+    value bound in contracts at the mark, rounded down; the last tier ends at the largest size."""
+    largest = int((inst.max_size / inst.contract_size).to_integral_value())
+    if not inst.tiers or mark is None or mark <= 0:
+        return [(1, inst.maintenance_margin_rate, inst.max_leverage, largest)]
+    out = []
+    for tier in inst.tiers[:-1]:
+        pieces = min(largest, int(tier.end / (inst.contract_size * mark)))
+        out.append((tier.level, tier.maintenance_rate, tier.max_leverage, pieces))
+    last = inst.tiers[-1]
+    out.append((last.level, last.maintenance_rate, last.max_leverage, largest))
+    return out
 
 
 TRADES_PAGE_MAX = 500
