@@ -8,9 +8,7 @@ import hmac
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,13 +16,8 @@ import httpx
 import orjson
 
 from redis_support import REDIS_URL
+from serving_support import free_port, serve_command, stop, wait_healthy
 from wire_signing import signed_headers
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Worker:
@@ -40,25 +33,12 @@ class Worker:
         env.update(LOCALEX_REDIS_PREFIX=prefix, LOCALEX_WORKER=name)
         with open(self.out_path, "ab") as out, open(self.err_path, "ab") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "localex", "serve", "--port", str(self.port), "--db", db,
-                 "--redis", REDIS_URL, "-q", *args],
+                serve_command("--port", str(self.port), "--db", db, "--redis", REDIS_URL, "-q", *args),
                 stdout=out, stderr=err, cwd=workdir, env=env)
         self.http = httpx.Client(base_url=self.url, timeout=10)
 
-    def wait_healthy(self, timeout: float = 30) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"worker {self.name} exited with {self.proc.returncode}:\n"
-                                     f"{self.err_path.read_text()}")
-            try:
-                response = self.http.get("/localex/health", timeout=1)
-                if response.status_code == 200:
-                    return response.json()
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"worker {self.name} did not answer in {timeout}s")
+    def wait_healthy(self) -> dict:
+        return wait_healthy(self.proc, self.url, lambda: f"worker {self.name}:\n{self.err_path.read_text()}")[1]
 
     def health(self) -> dict:
         return self.http.get("/localex/health").json()
@@ -72,13 +52,7 @@ class Worker:
 
     def stop(self) -> None:
         self.http.close()
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop(self.proc)
 
     # requests --------------------------------------------------------------------------------
     def signed(self, creds: dict, method: str, path: str, body: dict | None = None, query: str = ""):

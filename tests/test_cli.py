@@ -20,12 +20,7 @@ import pytest
 from localex.cli import _is_loopback, build_app
 from localex.client import BitgetClient
 from localex.demo import DEMO_FUNDS
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from serving_support import free_port, serve_command, stop, wait_healthy
 
 
 class Served:
@@ -38,38 +33,19 @@ class Served:
         self.err_path = workdir / f"{name}.err"
         env = {k: v for k, v in os.environ.items() if k != "LOCALEX_ADMIN_TOKEN"}
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "localex", "serve", "--port", str(self.port), *args],
-                stdout=out, stderr=err, cwd=workdir, env=env,
-            )
+            self.proc = subprocess.Popen(serve_command("--port", str(self.port), *args),
+                                         stdout=out, stderr=err, cwd=workdir, env=env)
 
-    def wait_healthy(self, timeout: float = 20) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"localex exited with {self.proc.returncode}:\n{self.output}\n"
-                                     f"{self.err_path.read_text()}")
-            try:
-                response = httpx.get(self.url + "/localex/health", timeout=1)
-                if response.status_code == 200:
-                    return response.json()
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"localex did not answer in {timeout}s:\n{self.output}")
+    def wait_healthy(self) -> dict:
+        return wait_healthy(self.proc, self.url,
+                            lambda: f"{self.output}\n{self.err_path.read_text()}")[1]
 
     @property
     def output(self) -> str:
         return self.out_path.read_text()
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop(self.proc)
 
 
 @pytest.fixture

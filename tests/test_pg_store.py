@@ -239,3 +239,21 @@ def test_a_connection_the_server_dropped_is_opened_again_for_the_next_call(url):
     engine.fund(uid, "USDT", D("1"))
     assert store.reconnects == 1
     assert engine.balance(uid, "USDT").available == D("11")
+
+
+def test_a_large_unit_of_work_reads_its_own_answers_after_a_big_flush(url):
+    """A unit whose buffered writes are large (1,000 balances and their bills) and that reads
+    after flushing them (the outbox head, to number its events) gets its read's own rows, every
+    time: with psycopg's pipeline mode and one cursor reused, results of the flush arriving
+    while the read was being sent were now and then taken for the read's ("the last operation
+    didn't produce records"), so the store keeps the pipeline off."""
+    store = pg_store()
+    engine = Engine(store, clock=ManualClock(), seed=4)
+    install_market(engine)
+    with engine.tx():
+        uids = [engine.create_user("bitget", name=f"user-{i}-" + "x" * 40).uid for i in range(1000)]
+    for _ in range(20):
+        with engine.tx():
+            for uid in uids:
+                engine.fund(uid, "USDT", D("1000.123456"))
+    assert {engine.balance(uid, "USDT").available for uid in uids} == {D("20002.46912")}

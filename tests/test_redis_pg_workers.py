@@ -8,10 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
 import subprocess
-import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +23,7 @@ from localex.engine.model import OrderStatus, Side
 from localex.store import open_store
 from redis_support import REDIS_URL, drop_prefix, need_redis
 from scale_support import login_frame, wait_for
+from serving_support import printed_url, serve_command, stop, wait_healthy
 from stores import require_pg
 from wire_signing import signed_headers
 
@@ -40,22 +39,10 @@ class Served:
         env["LOCALEX_REDIS_PREFIX"] = prefix
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "localex", "serve", "--db", db, "--port", "0", "--quiet",
-                 "--redis", REDIS_URL, "--write-credentials", "creds.json", "--no-rate-limits", *args],
+                serve_command("--db", db, "--port", "0", "--quiet", "--redis", REDIS_URL,
+                              "--write-credentials", "creds.json", "--no-rate-limits", *args),
                 stdout=out, stderr=subprocess.STDOUT, cwd=tmp, env=env)
-        self.url = None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            found = re.search(r"on (http://127\.0\.0\.1:\d+)", self.log.read_text())
-            if found:
-                try:
-                    if httpx.get(found.group(1) + "/localex/health", timeout=2).status_code == 200:
-                        self.url = found.group(1)
-                        break
-                except httpx.TransportError:
-                    pass
-            time.sleep(0.05)
-        assert self.url, self.log.read_text()
+        self.url = wait_healthy(self.proc, lambda: printed_url(self.log), self.log.read_text)[0]
         self.creds = next(a for a in json.loads((tmp / "creds.json").read_text())["bitget"]
                           if a["name"] == "demo")
 
@@ -74,13 +61,7 @@ class Served:
         return httpx.request(method, self.url + path, content=raw or None, headers=headers, timeout=10)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop(self.proc)
 
 
 @pytest.fixture

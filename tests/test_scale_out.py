@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from localex.engine import Engine
 from localex.engine.copy import FollowerSetting
 from localex.engine.model import OrderType, Permission, PositionSide, TradeSide
 from localex.store.sql import WORLD_LOCK_KEY
+from serving_support import printed_url, serve_command, wait_healthy
 from stores import pg_store, require_pg
 
 USDT_M = "usdt-futures"
@@ -40,22 +40,10 @@ class Server:
         self.log = tmp / f"serve-{os.urandom(3).hex()}.out"
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "localex", "serve", "--db", db, "--port", "0", "--no-demo",
-                 "--no-rate-limits", "--quiet", "--no-credentials-file", *args],
+                serve_command("--db", db, "--port", "0", "--no-demo", "--no-rate-limits", "--quiet",
+                              "--no-credentials-file", *args),
                 stdout=out, stderr=subprocess.STDOUT, cwd=tmp)
-        deadline = time.monotonic() + 60
-        self.url = None
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            found = re.search(r"on (http://127\.0\.0\.1:\d+)", self.log.read_text())
-            if found:
-                try:
-                    if httpx.get(found.group(1) + "/localex/health", timeout=2).status_code == 200:
-                        self.url = found.group(1)
-                        break
-                except httpx.TransportError:
-                    pass
-            time.sleep(0.05)
-        assert self.url, self.log.read_text()
+        self.url = wait_healthy(self.proc, lambda: printed_url(self.log), self.log.read_text)[0]
 
     def workers(self) -> list[int]:
         """The pids of this server's worker processes (its children)."""

@@ -1718,7 +1718,11 @@ class SqlStore:
         open_schema(self.engine, new_in_memory=url == "sqlite://")
         self._connect()
         self.reconnects = 0  # connections to the server lost and opened again (PostgreSQL)
-        self.pipeline = True  # False: a round trip per statement (bench/bench_scale.py compares)
+        # psycopg's pipeline mode stays off: with one cursor reused, results of a large flush that
+        # arrive while a later query is still being sent are taken as that query's (psycopg
+        # issue 604: "the last operation didn't produce records" on a read after a big write,
+        # now and then); True sends BEGIN, the lock and the writes with the next read instead
+        self.pipeline = False
 
     def _connect(self) -> None:
         self._sa = self.engine.connect()  # one persistent connection for every unit of work
