@@ -402,3 +402,22 @@ def test_a_fired_position_stop_keeps_the_id_the_position_showed(world, wire, hed
         assert row["orderId"] == ident
     # the close order itself is not a second history row
     assert closes["long"]["orderId"] not in got and closes["short"]["orderId"] not in got
+
+
+def test_paging_plan_history_past_a_fired_position_stop_skips_nothing(world, wire, hedger):
+    """A fired position TP / SL is listed under the (older) id the position showed; the page's
+    endId is its close order's own id, so idLessThan=endId continues with the orders placed
+    between the stop and its firing (here a partial TP cancelled in between)."""
+    place(world, wire, hedger, side="buy", trade_side="open", size="0.02")
+    ok(world, wire.post(hedger, PLACE_POS_TPSL, {**BASE, "stopSurplusTriggerPrice": "96000", "holdSide": "long"}))
+    between = ok(world, wire.post(hedger, PLACE_TPSL, tpsl("profit_plan", "97000", size="0.01")))
+    ok(world, wire.post(hedger, CANCEL_PLAN, {**BASE, "orderIdList": [{"orderId": between["orderId"]}]}))
+    set_mark(world, "96500")  # the position's TP fires
+    query = {"productType": PT, "planType": "profit_loss", "limit": "1"}
+    first = ok(world, wire.get(hedger, PLAN_HISTORY, query))
+    (fired,) = first["entrustedList"]
+    assert fired["planType"] == "pos_profit" and fired["planStatus"] == "executed"
+    assert first["endId"] == fired["executeOrderId"] != fired["orderId"]
+    assert int(fired["orderId"]) < int(between["orderId"]) < int(first["endId"])
+    second = ok(world, wire.get(hedger, PLAN_HISTORY, {**query, "idLessThan": first["endId"]}))
+    assert [r["orderId"] for r in second["entrustedList"]] == [between["orderId"]]

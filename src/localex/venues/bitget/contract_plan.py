@@ -471,7 +471,11 @@ def orders_plan_history(call: Call) -> dict:
     orders = [o for o in found
               if _was_plan(o) and plan_type_of(o) in wanted and (status is None or plan_status(o) == status)]
     reader = Reader(call, market)
-    return page([reader.order(o, plan_history_row) for o in orders[:limit]], "entrustedList", "orderId")
+    shown = orders[:limit]
+    answer = page([reader.order(o, plan_history_row) for o in shown], "entrustedList", "orderId")
+    if shown:  # the cursor is the last order's own id: a fired position TP / SL shows the older
+        answer["endId"] = str(shown[-1].order_id)  # id the position showed, and paging on from
+    return answer                                  # that would skip what came in between
 
 
 @route("POST", "/api/v2/mix/order/cancel-plan-order", permission=Permission.FUTURES_TRADE, limit=10)
