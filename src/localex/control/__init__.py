@@ -561,7 +561,7 @@ class ControlPlane:
         """{"venue", "market" (default spot), "symbol", "kind": static | random_walk | candles,
         random_walk: "drift", "volatility" (per hour), "stepMs", "seed";
         candles: "csv" (the file's text; default the shipped sample)}"""
-        from localex.engine.pricepaths import CandleReplay, RandomWalk, read_candles, sample_candles
+        from localex.control import paths
 
         body = _body(request)
         venue, symbol = _text(body, "venue", required=True), _text(body, "symbol", required=True).upper()
@@ -570,27 +570,19 @@ class ControlPlane:
         if inst is None:
             raise ControlError(404, "not_found", f"no instrument {venue} {market} {symbol}")
         kind = _text(body, "kind", required=True)
-        now = self.engine.now_ms()
-        mark = self.engine.mark(inst)
+        if kind == "candles":
+            _text(body, "csv")
         try:
-            if kind == "static":
-                path = None
-            elif kind == "random_walk":
-                if mark is None:
-                    raise ControlError(409, "no_price", "a random walk starts from the current price")
-                path = RandomWalk(mark, origin_ms=now, seed=body.get("seed", f"{self.engine.seed}:{inst.key}"),
-                                  drift=float(body.get("drift", 0.0)),
-                                  volatility=float(body.get("volatility", 0.01)),
-                                  step_ms=int(body.get("stepMs", 1000)), price_scale=inst.price_scale)
-            elif kind == "candles":
-                text = _text(body, "csv")
-                candles = read_candles(text.splitlines()) if text else sample_candles()
-                path = CandleReplay(candles, origin_ms=now)
-            else:
-                raise ControlError(400, "bad_field", "'kind' is one of static, random_walk, candles")
+            spec = paths.spec(self.engine, inst, body)
+            path = paths.build(spec)
+        except LookupError as err:
+            raise ControlError(409, "no_price", str(err)) from None
         except (TypeError, ValueError, ArithmeticError) as err:
             raise ControlError(400, "bad_field", str(err)) from None
         self.engine.simulation.set_path(inst, path)
+        cluster = getattr(self.app, "cluster", None)
+        if cluster is not None:  # several workers (localex/scale): the leader walks this path too
+            cluster.share_path(inst, spec, path)
         return {"venue": venue, "market": market, "symbol": symbol, "kind": kind}
 
     def set_funding(self, request: Request) -> dict:

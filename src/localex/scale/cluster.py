@@ -18,6 +18,7 @@ from localex.engine.clock import ManualClock
 from localex.engine.events import EventFeed
 from localex.scale.invalidation import Invalidation
 from localex.scale.leader import APPLIED, LEASE_MS, RETRY_S, Fenced, Lease, fence
+from localex.scale.paths import SharedPaths
 from localex.scale.relay import Relay, StreamReader, epoch_key
 from localex.wire.ratelimit import RedisRateLimiter
 
@@ -65,6 +66,7 @@ class Cluster:
         self.sync.ping()
         self.limiter = RedisRateLimiter(self.sync, prefix, server_time=server_time)
         self.invalidation = Invalidation(self.sync, prefix)
+        self.paths = SharedPaths(self.sync, prefix)  # the world's price paths, for every worker
         self.world_key = f"{prefix}:world"  # bumped by a reset or a restore anywhere
         self._world = None
         self.feed = EventFeed()  # the stream's events, as every worker's sessions hear them
@@ -96,6 +98,7 @@ class Cluster:
         self.feed.subscribe(app.mark_history)
         self.engine.events.subscribe(self._committed)
         self._world = self.sync.get(self.world_key)
+        self.paths.attach(self.engine)  # the stored paths, if any, over the start-up ones
 
     def _committed(self, events) -> None:
         if self._wake is not None:
@@ -116,6 +119,7 @@ class Cluster:
         path = request.path.rstrip("/")
         if path == "/localex/reset":
             self.sync.incr(epoch_key(self.prefix))  # the new world numbers its events from 1
+            self.paths.clear()  # the reset dropped every path: on every worker
         if path in ("/localex/reset", "/localex/snapshot"):
             self._world = str(self.sync.incr(self.world_key)).encode()
         if self.invalidation.bump():
@@ -127,6 +131,11 @@ class Cluster:
         changed = world != self._world
         self._world = world
         self.engine.forget_cached(world_changed=changed)
+        self.paths.load(self.engine)
+
+    def share_path(self, inst, spec: dict, path) -> None:
+        """The control plane set (or cleared) a path through this worker: every worker walks it."""
+        self.paths.share(inst, spec, path)
 
     # running -----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -188,6 +197,7 @@ class Cluster:
             stored = fence(uow, self.lease.token, None)
         if stored is not None and not isinstance(engine.clock, ManualClock):
             engine.simulation.applied_ms = stored  # walk on from where the last leader stopped
+        self.paths.load(engine)  # the world's paths as stored now
         await self.relay.resume()
         self.took_over_at = time.time()
         log.warning("worker %s leads (token %d)", self.worker, self.lease.token)
@@ -210,6 +220,8 @@ class Cluster:
             if not self.leading:
                 continue
             try:
+                if self.invalidation.changed():  # a path (or anything) changed through another worker
+                    self.forget()
                 # orders other workers placed under a latency model may be due: ask the store
                 engine.fill_models.invalidate()
                 if isinstance(engine.clock, ManualClock):
