@@ -706,17 +706,20 @@ class CopyBook:
         uow.update_tracking(tr)
         copies = uow.list_copies_of(tr.tracking_no, open_only=True)
         if copies and self.bulk:
-            # every copy's position in a few statements, and which may have stop orders in one
+            # every copy's position in a few statements, and which may have stop orders in one;
+            # the trader's share of profits read once (closing copies never changes it)
             uow.get_positions([copy.position_id for copy in copies])
+            ratios = {tr.trader_uid: self._profit_share_ratio(uow, tr.trader_uid)}
             with self.futures.known_stops(uow, inst):
                 for copy in copies:
-                    self._close_copy(uow, inst, copy, price)
+                    self._close_copy(uow, inst, copy, price, ratios)
         else:
             for copy in copies:
                 self._close_copy(uow, inst, copy, price)
         return tr
 
-    def _close_copy(self, uow, inst: Instrument, copy: FollowerCopy, price: Decimal) -> FollowerCopy:
+    def _close_copy(self, uow, inst: Instrument, copy: FollowerCopy, price: Decimal,
+                    ratios: dict | None = None) -> FollowerCopy:
         pos = uow.get_position(copy.position_id)
         now = self.clock.now_ms()
         if pos is not None and pos.open and pos.size > 0:
@@ -729,16 +732,23 @@ class CopyBook:
             copy.close_fee = pos.fees - copy.open_fee
             copy.achieved_pl = pos.realized_pnl
         copy.status, copy.close_ms = CLOSED, now
-        self._share_profit(uow, inst, copy, now)
+        self._share_profit(uow, inst, copy, now, ratios)
         uow.update_follower_copy(copy)
         return copy
 
-    def _share_profit(self, uow, inst: Instrument, copy: FollowerCopy, now: int) -> None:
+    @staticmethod
+    def _profit_share_ratio(uow, trader_uid: str) -> Decimal:
+        trader = uow.get_copy_trader(trader_uid)
+        return trader.profit_share_ratio if trader is not None else DEFAULT_PROFIT_SHARE
+
+    def _share_profit(self, uow, inst: Instrument, copy: FollowerCopy, now: int,
+                      ratios: dict | None = None) -> None:
         net = copy.achieved_pl - copy.open_fee - copy.close_fee
         if net <= 0:
             return
-        trader = uow.get_copy_trader(copy.trader_uid)
-        ratio = trader.profit_share_ratio if trader is not None else DEFAULT_PROFIT_SHARE
+        ratio = ratios.get(copy.trader_uid) if ratios is not None else None
+        if ratio is None:
+            ratio = self._profit_share_ratio(uow, copy.trader_uid)
         share = (net * ratio).quantize(SHARE_QUANTUM, rounding=ROUND_DOWN)
         available = uow.get_balance(copy.follower_uid, inst.market, inst.settle).available
         share = min(share, available)

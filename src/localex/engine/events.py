@@ -115,6 +115,7 @@ class Recorder:
     def __init__(self, uow) -> None:
         self._uow = uow
         self._notes: list[tuple[EventKind, bool, Any]] = []
+        self._methods: dict[str, Callable] = {}  # the unit's write methods, found once
 
     def __getattr__(self, name: str):
         attr = getattr(self._uow, name)
@@ -191,10 +192,14 @@ def _make_write(name: str, kind: EventKind, made: bool):
     def write(self, obj, *args, **kwargs):
         uow = self._uow
         uow.last_put = None
-        result = getattr(uow, name)(obj, *args, **kwargs)
+        try:
+            method = self._methods[name]
+        except KeyError:
+            method = self._methods[name] = getattr(uow, name)
+        result = method(obj, *args, **kwargs)
         # the engine may change obj later: the note keeps a copy (the one the store buffered,
         # when it says it holds one: it changes it no more than the note does)
-        held = getattr(uow, "last_put", None)
+        held = uow.last_put
         if held is not None and held.__class__ is obj.__class__:
             uow.last_put = None
         else:

@@ -565,7 +565,6 @@ class FuturesBook:
         if release > 0:
             accounts.release(uow, order.uid, inst.market, inst.settle, release, now)
             order.frozen -= release
-        acct = uow.get_futures_account(order.uid, inst.market)
         rate = inst.maker_fee if liquidity is Liquidity.MAKER else inst.taker_fee
         left, unreduced = size, ZERO
         if order.trade_side is TradeSide.CLOSE:
@@ -574,7 +573,7 @@ class FuturesBook:
                 # the position shrank or closed some other way (a TP/SL, another close): only
                 # what was there trades; the rest of the order is cancelled
                 unreduced, size, left = left, size - left, ZERO
-        elif acct.position_mode is PositionMode.ONE_WAY:
+        elif uow.get_futures_account(order.uid, inst.market).position_mode is PositionMode.ONE_WAY:
             left = self._close(uow, inst, order, price, left, rate, liquidity, now, netting=True)
             if order.reduce_only:
                 # a reduce-only order trades only what is left to reduce; the rest is cancelled

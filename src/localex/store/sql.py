@@ -536,10 +536,30 @@ class SqlUnitOfWork:
         """Buffer a write of `obj`. The buffer holds a copy of the object, not its row: the
         row is made (dumped) once, when the table is flushed, however often the object was
         written; a read by key in the meantime answers a copy of it."""
-        meta = self._m(table)
+        try:
+            meta = self.store._metas[table.name]
+        except KeyError:
+            meta = self._m(table)
         if meta.lazy:
+            # _put_entry, inlined: a mass close buffers a dozen rows per close
             held = self.last_put = _copy(obj)
-            self._put_entry(meta.name, meta.pk_obj(obj), held, op)
+            name = meta.name
+            pk = meta.pk_obj(obj)
+            pend = self._pending.get(name)
+            if pend is None:
+                pend = self._pending[name] = {}
+            prev = pend.get(pk)
+            if self._undo:
+                self._undo[-1][0].setdefault((name, pk), prev)
+            if prev is not None and prev[0] != _UPDATE:
+                op = prev[0]  # an insert or an upsert stays one, with the newest values
+            pend[pk] = (op, held)
+            if name in CACHED_TABLES:
+                self._touched.setdefault(name, set()).add(pk)
+            clean = self._clean.get(name)
+            if clean is not None:
+                clean.pop(pk, None)
+            self._written.add(name)
         else:
             self.last_put = None
             self._put_row(meta, meta.dump(obj), op)

@@ -311,6 +311,12 @@ def _topics(streams, channel_name: str, inst_type: str, uid: str, inst_id: str):
 
 def route(streams, events: list):
     """(topic, action, rows) for every push the events make."""
+    # only the events of users who hold a private topic can push anything (every topic below
+    # names its user): the rest are skipped before any row is made
+    watched = {t[3] for t in streams.subs.topics() if t[0] == "private"}
+    if not watched:
+        return
+    events = [e for e in events if e.uid in watched]
     positions: dict[tuple[str, str], None] = {}
     # an order's row carries the fill its change came with (fillPrice, tradeId, ...)
     fills = {(e.kind, e.obj.order_id): e.obj for e in events
