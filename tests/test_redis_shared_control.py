@@ -90,3 +90,40 @@ def test_a_reset_clears_every_workers_paths(cluster):
     r = b.http.post("/localex/reset", json={})
     assert r.status_code == 200, r.text
     assert a.http.get("/localex/paths").json() == [] and b.http.get("/localex/paths").json() == []
+
+
+def _time_code(worker: Worker) -> str:
+    return worker.http.get("/api/v2/public/time").json()["code"]
+
+
+def test_a_fault_added_through_one_worker_is_counted_once_across_workers(cluster):
+    a = cluster("a")
+    b = cluster("b")
+    r = a.http.post("/localex/faults", json={"kind": "error", "venue": "bitget",
+                                            "path": "/api/v2/public/time", "count": 3,
+                                            "code": "40725", "message": "service return an error"})
+    assert r.status_code == 200, r.text
+    fault_id = r.json()["id"]
+    codes = [_time_code((b, a)[i % 2]) for i in range(2)]  # b first: it never saw the request
+    assert codes == ["40725", "40725"]
+    for worker in (a, b):  # both list it, counted across both
+        listed = worker.http.get("/localex/faults").json()
+        assert [(f["id"], f["remaining"], f["hits"]) for f in listed] == [(fault_id, 1, 2)]
+    codes = [_time_code((b, a)[i % 2]) for i in range(4)]
+    assert codes == ["40725", "00000", "00000", "00000"]  # the third, then none: three in all
+    assert a.http.get("/localex/faults").json() == [] and b.http.get("/localex/faults").json() == []
+
+
+def test_a_fault_removed_through_one_worker_is_gone_on_every_worker(cluster):
+    a = cluster("a")
+    b = cluster("b")
+    r = b.http.post("/localex/faults", json={"kind": "http", "path": "/api/v2/public/time", "status": 502})
+    assert r.status_code == 200, r.text
+    assert [a.http.get("/api/v2/public/time").status_code for _ in range(3)] == [502] * 3
+    assert b.http.get("/api/v2/public/time").status_code == 502
+    assert a.http.get("/localex/faults").json()[0]["hits"] == 4
+    r = a.http.delete("/localex/faults", params={"id": str(r.json()["id"])})
+    assert r.status_code == 200, r.text
+    assert b.http.get("/api/v2/public/time").status_code == 200
+    assert a.http.get("/api/v2/public/time").status_code == 200
+    assert b.http.delete("/localex/faults", params={"id": "1"}).status_code == 404

@@ -16,6 +16,7 @@ import time
 
 from localex.engine.clock import ManualClock
 from localex.engine.events import EventFeed
+from localex.scale.faults import SharedFaults
 from localex.scale.invalidation import Invalidation
 from localex.scale.leader import APPLIED, LEASE_MS, RETRY_S, Fenced, Lease, fence
 from localex.scale.paths import SharedPaths
@@ -67,6 +68,7 @@ class Cluster:
         self.limiter = RedisRateLimiter(self.sync, prefix, server_time=server_time)
         self.invalidation = Invalidation(self.sync, prefix)
         self.paths = SharedPaths(self.sync, prefix)  # the world's price paths, for every worker
+        self.faults: SharedFaults | None = None  # the world's injected faults (attach)
         self.world_key = f"{prefix}:world"  # bumped by a reset or a restore anywhere
         self._world = None
         self.feed = EventFeed()  # the stream's events, as every worker's sessions hear them
@@ -99,6 +101,11 @@ class Cluster:
         self.engine.events.subscribe(self._committed)
         self._world = self.sync.get(self.world_key)
         self.paths.attach(self.engine)  # the stored paths, if any, over the start-up ones
+        self.faults = SharedFaults(self.sync, self.prefix, seed=self.engine.seed)
+        app.faults = self.faults  # a fault added through any worker applies on every worker
+        for venue in app.venues:
+            if venue.streams is not None:
+                venue.streams.faults = self.faults
 
     def _committed(self, events) -> None:
         if self._wake is not None:
@@ -132,6 +139,8 @@ class Cluster:
         self._world = world
         self.engine.forget_cached(world_changed=changed)
         self.paths.load(self.engine)
+        if self.faults is not None:
+            self.faults.load()
 
     def share_path(self, inst, spec: dict, path) -> None:
         """The control plane set (or cleared) a path through this worker: every worker walks it."""
