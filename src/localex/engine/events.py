@@ -149,17 +149,22 @@ class Recorder:
         created: set[tuple] = set()
         keys: list = [None] * len(notes)
         last_state = _LAST_STATE
-        for i, (kind, made, obj) in enumerate(notes):
+        i = 0
+        for kind, made, obj in notes:
             keyer = last_state.get(kind)
             if keyer is not None:
-                key = keys[i] = (kind,) + keyer(obj)
+                key = keys[i] = (kind, keyer(obj))
                 last[key] = i
                 if made:
                     created.add(key)
+            i += 1
         events: list[Event] = []
+        append = events.append
         seen_state: dict[tuple, Any] = {}
         order_key = _ORDER_KEY
-        for i, (kind, made, obj) in enumerate(notes):
+        i = -1
+        for kind, made, obj in notes:
+            i += 1
             key = keys[i]
             if key is not None:
                 if last[key] != i:
@@ -168,11 +173,11 @@ class Recorder:
             else:
                 order_keyer = order_key.get(kind)
                 if order_keyer is not None:
-                    key = (kind,) + order_keyer(obj)
+                    key = (kind, order_keyer(obj))
                     if seen_state.get(key) == obj:
                         continue  # written again unchanged
                     seen_state[key] = obj
-            events.append(new_event(0, kind, _owner(kind, obj), at_ms, obj, made))
+            append(new_event(0, kind, _owner(kind, obj), at_ms, obj, made))
         return events
 
 

@@ -131,6 +131,7 @@ def _encoder(cls: type) -> typing.Callable:
 
 
 _ROW_ENCODERS: dict[str, typing.Callable | None] = {}
+_MISSING = object()
 
 
 def _row_encoder(meta) -> typing.Callable | None:
@@ -177,10 +178,18 @@ def append(uow, events: list[Event]) -> list[Event]:
     dump, encoders = meta.dump, _ENCODERS
     seq = first
     flushed = getattr(uow, "dumped", None) or {}
+    row_encoders: dict[int, typing.Callable | None] = {}  # id(meta) -> _row_encoder(meta)
     for e in events:
         obj = e.obj
         hit = flushed.get(id(obj))
-        if hit is not None and hit[0] is obj and (by_row := _row_encoder(hit[1])) is not None:
+        if hit is not None and hit[0] is obj:
+            meta = hit[1]
+            by_row = row_encoders.get(id(meta), _MISSING)
+            if by_row is _MISSING:
+                by_row = row_encoders[id(meta)] = _row_encoder(meta)
+        else:
+            by_row = None
+        if by_row is not None:
             payload = by_row(hit[2])  # the very object the store just wrote: its row
         else:
             cls = obj.__class__
