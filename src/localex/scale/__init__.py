@@ -8,6 +8,9 @@
 - `relay.Relay` / `relay.StreamReader`: the engine's events, written to the outbox in the
   transaction that made them, relayed in sequence order to one Redis Stream by exactly one
   worker (the leader), and read by every worker's WebSocket sessions from that stream.
+- `paths.SharedPaths` / `faults.SharedFaults`: the price paths and injected faults set through
+  any worker's control plane, stored in Redis and read again by every worker when the version
+  moves (a count-limited fault counted once across workers).
 - `leader.Lease` / `cluster.Cluster`: one market leader at a time (a Redis lease with a fencing
   token kept in the store): the running clock's price paths, triggers, funding, latency
   arrivals and the relay run only there; another worker takes over when the lease lapses.
