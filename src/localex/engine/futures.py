@@ -1400,18 +1400,7 @@ class FuturesBook:
             for i, pos in enumerate(positions):
                 other = insts[pos.symbol]
                 price = level if pos.symbol == inst.symbol else (self.mark(uow, other) or pos.entry_price)
-                order = FuturesOrder(
-                    order_id=self.ids.next_id(uow, pos.venue, now), uid=uid, venue=pos.venue,
-                    market=pos.market, symbol=pos.symbol,
-                    client_oid=str(self.ids.next_id(uow, pos.venue, now)), kind=OrderKind.REGULAR,
-                    side=book_side(pos.side, TradeSide.CLOSE), pos_side=pos.side,
-                    trade_side=TradeSide.CLOSE, order_type=OrderType.MARKET, force=TimeInForce.GTC,
-                    price=None, size=pos.size, reduce_only=True, status=FuturesStatus.FILLED,
-                    filled_size=pos.size, filled_quote=price * pos.size, fee=ZERO, realized_pnl=ZERO,
-                    leverage=pos.leverage, margin_mode=pos.margin_mode, frozen=ZERO,
-                    position_id=pos.position_id, tp_price=None, sl_price=None, trigger_price=None,
-                    trigger_above=None, callback_rate=None, extreme_price=None, source="liquidation",
-                    cancel_reason=CancelReason.NONE, created_ms=now, updated_ms=now)
+                order = self._liquidation_order(uow, pos, price, now)
                 size = pos.size
                 # the PnL settles against the account (a loss beyond it is the house's)
                 realized, _ = self.reduce_position(uow, other, pos, price, size, ZERO, now)
@@ -1527,6 +1516,21 @@ class FuturesBook:
             raise PositionTooSmall("close exceeds the position", available=pos.size)
         return self._market_close(uow, inst, pos, size, mark, source)
 
+    def _liquidation_order(self, uow, pos: Position, price: Decimal, now: int) -> FuturesOrder:
+        """The filled market close that takes a whole position at `price` when it is liquidated
+        (isolated, or with the rest of the account's crossed positions)."""
+        return FuturesOrder(
+            order_id=self.ids.next_id(uow, pos.venue, now), uid=pos.uid, venue=pos.venue,
+            market=pos.market, symbol=pos.symbol, client_oid=str(self.ids.next_id(uow, pos.venue, now)),
+            kind=OrderKind.REGULAR, side=book_side(pos.side, TradeSide.CLOSE), pos_side=pos.side,
+            trade_side=TradeSide.CLOSE, order_type=OrderType.MARKET, force=TimeInForce.GTC,
+            price=None, size=pos.size, reduce_only=True, status=FuturesStatus.FILLED,
+            filled_size=pos.size, filled_quote=price * pos.size, fee=ZERO, realized_pnl=ZERO,
+            leverage=pos.leverage, margin_mode=pos.margin_mode, frozen=ZERO,
+            position_id=pos.position_id, tp_price=None, sl_price=None, trigger_price=None,
+            trigger_above=None, callback_rate=None, extreme_price=None, source="liquidation",
+            cancel_reason=CancelReason.NONE, created_ms=now, updated_ms=now)
+
     def _liquidate(self, inst: Instrument, position_id: int, price: Decimal):
         def fire(uow) -> None:
             pos = uow.get_position(position_id)
@@ -1537,17 +1541,7 @@ class FuturesBook:
                 if order.trade_side is TradeSide.CLOSE and order.position_id in (None, pos.position_id) \
                         and order.pos_side is pos.side:
                     self._cancel(uow, order, CancelReason.NONE)
-            order = FuturesOrder(
-                order_id=self.ids.next_id(uow, pos.venue, now), uid=pos.uid, venue=pos.venue,
-                market=pos.market, symbol=pos.symbol, client_oid=str(self.ids.next_id(uow, pos.venue, now)),
-                kind=OrderKind.REGULAR, side=book_side(pos.side, TradeSide.CLOSE), pos_side=pos.side,
-                trade_side=TradeSide.CLOSE, order_type=OrderType.MARKET, force=TimeInForce.GTC,
-                price=None, size=pos.size, reduce_only=True, status=FuturesStatus.FILLED,
-                filled_size=pos.size, filled_quote=price * pos.size, fee=ZERO, realized_pnl=ZERO,
-                leverage=pos.leverage, margin_mode=pos.margin_mode, frozen=ZERO,
-                position_id=pos.position_id, tp_price=None, sl_price=None, trigger_price=None,
-                trigger_above=None, callback_rate=None, extreme_price=None, source="liquidation",
-                cancel_reason=CancelReason.NONE, created_ms=now, updated_ms=now)
+            order = self._liquidation_order(uow, pos, price, now)
             size = pos.size
             realized, _ = self.reduce_position(uow, inst, pos, price, size, ZERO, now, liquidation=True)
             order.realized_pnl = realized
