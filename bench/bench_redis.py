@@ -3,7 +3,15 @@ the in-memory rate limiter (one process) and with a Cluster (the Redis limiter p
 version read before every request), side by side, interleaved in rounds in one run; and the
 version check alone.
 
+The journal: the same orderInfo on a worker of a cluster with each worker's own journal
+("cluster_own_journal") and with the journal shared in Redis (the cluster's own, "redis"), in
+the same interleaved rounds; and one entry recorded alone, CPU µs per call, by: the one-process
+journal (memory), the shared journal (one EVAL sent, its reply read later), the same EVAL
+waited for (a round trip), and a row inserted into a store table in a transaction of its own
+(SQLite file; PostgreSQL with --pg).
+
     .venv/bin/python bench/bench_redis.py [--n 2000] [--rounds 5] [--redis redis://127.0.0.1:6379/0]
+        [--pg postgresql://postgres@127.0.0.1:5432/postgres]
 
 Prints JSON: per configuration the median wall and CPU µs per request (this process's CPU;
 Redis's own work shows in the wall time only) and the Redis round trips per request.
@@ -28,7 +36,9 @@ from decimal import Decimal as D  # noqa: E402
 
 from localex.engine.model import OrderType, Side  # noqa: E402
 from localex.scale import Cluster  # noqa: E402
+from localex.scale.journal import SharedJournal  # noqa: E402
 from localex.server.app import LocalexApp  # noqa: E402
+from localex.server.journal import Journal  # noqa: E402
 
 
 def _setup(cluster):
@@ -76,35 +86,113 @@ def _count_commands(client) -> None:
     client.execute_command = counted
 
 
+def _journal_records(app, make, cluster, args) -> dict:
+    """One journal entry recorded alone, CPU µs per call (median of rounds), each way."""
+    request = make()
+    response = app.handle(request)
+    shared = SharedJournal(cluster.sync, cluster.prefix + "-j", "bench")
+    waited = SharedJournal(cluster.sync, cluster.prefix + "-w", "bench")
+    waited_flush = waited._keep
+
+    def keep_and_wait(entry):
+        waited_flush(entry)
+        waited.flush()  # the reply waited for: one round trip per entry
+    waited._keep = keep_and_wait
+    ways = {"memory": Journal(), "redis_reply_later": shared, "redis_round_trip": waited}
+    tables = {"sqlite_table": _table_journal("sqlite:///" + str(Path(args.tmp) / "journal.db"))}
+    if args.pg:
+        tables["postgresql_table"] = _table_journal(args.pg)
+    results: dict[str, list[float]] = {name: [] for name in [*ways, *tables]}
+    n = max(args.n // 4, 200)
+    for _ in range(args.rounds):
+        for name, journal in ways.items():
+            c0 = time.process_time()
+            for _ in range(n):
+                journal.record("bitget", "access-key", 0, request, response, 0.1)
+            results[name].append((time.process_time() - c0) / n * 1e6)
+            journal.clear()
+        for name, insert in tables.items():
+            c0 = time.process_time()
+            for _ in range(n):
+                insert(request, response)
+            results[name].append((time.process_time() - c0) / n * 1e6)
+    shared.clear()
+    waited.clear()
+    shared.close()
+    waited.close()
+    return {name: round(statistics.median(r), 1) for name, r in results.items()}
+
+
+def _table_journal(url: str):
+    """A journal row per request in a table of a store's database, each its own transaction
+    (what a journal kept in the store would cost at the least): a temporary table."""
+    import orjson
+    from sqlalchemy import create_engine, text
+
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    engine = create_engine(url)
+    conn = engine.connect()
+    conn.execute(text("CREATE TEMPORARY TABLE journal_bench (seq INTEGER PRIMARY KEY, meta TEXT, "
+                      "body BYTEA, answer BYTEA)".replace("BYTEA", "BLOB" if url.startswith("sqlite") else "BYTEA")))
+    conn.commit()
+    insert = text("INSERT INTO journal_bench (seq, meta, body, answer) VALUES (:seq, :meta, :body, :answer)")
+    seq = [0]
+
+    def record(request, response) -> None:
+        seq[0] += 1
+        meta = orjson.dumps([request.method, request.path, request.raw_query, request.headers]).decode()
+        conn.execute(insert, {"seq": seq[0], "meta": meta, "body": request.body, "answer": response.body})
+        conn.commit()
+    return record
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--pg", default=None, help="also time a journal row in a PostgreSQL table")
     args = parser.parse_args()
+    import tempfile
+
+    args.tmp = tempfile.mkdtemp(prefix="localex-bench-")
     prefix = f"localex-bench-{uuid.uuid4().hex[:8]}"
     cluster = Cluster(args.redis, prefix=prefix, worker="bench")
     _count_commands(cluster.sync)
     memory_app, memory_make = _setup(None)
     redis_app, redis_make = _setup(cluster)
-    rounds = {"memory": [], "redis": []}
+    rounds = {"memory": [], "redis": [], "cluster_own_journal": []}
+    shared_journal, own_journal = redis_app.journal, Journal()
     for _ in range(args.rounds):
         rounds["memory"].append(_round(memory_app, memory_make, args.n, None))
+        redis_app.journal = shared_journal
         rounds["redis"].append(_round(redis_app, redis_make, args.n, cluster))
+        redis_app.journal = own_journal
+        rounds["cluster_own_journal"].append(_round(redis_app, redis_make, args.n, cluster))
+        own_journal.clear()
+        shared_journal.clear()
+    redis_app.journal = shared_journal
     check = []
     for _ in range(args.n):
         t0 = time.perf_counter()
         cluster.before_request()
         check.append((time.perf_counter() - t0) * 1e6)
     out = {name: {k: round(statistics.median(r[k] for r in rs), 1) for k in rs[0]} for name, rs in rounds.items()}
-    out["redis"]["redis_calls"] = round(out["redis"]["redis_calls"] - 2 / 9, 2)  # less the bench's own resets
+    for name in ("redis", "cluster_own_journal"):  # less the bench's own resets
+        out[name]["redis_calls"] = round(out[name]["redis_calls"] - 2 / 9, 2)
     out["version_check_wall_us"] = round(statistics.median(check), 1)
     out["ratio_wall"] = round(out["redis"]["wall_us"] / out["memory"]["wall_us"], 2)
     out["ratio_cpu"] = round(out["redis"]["cpu_us"] / out["memory"]["cpu_us"], 2)
+    out["ratio_journal_cpu"] = round(out["redis"]["cpu_us"] / out["cluster_own_journal"]["cpu_us"], 3)
+    out["journal_record_cpu_us"] = _journal_records(redis_app, redis_make, cluster, args)
     out["rounds"] = rounds
     cluster.limiter.reset()
     for key in cluster.sync.scan_iter(match=prefix + ":*"):
         cluster.sync.delete(key)
+    import shutil
+
+    shutil.rmtree(args.tmp, ignore_errors=True)
     print(json.dumps(out, indent=2))
 
 

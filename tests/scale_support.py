@@ -14,8 +14,9 @@ from pathlib import Path
 
 import httpx
 import orjson
+import pytest
 
-from redis_support import REDIS_URL
+from redis_support import REDIS_URL, redis_prefix  # noqa: F401 (the cluster fixture's)
 from serving_support import START_WAIT_S, free_port, serve_command, stop, wait_healthy
 from wire_signing import signed_headers
 
@@ -61,6 +62,36 @@ class Worker:
                                  query, raw)
         return self.http.request(method, path + ("?" + query if query else ""), content=raw or None,
                                  headers=headers)
+
+
+class Workers:
+    """The worker processes of one test's world: one SQLite file in `workdir`, one Redis prefix;
+    the first worker started builds the world and writes the credentials (creds.json), the
+    others find them; `common` goes to every worker."""
+
+    def __init__(self, workdir: Path, prefix: str, *common: str) -> None:
+        self.workdir, self.prefix, self.common = workdir, prefix, common
+        self.db = str(workdir / "world.db")
+        self.started: list[Worker] = []
+
+    def start(self, name: str, *args: str) -> Worker:
+        extra = ("--write-credentials", "creds.json") if not self.started else ("--no-credentials-file",)
+        worker = Worker(self.workdir, name, self.prefix, self.db, *extra, *self.common, *args)
+        self.started.append(worker)
+        worker.wait_healthy()
+        return worker
+
+    def stop(self) -> None:
+        for worker in self.started:
+            worker.stop()
+
+
+@pytest.fixture
+def cluster(tmp_path, redis_prefix):  # noqa: F811
+    """start(name, *args): a worker of this test's world (Workers)."""
+    workers = Workers(tmp_path, redis_prefix)
+    yield workers.start
+    workers.stop()
 
 
 def wait_for(condition, timeout: float, what: str, step: float = 0.05):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from redis_support import redis_prefix  # noqa: F401 (fixture)
-from scale_support import Worker, wait_for
+from scale_support import Worker, Workers, wait_for
 
 KEY = "bitget:spot:BTCUSDT"
 # three flat candles of two seconds: the path is at 51000, then 52000, then 53000 (and stays)
@@ -15,20 +15,10 @@ CANDLES = "timestamp,open,high,low,close,volume\n" + "\n".join(
 
 
 @pytest.fixture
-def cluster(tmp_path, redis_prefix):
-    started: list[Worker] = []
-    db = str(tmp_path / "world.db")
-
-    def start(name: str, *args: str) -> Worker:
-        extra = ("--write-credentials", "creds.json") if not started else ("--no-credentials-file",)
-        worker = Worker(tmp_path, name, redis_prefix, db, *extra, "--no-rate-limits", *args)
-        started.append(worker)
-        worker.wait_healthy()
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
+def cluster(tmp_path, redis_prefix):  # noqa: F811
+    workers = Workers(tmp_path, redis_prefix, "--no-rate-limits")
+    yield workers.start
+    workers.stop()
 
 
 def _mark(worker: Worker) -> str:

@@ -12,28 +12,10 @@ import orjson
 import pytest
 
 from redis_support import redis_prefix  # noqa: F401 (fixture)
-from scale_support import Worker, demo_credentials, login_frame, wait_for
+from scale_support import cluster, demo_credentials, login_frame, wait_for  # noqa: F401 (fixture)
 from serving_support import START_WAIT_S
 
 START = "2026-01-01T00:00:00Z"
-
-
-@pytest.fixture
-def cluster(tmp_path, redis_prefix):
-    """start(name, *args): a worker of this test's world (the first writes the credentials)."""
-    started: list[Worker] = []
-    db = str(tmp_path / "world.db")
-
-    def start(name: str, *args: str) -> Worker:
-        extra = ("--write-credentials", "creds.json") if not started else ("--no-credentials-file",)
-        worker = Worker(tmp_path, name, redis_prefix, db, *extra, *args)
-        started.append(worker)
-        worker.wait_healthy()
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
 
 
 def test_a_rate_limit_is_counted_once_across_two_workers(cluster):

@@ -505,9 +505,7 @@ class ControlPlane:
         entries = self.app.journal.entries(
             venue=q.get("venue"), api_key=q.get("apiKey"), path=q.get("path"), method=q.get("method"),
             since_ms=ints.get("since"), until_ms=ints.get("until"), after_seq=ints.get("afterSeq"),
-            limit=ints.get("limit"))
-        if "tail" in ints:  # the newest N (still oldest first)
-            entries = entries[-ints["tail"]:] if ints["tail"] else []
+            limit=ints.get("limit"), tail=ints.get("tail"))
         return [{**e.as_json(), "latencyMs": round(e.latency_ms, 3)} for e in entries]
 
     def journal_stats(self, request: Request) -> dict:

@@ -11,6 +11,8 @@
 - `paths.SharedPaths` / `faults.SharedFaults`: the price paths and injected faults set through
   any worker's control plane, stored in Redis and read again by every worker when the version
   moves (a count-limited fault counted once across workers).
+- `journal.SharedJournal`: the request journal, one Redis Stream every worker appends to, so
+  any worker lists every worker's requests in one order.
 - `leader.Lease` / `cluster.Cluster`: one market leader at a time (a Redis lease with a fencing
   token kept in the store): the running clock's price paths, triggers, funding, latency
   arrivals and the relay run only there; another worker takes over when the lease lapses.

@@ -18,6 +18,7 @@ from localex.engine.clock import ManualClock
 from localex.engine.events import EventFeed
 from localex.scale.faults import SharedFaults
 from localex.scale.invalidation import Invalidation
+from localex.scale.journal import SharedJournal
 from localex.scale.leader import APPLIED, LEASE_MS, RETRY_S, Fenced, Lease, fence
 from localex.scale.paths import SharedPaths
 from localex.scale.relay import Relay, StreamReader, epoch_key
@@ -103,6 +104,7 @@ class Cluster:
         self.paths.attach(self.engine)  # the stored paths, if any, over the start-up ones
         self.faults = SharedFaults(self.sync, self.prefix, seed=self.engine.seed)
         app.faults = self.faults  # a fault added through any worker applies on every worker
+        app.journal = SharedJournal(self.sync, self.prefix, self.worker)  # every worker's requests
         for venue in app.venues:
             if venue.streams is not None:
                 venue.streams.faults = self.faults
@@ -179,6 +181,8 @@ class Cluster:
             log.exception("handing over the lead failed")
         for client in self._clients:
             await client.aclose()
+        if self.app is not None:
+            self.app.journal.close()
         self.sync.close()
 
     async def _lead(self) -> None:

@@ -141,6 +141,26 @@ class JournalEntry:
                 "code": self.code, "response": self.response}
 
 
+def select(items: Iterable[JournalEntry], *, venue: str | None = None, api_key: str | None = None,
+           path: str | None = None, method: str | None = None, since_ms: int | None = None,
+           until_ms: int | None = None, after_seq: int | None = None, limit: int | None = None,
+           tail: int | None = None) -> list[JournalEntry]:
+    """The entries (oldest first) the journal's filters keep: one selection for every journal."""
+    out = [e for e in items
+           if (venue is None or e.venue == venue)
+           and (api_key is None or e.api_key == api_key)
+           and (path is None or fnmatch.fnmatchcase(e.path, path))
+           and (method is None or e.method == method.upper())
+           and (since_ms is None or e.time_ms >= since_ms)
+           and (until_ms is None or e.time_ms <= until_ms)
+           and (after_seq is None or e.seq > after_seq)]
+    if limit is not None:
+        out = out[:limit]
+    if tail is not None:  # the newest N (still oldest first)
+        out = out[-tail:] if tail else []
+    return out
+
+
 MAX_ENTRIES = 10_000
 MAX_BYTES = 32 << 20  # 32 MiB
 
@@ -157,16 +177,21 @@ class Journal:
 
     def record(self, venue: str, key_header: str, time_ms: int, request: Request,
                response: Response, latency_ms: float = 0.0) -> JournalEntry:
+        entry = JournalEntry(
+            seq=0, time_ms=time_ms, venue=venue,
+            api_key=request.headers.get(key_header, ""), method=request.method,
+            path=request.path, query=request.raw_query, headers=None, raw_headers=request.headers,
+            body=request.body, status=response.status, response=response.body)
+        entry.latency_ms = latency_ms
+        self._keep(entry)
+        return entry
+
+    def _keep(self, entry: JournalEntry) -> None:
+        """Number the entry and keep it."""
         with self._lock:
             self._seq += 1
-            entry = JournalEntry(
-                seq=self._seq, time_ms=time_ms, venue=venue,
-                api_key=request.headers.get(key_header, ""), method=request.method,
-                path=request.path, query=request.raw_query, headers=None, raw_headers=request.headers,
-                body=request.body, status=response.status, response=response.body)
-            entry.latency_ms = latency_ms
+            entry.seq = self._seq
             self._append(entry)
-        return entry
 
     def stats(self) -> dict:
         """What the journal holds: entries, bytes, its two bounds, and how many entries it has
@@ -189,32 +214,27 @@ class Journal:
         path, body the frame (secrets redacted), status 101, apiKey the key it logged in with."""
         if direction == "in":
             text = redact_frame(text)
-        with self._lock:
-            self._seq += 1
-            entry = JournalEntry(
-                seq=self._seq, time_ms=time_ms, venue=venue,
-                api_key=session.state.get("api_key", ""),
-                method="WS-IN" if direction == "in" else "WS-OUT", path=session.path, query="",
-                headers={"session": str(session.id)}, body=text, status=101, response="")
-            self._append(entry)
+        entry = JournalEntry(
+            seq=0, time_ms=time_ms, venue=venue, api_key=session.state.get("api_key", ""),
+            method="WS-IN" if direction == "in" else "WS-OUT", path=session.path, query="",
+            headers={"session": self.session_name(session)}, body=text, status=101, response="")
+        self._keep(entry)
         return entry
+
+    def session_name(self, session) -> str:
+        """How an entry names the stream session a frame went over."""
+        return str(session.id)
 
     def entries(self, *, venue: str | None = None, api_key: str | None = None,
                 path: str | None = None, method: str | None = None, since_ms: int | None = None,
                 until_ms: int | None = None, after_seq: int | None = None,
-                limit: int | None = None) -> list[JournalEntry]:
-        """Oldest first. `path` is a shell-style pattern ("/api/v2/spot/*")."""
+                limit: int | None = None, tail: int | None = None) -> list[JournalEntry]:
+        """Oldest first. `path` is a shell-style pattern ("/api/v2/spot/*"); `tail` keeps the
+        newest N of what the rest selects (after `limit`)."""
         with self._lock:
             items: Iterable[JournalEntry] = list(self._entries)
-        out = [e for e in items
-               if (venue is None or e.venue == venue)
-               and (api_key is None or e.api_key == api_key)
-               and (path is None or fnmatch.fnmatchcase(e.path, path))
-               and (method is None or e.method == method.upper())
-               and (since_ms is None or e.time_ms >= since_ms)
-               and (until_ms is None or e.time_ms <= until_ms)
-               and (after_seq is None or e.seq > after_seq)]
-        return out if limit is None else out[:limit]
+        return select(items, venue=venue, api_key=api_key, path=path, method=method,
+                      since_ms=since_ms, until_ms=until_ms, after_seq=after_seq, limit=limit, tail=tail)
 
     def clear(self) -> None:
         with self._lock:
