@@ -28,6 +28,7 @@ from localex.engine.model import (
     TradeSide,
     User,
 )
+from localex.engine.spot import SpotOrderRequest
 from localex.store import open_store
 from stores import new_store
 from localex.store.migrate import head_revision
@@ -172,7 +173,8 @@ def test_migrations_reach_head():
 
     store = open_store(":memory:")
     head = ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
-    assert head == "0010"  # 0008: the event outbox; 0009: futures TP/SL; 0010: position tiers
+    assert head == "0011"  # 0008: the event outbox; 0009: futures TP/SL; 0010: position tiers;
+    # 0011: the outbox's head row dropped
     with store.engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == head
         tables = set(conn.dialect.get_table_names(conn))
@@ -386,6 +388,68 @@ def test_a_remembered_answer_lasts_until_a_write_to_its_table_commits():
         uow.conn.execute(text("update spot_plan_orders set status = 'live'"))
     with store.transaction(read_only=True) as uow:
         assert [p.order_id for p in uow.live_spot_plans("bitget", "BTCUSDT")] == [1]
+    store.close()
+
+
+def test_the_open_spot_orders_kept_per_instrument_are_the_database_s():
+    """resting_spot_orders answers a unit that has not written spot_orders from the open orders
+    the store keeps per instrument (no statement); they follow every commit (placed, filled,
+    cancelled, an order ids out of order, a batch with a refused order undone by its savepoint)
+    and nothing of a unit that rolled back or of SQL written by hand."""
+    engine = Engine(open_store(":memory:"), clock=ManualClock(1_767_225_600_000), seed=2)
+    install_market(engine)
+    store = engine.store
+    uid = engine.create_user("bitget", name="a").uid
+    other = engine.create_user("bitget", name="b").uid
+    for who in (uid, other):
+        engine.fund(who, "USDT", D("1000000"))
+        engine.fund(who, "BTC", D("10"))
+
+    def check(expect_kept: bool = True) -> None:
+        for who in (None, uid, other):
+            before = store.statements
+            with store.transaction(read_only=True) as uow:
+                kept = uow.resting_spot_orders("bitget", "BTCUSDT", uid=who)
+            if expect_kept:
+                assert store.statements == before  # answered from what the store keeps
+            saved, store._resting = store._resting, {}
+            with store.transaction(read_only=True) as uow:
+                fresh = uow.resting_spot_orders("bitget", "BTCUSDT", uid=who)
+            store._resting = saved
+            assert kept == fresh
+            assert [o.order_id for o in kept] == sorted(o.order_id for o in kept)
+
+    engine.place_spot_order(uid, "BTCUSDT", Side.BUY, OrderType.LIMIT, D("0.01"), D("90000"))
+    check(expect_kept=False)  # read once
+    check()
+    engine.place_spot_order(other, "BTCUSDT", Side.SELL, OrderType.LIMIT, D("0.01"), D("99000"))
+    engine.place_spot_order(uid, "ETHUSDT", Side.BUY, OrderType.LIMIT, D("0.1"), D("1000"))
+    low = engine.place_spot_order(uid, "BTCUSDT", Side.BUY, OrderType.LIMIT, D("0.01"), D("80000"))
+    check()
+    engine.set_mark("bitget", "spot", "BTCUSDT", D("89000"))  # fills the buy at 90,000
+    check()
+    engine.cancel_spot_order(uid, order_id=low.order_id)
+    check()
+    with pytest.raises(RuntimeError):
+        with engine.tx():
+            engine.place_spot_order(uid, "BTCUSDT", Side.BUY, OrderType.LIMIT, D("0.01"), D("85000"))
+            raise RuntimeError("boom")
+    check()
+    engine.place_spot_orders(uid, [
+        SpotOrderRequest("BTCUSDT", Side.BUY, OrderType.LIMIT, D("0.01"), D("86000")),
+        SpotOrderRequest("BTCUSDT", Side.BUY, OrderType.LIMIT, D("100000"), D("86000")),  # refused
+        SpotOrderRequest("BTCUSDT", Side.BUY, OrderType.LIMIT, D("0.01"), D("87000"))])
+    check(expect_kept=False)  # the undone savepoint: read again
+    check()
+    with store.transaction() as uow:  # an order whose id is below those kept
+        order = uow.resting_spot_orders("bitget", "BTCUSDT")[-1]
+        order.order_id, order.client_oid = 5, "five"
+        uow.insert_spot_order(order)
+    check()
+    with store.transaction() as uow:  # SQL outside the buffer: read again
+        uow.conn.execute(text("update spot_orders set status = 'cancelled' where order_id = 5"))
+    check(expect_kept=False)
+    check()
     store.close()
 
 

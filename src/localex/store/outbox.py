@@ -1,10 +1,13 @@
 """The event outbox: the engine's domain events, written in the transaction that made them.
 
-Two tables: `outbox` (one row per event: its sequence number, kind, owner, market time and the
-changed entity as JSON) and `outbox_head` (one row: the last sequence number handed out). The
-head is moved with a single UPDATE, so on a database with row locks (PostgreSQL) two writers'
-transactions take their numbers in commit order; SQLite's BEGIN IMMEDIATE serialises writers
-anyway. A reader in another process follows the feed with `after(conn, seq)`.
+`outbox` holds one row per event: its sequence number, kind, owner, market time and the changed
+entity as JSON. The last number handed out is the table's highest `seq` (trimming keeps the
+newest rows, a reset empties the table and the numbering starts again): the store reads it with
+one `SELECT max(seq)` and, as the sole writer (SQLite), remembers it across units of work
+(`SqlUnitOfWork.outbox_last`). Writers take their numbers in commit order because they are
+serialised: SQLite's BEGIN IMMEDIATE, PostgreSQL's world lock (store/sql.py), taken before the
+read (until revision 0011 a one-row table, `outbox_head`, held the last number and every unit of
+work wrote it). A reader in another process follows the feed with `after(conn, seq)`.
 
 The outbox is a feed, not state: snapshots neither save nor restore it, a reset empties it (the
 numbering starts again with the new world), and only the newest KEEP events are kept.
@@ -42,13 +45,6 @@ outbox = Table(
     Column("payload", Text, nullable=False),
 )
 
-outbox_head = Table(
-    "outbox_head",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("seq", BigInteger, nullable=False),
-)
-
 TYPES: dict[EventKind, type] = {
     EventKind.SPOT_ORDER: SpotOrder, EventKind.SPOT_FILL: Fill, EventKind.FUTURES_ORDER: FuturesOrder,
     EventKind.FUTURES_FILL: FuturesFill, EventKind.POSITION: Position, EventKind.BALANCE: Balance,
@@ -56,7 +52,7 @@ TYPES: dict[EventKind, type] = {
     EventKind.SPOT_PLAN: SpotPlanOrder,
 }
 
-TABLES = [outbox, outbox_head]
+TABLES = [outbox]
 
 
 def _plain(value, _decimal=Decimal, _format=format):
@@ -164,14 +160,9 @@ def append(uow, events: list[Event]) -> list[Event]:
     """Number the events and write them with the unit of work (SqlUnitOfWork); returns them
     with their numbers. Outbox rows are never read back by the unit that writes them, so they
     are inserted at once (one executemany), past the unit's buffer."""
-    from localex.store.sql import _UPSERT
-
     n = len(events)
-    head_meta = uow._m(outbox_head)
-    head = uow._get(outbox_head, (1,))
-    last = (head[1] if head is not None else 0) + n
-    first = last - n + 1
-    uow._put_row(head_meta, head_meta.dump(SimpleNamespace(id=1, seq=last)), _UPSERT)
+    first = uow.outbox_last() + 1
+    last = first + n - 1
     meta = uow._m(outbox)
     plain = _plain_columns(meta)
     numbered, rows = [], []
@@ -206,6 +197,7 @@ def append(uow, events: list[Event]) -> list[Event]:
                                              created=int(e.created), payload=payload)))
         seq += 1
     uow.insert_now(outbox, rows)
+    uow.outbox_numbered(last)
     if last // TRIM_EVERY != (first - 1) // TRIM_EVERY and last > KEEP:
         uow._raw_sql(outbox, delete(outbox).where(outbox.c.seq <= last - KEEP))
     return numbered

@@ -219,7 +219,7 @@ _DUMP_SPECIAL: dict[tuple[str, str], Callable] = {
 # Every one holds a row per user (or per instrument) at most, never a row per order or fill, so
 # the caches stay as small as the set of accounts.
 CACHED_TABLES = frozenset({"users", "api_keys", "instruments", "mark_prices", "fill_models",
-                           "outbox_head", "balances", "futures_accounts", "symbol_settings",
+                           "balances", "futures_accounts", "symbol_settings",
                            "copy_traders", "copy_symbols", "copy_follows", "copy_follower_settings"})
 
 _CLEAN, _INSERT, _UPDATE, _UPSERT = 0, 1, 2, 3
@@ -232,6 +232,8 @@ _EVENT_TABLES = frozenset({"spot_orders", "spot_fills", "futures_orders", "futur
                            "balances", "copy_tracking", "copy_follower_orders", "spot_plan_orders",
                            "mark_prices"})
 _EAGER = frozenset({"fill_models"})  # a field (params) is a dict the caller may change later
+# where resting_spot_orders' books find a spot_orders row's venue, symbol, status and uid
+_RESTING_AT = tuple(s.spot_orders.columns.keys().index(n) for n in ("venue", "symbol", "status", "uid"))
 _IN_CHUNK = 100  # ids per statement of a look-up by a list of ids
 # tables whose rows, found by a query, are often read again by primary key in the same unit
 _REREAD = frozenset({"spot_orders", "futures_orders", "positions", "spot_plan_orders",
@@ -451,6 +453,8 @@ class SqlUnitOfWork:
         # id of a held object -> (the object, its table, its row) as flushed: the outbox makes
         # an event's JSON from the row when the event's entity is that very object
         self.dumped: dict[int, tuple] = {}
+        self._outbox_last: int | None = None  # the last event number, once read or written
+        self._orders_flushed: set = set()  # primary keys of spot_orders rows this unit wrote
 
     def on_commit(self, fn: Callable[[], None]) -> None:
         """Run fn after this unit of work commits (never if it rolls back)."""
@@ -648,6 +652,8 @@ class SqlUnitOfWork:
         run_op, run = None, []
         dump = meta.dump
         dumped = self.dumped if name in _EVENT_TABLES else None
+        if name == "spot_orders":
+            self._orders_flushed.update(pend)
         for pk, (op, row) in pend.items():
             if undo is not None:
                 undo.setdefault((name, pk), (op, row))
@@ -754,11 +760,47 @@ class SqlUnitOfWork:
                     cache[pk] = row
         if store.sole_writer and "sequences" not in self._raw:
             store._seq.update(self._seq)
+        if "outbox" in self._raw:
+            store._outbox_last = None
+        elif self._outbox_last is not None and store.sole_writer:
+            store._outbox_last = self._outbox_last
+        if store._resting and (self._orders_flushed or "spot_orders" in self._raw):
+            self._publish_resting()
         for fn in self.committed:
             fn()
 
+    def _publish_resting(self) -> None:
+        """After commit: the open spot orders the store keeps per instrument (resting_spot_orders)
+        learn the orders this unit wrote; any it cannot tell (SQL written by hand, a row a
+        savepoint undid) and all are forgotten, to be read again."""
+        store = self.store
+        clean = self._clean.get("spot_orders", {})
+        if "spot_orders" in self._raw or any(pk not in clean for pk in self._orders_flushed):
+            store._resting.clear()
+            return
+        books = store._resting
+        at = _RESTING_AT
+        for pk in self._orders_flushed:
+            row = clean[pk]
+            if row is None:
+                continue
+            book = books.get((row[at[0]], row[at[1]]))
+            if book is None:
+                continue  # an instrument nobody asked about: read when first asked
+            if row[at[2]] in _OPEN_SPOT:
+                if book and pk[0] < next(reversed(book)):
+                    books[(row[at[0]], row[at[1]])] = book = dict(sorted({**book, pk[0]: row}.items()))
+                else:
+                    book[pk[0]] = row
+            else:
+                book.pop(pk[0], None)
+
     def _discard(self) -> None:
         store = self.store
+        if "outbox" in self._raw:
+            store._outbox_last = None
+        if "spot_orders" in self._raw:
+            store._resting.clear()
         for name in self._raw:
             if name in store._cache:
                 store._cache[name].clear()
@@ -915,6 +957,24 @@ class SqlUnitOfWork:
         self.flush()  # the rows of the events' entities are made once, for the tables and the outbox
         return outbox.append(self, events)
 
+    def outbox_last(self) -> int:
+        """The last event number handed out: the outbox's highest seq (0: none), read once per
+        unit of work and, as the sole writer, remembered across units (see store/outbox.py)."""
+        last = self._outbox_last
+        if last is None:
+            store = self.store
+            last = store._outbox_last if store.sole_writer and "outbox" not in self._raw else None
+            if last is None:
+                t = outbox.outbox
+                _q, rows = self._custom("outbox_last", lambda: select(func.max(t.c.seq)), {}, ())
+                last = rows[0][0] or 0
+            self._outbox_last = last
+        return last
+
+    def outbox_numbered(self, last: int) -> None:
+        """Events up to `last` are written in this unit (the store learns it on commit)."""
+        self._outbox_last = last
+
     def events_after(self, seq: int, limit: int = 1000) -> list:
         return outbox.after(self, seq, limit)
 
@@ -1035,7 +1095,31 @@ class SqlUnitOfWork:
         return self._select(s.spot_orders, where, (("order_id", True),), limit)
 
     def resting_spot_orders(self, venue: str, symbol: str, uid: str | None = None) -> list[SpotOrder]:
-        """Open orders of one instrument (of one user, if named), oldest first."""
+        """Open orders of one instrument (of one user, if named), oldest first. The sole writer
+        keeps each instrument's committed open orders once read (order id -> row, in id order)
+        and brings them up to date as units of work commit (_publish_resting): a unit that has
+        not written spot_orders itself is answered from them without a statement."""
+        store = self.store
+        if store.sole_writer and "spot_orders" not in self._written:
+            book = store._resting.get((venue, symbol))
+            if book is None:
+                t = s.spot_orders
+                _q, rows = self._custom("resting_spot_orders", lambda: self._build(
+                    t, (("venue", "=", 0), ("symbol", "=", 0), ("status", "in", 2)), (("order_id", False),),
+                    None, None), {"w0": venue, "w1": symbol, "w2_0": _OPEN_SPOT[0], "w2_1": _OPEN_SPOT[1]}, ())
+                book = store._resting[(venue, symbol)] = {r[0]: r for r in rows}
+            if not book:
+                return []
+            rows = book.values() if uid is None else [r for r in book.values() if r[_RESTING_AT[3]] == uid]
+            clean = self._clean.get("spot_orders")
+            if clean is None:
+                clean = self._clean["spot_orders"] = {}
+            load = self._m(s.spot_orders).load
+            out = []
+            for r in rows:
+                clean[(r[0],)] = r  # read again by key later in the unit (as _select does)
+                out.append(load(r))
+            return out
         where = [("venue", "=", venue), ("symbol", "=", symbol), ("status", "in", _OPEN_SPOT)]
         if uid is not None:
             where.append(("uid", "=", uid))
@@ -1721,6 +1805,10 @@ class SqlStore:
         # answers of queries asked with remember=True, per table, until a unit writing it commits
         self._answers: dict[str, dict] = {}
         self._seq: dict[str, int | None] = {}
+        self._outbox_last: int | None = None  # the outbox's highest seq, committed (sole writer)
+        # (venue, symbol) -> {order id: row} of its open spot orders, committed, in id order
+        # (sole writer; resting_spot_orders): as many rows as orders rest
+        self._resting: dict[tuple[str, str], dict[int, tuple]] = {}
         self._selects: dict = {}
         self._metas: dict[str, _Table] = {}  # table name -> its compiled statements (this dialect)
         self._savepoints = 0
@@ -1920,6 +2008,8 @@ class SqlStore:
             cache.clear()
         self._answers.clear()
         self._seq.clear()
+        self._outbox_last = None
+        self._resting.clear()
 
     def reset(self) -> None:
         with self.transaction() as uow:
