@@ -126,3 +126,33 @@ def test_a_reset_world_numbers_afresh(world):
     assert engine.events_since(0) == []
     install_market(engine)
     assert engine.events_since(0)[0].seq == 1
+
+
+def test_the_outbox_keeps_its_newest_events_and_numbers_on_across_a_trim(tmp_path, monkeypatch):
+    """Past KEEP events the oldest are deleted (every TRIM_EVERY numbers); the numbering goes on
+    from the highest kept, here and in a second store on the same database (another worker),
+    and back here after that one wrote."""
+    from localex.store import outbox
+
+    monkeypatch.setattr(outbox, "KEEP", 30)
+    monkeypatch.setattr(outbox, "TRIM_EVERY", 10)
+    path = str(tmp_path / "events.db")
+    engine = Engine(new_store(path), clock=ManualClock(1_700_000_000_000), seed=5)
+    heard = []
+    engine.events.subscribe(heard.extend)
+    uid = engine.create_user("bitget", name="a").uid
+    for _ in range(60):
+        engine.fund(uid, "USDT", D("1"))
+    last = heard[-1].seq
+    assert [e.seq for e in heard] == list(range(1, last + 1)) and last >= 60
+    stored = engine.events_since(0)
+    assert stored[-1].seq == last and 30 <= len(stored) < 30 + 10
+    assert [e.seq for e in stored] == list(range(stored[0].seq, last + 1))
+    other = Engine(another_store(path), clock=engine.clock, seed=6)
+    other.fund(uid, "USDT", D("1"))
+    assert [e.seq for e in other.events_since(last)] == [last + 1]
+    engine.fund(uid, "USDT", D("1"))
+    assert heard[-1].seq == last + 2
+    assert [e.seq for e in engine.events_since(last)] == [last + 1, last + 2]
+    other.store.close()
+    engine.store.close()

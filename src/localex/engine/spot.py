@@ -153,6 +153,13 @@ class Presets:
 
 
 def scale_of(value: Decimal) -> int:
+    """Digits after the point, trailing zeros not counted (what normalize() leaves)."""
+    _sign, digits, exponent = value.as_tuple()
+    if isinstance(exponent, int):
+        if exponent >= 0:
+            return 0
+        if digits[-1] and len(digits) < 28:  # nothing for normalize() to strip or round
+            return -exponent
     exponent = value.normalize().as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
@@ -254,7 +261,7 @@ class SpotBook:
             uow.update_spot_order(order)
             self.models.scheduled(order.due_ms)
             return order
-        self._on_placed(uow, user, inst, order, mark, model)
+        self._on_placed(uow, user, inst, order, mark, model, inserted=True)
         return order
 
     def _self_trade(self, uow, inst: Instrument, order: SpotOrder, mark: Decimal | None) -> bool:
@@ -279,10 +286,12 @@ class SpotBook:
         return False
 
     def _on_placed(self, uow, user: User, inst: Instrument, order: SpotOrder, mark: Decimal | None,
-                   model: FillModel | None = None) -> None:
+                   model: FillModel | None = None, inserted: bool = False) -> None:
+        """inserted: the order is as this unit just inserted it (nothing to write if it rests)."""
         kind = model.kind if model is not None else IMMEDIATE
         if kind == MANUAL:  # waits for the control plane
-            uow.update_spot_order(order)
+            if not inserted:
+                uow.update_spot_order(order)
             return
         if kind == LIQUIDITY and takes_liquidity(order.side, order.price, mark) and (
                 order.order_type == OrderType.MARKET or order.force != TimeInForce.POST_ONLY):
@@ -312,7 +321,7 @@ class SpotBook:
             self._cancel(uow, order, CancelReason.IOC)
         elif order.force == TimeInForce.FOK:
             self._cancel(uow, order, CancelReason.FOK)
-        else:
+        elif not inserted:
             uow.update_spot_order(order)
 
     # filling -----------------------------------------------------------------------------

@@ -33,7 +33,6 @@ statistics), so that it agrees with what its orders get (fills).
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
@@ -66,6 +65,14 @@ SYNTHETIC_UNIT = Decimal(1) / 20  # a synthetic print is 1..20 of these parts of
 MAX_SCAN_MINUTES = 45 * 24 * 60  # the most minutes one read walks (beyond the history kept)
 _MASK = (1 << 64) - 1
 _PENDING = "_tape_bars"  # the bars a unit of work has touched, kept on it
+
+
+def _copy(bar: MinuteBar, _new=object.__new__) -> MinuteBar:
+    """A copy of a bar (what copy.copy makes of the dataclass, without its detour through
+    __reduce_ex__)."""
+    twin = _new(MinuteBar)
+    twin.__dict__.update(bar.__dict__)
+    return twin
 
 
 def _mix(x: int) -> int:
@@ -178,7 +185,7 @@ class Tape:
         entry = work.get(key)
         if entry is None:
             live = self._live.get(key) if self._sole_writer(uow) else None  # see _committed
-            entry = work[key] = [copy.copy(live[0]), live[1], live[2]] if live else [None, False, False]
+            entry = work[key] = [_copy(live[0]), live[1], live[2]] if live else [None, False, False]
         return entry
 
     @staticmethod

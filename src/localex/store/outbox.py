@@ -23,10 +23,10 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 import orjson
-from sqlalchemy import BigInteger, Boolean, Column, Integer, String, Table, Text, delete
+from sqlalchemy import BigInteger, Boolean, Column, Integer, String, Table, Text, bindparam, delete
 
 from localex.engine.copy import FollowerCopy, Tracking
-from localex.engine.events import Event, EventKind, new_event
+from localex.engine.events import Event, EventKind
 from localex.engine.model import (Balance, Fill, FuturesFill, FuturesOrder, MarkPrice, Position, SpotOrder,
                                    SpotPlanOrder)
 from localex.store.schema import metadata
@@ -158,15 +158,17 @@ def _row_encoder(meta) -> typing.Callable | None:
 
 def append(uow, events: list[Event]) -> list[Event]:
     """Number the events and write them with the unit of work (SqlUnitOfWork); returns them
-    with their numbers. Outbox rows are never read back by the unit that writes them, so they
-    are inserted at once (one executemany), past the unit's buffer."""
+    with their numbers. The events are those Recorder.changes just made (seq 0), held by no one
+    else: each is numbered in place. Outbox rows are never read back by the unit that writes
+    them, so they are inserted at once (one executemany), past the unit's buffer."""
     n = len(events)
     first = uow.outbox_last() + 1
     last = first + n - 1
-    meta = uow._m(outbox)
-    plain = _plain_columns(meta)
-    numbered, rows = [], []
-    dump, encoders = meta.dump, _ENCODERS
+    table_meta = uow._m(outbox)
+    plain = _plain_columns(table_meta)
+    rows = []
+    append_row = rows.append
+    dump, encoders = table_meta.dump, _ENCODERS
     seq = first
     flushed = getattr(uow, "dumped", None) or {}
     row_encoders: dict[int, typing.Callable | None] = {}  # id(meta) -> _row_encoder(meta)
@@ -188,19 +190,35 @@ def append(uow, events: list[Event]) -> list[Event]:
             if enc is None:
                 enc = encoders[cls] = _encoder(cls) if dataclasses.is_dataclass(cls) else encode
             payload = enc(obj)
-        e = new_event(seq, e.kind, e.uid, e.at_ms, obj, e.created)
-        numbered.append(e)
+        state = e.__dict__
+        state["seq"] = seq  # numbered in place (a frozen dataclass's field, set before anyone reads it)
         if plain:  # every column is bound as it is: the row is the tuple itself
-            rows.append((seq, e.kind.value, e.uid, e.at_ms, int(e.created), payload))
+            append_row((seq, state["kind"].value, state["uid"], state["at_ms"], int(state["created"]), payload))
         else:
-            rows.append(dump(SimpleNamespace(seq=seq, kind=e.kind.value, uid=e.uid, at_ms=e.at_ms,
-                                             created=int(e.created), payload=payload)))
+            append_row(dump(SimpleNamespace(seq=seq, kind=e.kind.value, uid=e.uid, at_ms=e.at_ms,
+                                            created=int(e.created), payload=payload)))
         seq += 1
     uow.insert_now(outbox, rows)
     uow.outbox_numbered(last)
     if last // TRIM_EVERY != (first - 1) // TRIM_EVERY and last > KEEP:
-        uow._raw_sql(outbox, delete(outbox).where(outbox.c.seq <= last - KEEP))
-    return numbered
+        _trim(uow, last - KEEP)
+    return events
+
+
+def _trim(uow, upto: int) -> None:
+    """Delete the events numbered up to `upto` (nothing reads outbox rows through the unit's
+    buffer or the store's caches, and its highest seq stays)."""
+    from localex.store.sql import _Select
+
+    store = uow.store
+    q = store._selects.get("outbox_trim")
+    if q is None:
+        q = store._selects["outbox_trim"] = _Select(
+            delete(outbox).where(outbox.c.seq <= bindparam("upto", type_=BigInteger())), store.dialect)
+    store._ensure_tx()
+    uow._written.add("outbox")
+    store.statements += 1
+    store._cur.execute(q.sql, q.args({"upto": upto}))
 
 
 def after(uow, seq: int, limit: int = 1000) -> list[Event]:

@@ -645,18 +645,37 @@ class SqlUnitOfWork:
         if not pend:
             return
         store = self.store
-        store._ensure_tx()
-        meta = self._m(s.metadata.tables[name])
-        clean = self._clean.setdefault(name, {})
+        if not store._in_tx:
+            store._ensure_tx()
+        meta = store._metas.get(name)
+        if meta is None:
+            meta = self._m(s.metadata.tables[name])
+        clean = self._clean.get(name)
+        if clean is None:
+            clean = self._clean[name] = {}
         undo = self._undo[-1][0] if self._undo else None
-        run_op, run = None, []
         dump = meta.dump
         dumped = self.dumped if name in _EVENT_TABLES else None
         if name == "spot_orders":
             self._orders_flushed.update(pend)
-        for pk, (op, row) in pend.items():
+        if len(pend) == 1:  # the common case: one row, one statement
+            for pk, entry in pend.items():
+                if undo is not None:
+                    undo.setdefault((name, pk), entry)
+                op, row = entry
+                if row.__class__ is not tuple:
+                    held = row
+                    row = dump(held)
+                    if dumped is not None:
+                        dumped[id(held)] = (held, meta, row)
+                clean[pk] = row
+                self._write_one(meta, op, row)
+            return
+        run_op, run = None, []
+        for pk, entry in pend.items():
             if undo is not None:
-                undo.setdefault((name, pk), (op, row))
+                undo.setdefault((name, pk), entry)
+            op, row = entry
             if row.__class__ is not tuple:
                 held = row
                 row = dump(held)
@@ -670,6 +689,20 @@ class SqlUnitOfWork:
             clean[pk] = row
         if run:
             self._write(meta, run_op, run)
+
+    def _write_one(self, meta: _Table, op: int, row: tuple) -> None:
+        """_write of one row."""
+        stmt = meta.insert if op == _INSERT else meta.update if op == _UPDATE else meta.upsert
+        if stmt is None:
+            self._write(meta, op, [row])  # no upsert in this dialect, or nothing to update
+            return
+        store = self.store
+        store.statements += 1
+        if stmt.positional:
+            pick = stmt.pick
+            store._cur.execute(stmt.sql, row if pick is None else pick(row))
+        else:
+            store._cur.execute(stmt.sql, {n: row[i] for n, i in zip(stmt.names, stmt.index)})
 
     def _write(self, meta: _Table, op: int, rows: list) -> None:
         store = self.store
@@ -1013,7 +1046,21 @@ class SqlUnitOfWork:
         self._put(s.instruments, inst, _UPSERT)
 
     def get_instrument(self, venue: str, market: str, symbol: str) -> Instrument | None:
-        return self._load(s.instruments, (venue, market, symbol))
+        pk = (venue, market, symbol)
+        pend = self._pending.get("instruments")
+        if pend is not None and pk in pend:
+            return self._load(s.instruments, pk)
+        row = self._get(s.instruments, pk)
+        if row is None:
+            return None
+        # an Instrument is frozen: the one made from this very row (the same tuple) is shared
+        made = self.store._instruments
+        hit = made.get(pk)
+        if hit is not None and hit[0] is row:
+            return hit[1]
+        inst = self._m(s.instruments).load(row)
+        made[pk] = (row, inst)
+        return inst
 
     def list_instruments(self, venue: str | None = None, market: str | None = None) -> list[Instrument]:
         where = ([("venue", "=", venue)] if venue else []) + ([("market", "=", market)] if market else [])
@@ -1809,6 +1856,7 @@ class SqlStore:
         # (venue, symbol) -> {order id: row} of its open spot orders, committed, in id order
         # (sole writer; resting_spot_orders): as many rows as orders rest
         self._resting: dict[tuple[str, str], dict[int, tuple]] = {}
+        self._instruments: dict[tuple, tuple] = {}  # key -> (row, the Instrument made from it)
         self._selects: dict = {}
         self._metas: dict[str, _Table] = {}  # table name -> its compiled statements (this dialect)
         self._savepoints = 0
@@ -2010,6 +2058,7 @@ class SqlStore:
         self._seq.clear()
         self._outbox_last = None
         self._resting.clear()
+        self._instruments.clear()
 
     def reset(self) -> None:
         with self.transaction() as uow:
