@@ -39,13 +39,16 @@ ID_FORMATS: dict[str, IdFormat] = {
 class Ids:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
+        # rng.randrange(n) for an int n > 0 is rng._randbelow(n): the same draw, without
+        # randrange's argument handling (ids are drawn several times per fill)
+        self._below = getattr(rng, "_randbelow", rng.randrange)
 
     def next_id(self, uow, venue: str, now_ms: int, kind: str = "order") -> int:
         """The next id of a venue; kind="position" uses the venue's position format if it has one."""
         fmt = ID_FORMATS[venue]
         if kind == "position" and fmt.position is not None:
             fmt = fmt.position
-        floor = now_ms * fmt.per_ms + self.rng.randrange(fmt.jitter)
+        floor = now_ms * fmt.per_ms + self._below(fmt.jitter)
         return uow.next_sequence(fmt.sequence, floor)
 
     def uid(self, venue: str) -> str:

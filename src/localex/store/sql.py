@@ -1659,10 +1659,19 @@ class SqlUnitOfWork:
         return self._select(s.spot_plan_orders, where, (("order_id", True),), limit)
 
     def live_spot_plans(self, venue: str, symbol: str) -> list[SpotPlanOrder]:
-        """Every live trigger order of one instrument, oldest first."""
-        return self._select(s.spot_plan_orders, [("venue", "=", venue), ("symbol", "=", symbol),
-                                                 ("status", "=", PlanStatus.LIVE.value)],
-                            (("order_id", False),), remember=True)
+        """Every live trigger order of one instrument, oldest first. (That there are none is
+        remembered as a remembered answer is: until a unit that wrote the table commits.)"""
+        store = self.store
+        kept = store.sole_writer and "spot_plan_orders" not in self._written
+        none = ("none live", venue, symbol)
+        if kept and none in store._answers.get("spot_plan_orders", ()):
+            return []
+        plans = self._select(s.spot_plan_orders, [("venue", "=", venue), ("symbol", "=", symbol),
+                                                  ("status", "=", PlanStatus.LIVE.value)],
+                             (("order_id", False),), remember=True)
+        if kept and not plans:
+            store._answers.setdefault("spot_plan_orders", {})[none] = True
+        return plans
 
     def insert_transfer(self, transfer: Transfer) -> None:
         self._put(s.transfers, transfer, _INSERT)
