@@ -1,4 +1,6 @@
-"""Real `localex serve --redis` worker processes over one database, for the scale-out tests."""
+"""Real `localex serve` processes over one database (with or without Redis), for the scale-out
+tests: a named worker (`Worker`), a server of several workers (`Served`), and the market
+leader's checks (resting orders around the mark, no fill doubled or lost)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import os
 import signal
 import subprocess
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -17,7 +20,7 @@ import orjson
 import pytest
 
 from redis_support import REDIS_URL, redis_prefix  # noqa: F401 (the cluster fixture's)
-from serving_support import START_WAIT_S, free_port, serve_command, stop, wait_healthy
+from serving_support import START_WAIT_S, free_port, printed_url, serve_command, stop, wait_healthy
 from wire_signing import signed_headers
 
 
@@ -119,3 +122,95 @@ def login_frame(creds: dict) -> str:
     return orjson.dumps({"op": "login", "args": [{
         "apiKey": creds["apiKey"], "passphrase": creds["passphrase"], "timestamp": ts,
         "sign": base64.b64encode(mac.digest()).decode()}]}).decode()
+
+
+class Served:
+    """`localex serve --db <db> --workers N ...` on a free port, with `--redis` when given a key
+    prefix; the first of a world writes the demo credentials (`name`.json), later ones find the
+    demo accounts in the database."""
+
+    def __init__(self, tmp: Path, db: str, prefix: str | None, *args: str, name: str = "serve",
+                 first: bool = True) -> None:
+        self.log = tmp / f"{name}.out"
+        env = {k: v for k, v in os.environ.items() if k != "LOCALEX_ADMIN_TOKEN"}
+        redis: tuple[str, ...] = ()
+        if prefix is not None:
+            env["LOCALEX_REDIS_PREFIX"] = prefix
+            redis = ("--redis", REDIS_URL)
+        env["LOCALEX_WORKER"] = name
+        creds = ("--write-credentials", "creds.json") if first else ("--no-credentials-file",)
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(
+                serve_command("--db", db, "--port", "0", "--quiet", *redis, *creds, "--no-rate-limits", *args),
+                stdout=out, stderr=subprocess.STDOUT, cwd=tmp, env=env)
+        self.url = wait_healthy(self.proc, lambda: printed_url(self.log), self.log.read_text)[0]
+        self.creds = next(a for a in json.loads((tmp / "creds.json").read_text())["bitget"]
+                          if a["name"] == "demo")
+
+    def health(self) -> dict:
+        """Asked on a new connection each time: any worker may answer."""
+        return httpx.get(self.url + "/localex/health", timeout=5).json()["cluster"]
+
+    def leader(self, timeout: float = 20) -> dict:
+        return wait_for(lambda: (lambda h: h if h["leader"] else None)(self.health()), timeout,
+                        "a worker that leads", step=0.02)
+
+    def signed(self, method: str, path: str, body: dict | None = None):
+        raw = orjson.dumps(body) if body is not None else b""
+        c = self.creds
+        headers = signed_headers(c["apiKey"], c["secretKey"], c["passphrase"], method, path, "", raw)
+        return httpx.request(method, self.url + path, content=raw or None, headers=headers, timeout=10)
+
+    def fills(self) -> list:
+        return httpx.get(self.url + "/localex/fills", params={"uid": self.creds["uid"]}, timeout=5).json()
+
+    def stop(self) -> None:
+        stop(self.proc)
+
+
+SPOT_KEY = "bitget:spot:BTCUSDT"
+
+
+def straddle(url: str, signed, pairs: int) -> list[str]:
+    """Resting orders just around the mark, on both sides (placed with `signed(method, path,
+    body)` at the server at `url`): the walk's next steps cross some."""
+    ids = []
+    for k in range(1, pairs + 1):
+        mark = Decimal(httpx.get(url + "/localex/prices", timeout=5).json()[SPOT_KEY])
+        for side, price in (("buy", mark - Decimal("0.5") * k), ("sell", mark + Decimal("0.5") * k)):
+            r = signed("POST", "/api/v2/spot/trade/place-order", {
+                "symbol": "BTCUSDT", "side": side, "orderType": "limit", "force": "gtc",
+                "price": str(price.quantize(Decimal("0.01"))), "size": "0.0001"})
+            assert r.json()["code"] == "00000", r.text
+            ids.append(r.json()["data"]["orderId"])
+    return ids
+
+
+def check_fills_once(db: str, uid: str, placed: list[str], killed_ms: int) -> None:
+    """After a leader was killed at `killed_ms` and the servers stopped: no fill twice, each
+    placed order's fills adding up to its filled size, none left open that the final mark has
+    reached, and fills both before and after the kill."""
+    from localex.engine import Engine
+    from localex.engine.model import OrderStatus, Side
+    from localex.store import open_store
+
+    engine = Engine(open_store(db))
+    try:
+        orders = {str(o.order_id): o for o in engine.spot_orders(uid)}
+        fills = engine.spot_fills(uid)
+        assert set(placed) <= set(orders)
+        assert len({f.trade_id for f in fills}) == len(fills)  # no fill twice
+        for order_id in placed:
+            order = orders[order_id]
+            mine = [f for f in fills if str(f.order_id) == order_id]
+            assert sum((f.size for f in mine), Decimal(0)) == order.filled_size <= order.size
+            assert len(mine) <= 1  # a resting order of this size fills whole, once
+        mark = engine.mark(engine.instrument("bitget", "spot", "BTCUSDT"))
+        for order_id in placed:  # nothing the market reached was left unfilled
+            order = orders[order_id]
+            if order.status is OrderStatus.LIVE:
+                assert (order.price < mark) if order.side is Side.BUY else (order.price > mark)
+        assert any(f.created_ms > killed_ms for f in fills)
+        assert any(f.created_ms < killed_ms for f in fills)
+    finally:
+        engine.store.close()

@@ -76,8 +76,19 @@ def build_app(db: str | None, seed: int, rate_limits: bool = True, admin_token: 
         cluster = Cluster(redis, server_time=not sign_with_market_clock)
     app = LocalexApp(engine, rate_limits=rate_limits, admin_token=admin_token,
                      wall_clock=engine_clock if sign_with_market_clock else None,
-                     request_log=request_log, cluster=cluster)
+                     request_log=request_log, cluster=cluster, leader=pg_leader(engine, cluster))
     return app, accounts
+
+
+def pg_leader(engine, cluster, worker: str | None = None):
+    """On a PostgreSQL store without Redis, other processes (workers, hosts) may share the
+    world: the market's work goes to whichever holds a PostgreSQL session advisory lock
+    (scale/pglease.py). None otherwise (its lease connection opens when the server starts)."""
+    if cluster is not None or engine.store.dialect.name != "postgresql":
+        return None
+    from localex.scale.pglease import PgLeader
+
+    return PgLeader(engine.store.url, worker=worker)
 
 
 @click.group()
@@ -289,7 +300,8 @@ def serve(host, port, db, workers, seed, credentials_file, no_credentials_file, 
                 fh.write("\n")
         out.write(f"localex {localex.__version__} on {base}  (db: {_shown(db)}, seed: {seed})\n")
         if workers > 1:
-            leader = "a leader elected on Redis runs" if app.cluster is not None else "worker 1 runs"
+            leader = ("a leader elected on Redis runs" if app.cluster is not None else
+                      "the holder of a PostgreSQL advisory lock runs")
             out.write(f"  workers:        {workers} processes ({leader} the market's clock work)\n")
         if app.cluster is not None:
             out.write(f"  redis:          {redis_url}  (prefix {app.cluster.prefix}, "
@@ -365,8 +377,8 @@ def check_workers(workers: int, db: str, clock_mode: str) -> None:
 def worker_app(built, db: str, index: int, *, price_path: str, admin_token: str | None,
                rate_limits: bool, sign_with_market_clock: bool, request_log):
     """Worker `index`'s app on its own connection to the world `built` made: the same clock
-    (inherited from the parent), its own random stream; the market's work in worker 0 only, or,
-    with Redis, in whichever worker holds the leader's lease."""
+    (inherited from the parent), its own random stream; the market's work in whichever worker
+    holds the leader's lease (Redis) or lock (PostgreSQL without Redis)."""
     from localex.demo import set_price_paths
     from localex.engine import Engine
     from localex.server.app import LocalexApp
@@ -382,11 +394,12 @@ def worker_app(built, db: str, index: int, *, price_path: str, admin_token: str 
         cluster = Cluster(built.cluster.url, prefix=built.cluster.prefix,
                           worker=worker_name(index), server_time=not sign_with_market_clock)
     market = index == 0
-    if (market or cluster is not None) and price_path != "static":
+    leader = pg_leader(engine, cluster, worker=worker_name(index))  # any worker may lead
+    if (market or cluster is not None or leader is not None) and price_path != "static":
         set_price_paths(engine, price_path)
     return LocalexApp(engine, rate_limits=rate_limits, admin_token=admin_token,
                       wall_clock=clock if sign_with_market_clock else None,
-                      request_log=request_log, market=market, cluster=cluster)
+                      request_log=request_log, market=market, cluster=cluster, leader=leader)
 
 
 def worker_name(index: int) -> str:

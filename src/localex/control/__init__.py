@@ -220,7 +220,7 @@ class ControlPlane:
     def health(self, request: Request) -> dict:
         out = {"status": "ok", "version": localex.__version__,
                "venues": [v.name for v in self.app.venues], "now": self.engine.now_ms()}
-        cluster = getattr(self.app, "cluster", None)
+        cluster = getattr(self.app, "cluster", None) or getattr(self.app, "leader", None)
         if cluster is not None:  # several workers (localex/scale): who answered, who leads
             out["cluster"] = cluster.status()
         return out
@@ -294,6 +294,7 @@ class ControlPlane:
         given = request.query.get("apiKey")
         key = given if given else _text(_body(request), "apiKey", required=True)
         revoked = self.engine.revoke_api_key(key)
+        self.app.keys_revoked([revoked.key])  # its logged-in streams close, on every worker
         return {"status": "revoked", "apiKey": revoked.key, "uid": revoked.uid}
 
     def fund(self, request: Request) -> dict:

@@ -17,7 +17,10 @@
   token kept in the store): the running clock's price paths, triggers, funding, latency
   arrivals and the relay run only there; another worker takes over when the lease lapses.
 
-Nothing here is used without --redis: one process behaves exactly as before.
+- `pglease.PgLeader`: without Redis, on a PostgreSQL store, one market leader among every
+  process sharing it (a PostgreSQL session advisory lock, the same fence in the store).
+
+Nothing else here is used without --redis; one process on SQLite behaves exactly as before.
 """
 
 from localex.scale.cluster import Cluster, redis_available

@@ -14,12 +14,11 @@ import os
 import socket
 import time
 
-from localex.engine.clock import ManualClock
 from localex.engine.events import EventFeed
 from localex.scale.faults import SharedFaults
 from localex.scale.invalidation import Invalidation
 from localex.scale.journal import SharedJournal
-from localex.scale.leader import APPLIED, LEASE_MS, RETRY_S, Fenced, Lease, fence
+from localex.scale.leader import LEASE_MS, RETRY_S, Fenced, Lease, market_step, take_over
 from localex.scale.paths import SharedPaths
 from localex.scale.relay import Relay, StreamReader, epoch_key
 from localex.wire.ratelimit import RedisRateLimiter
@@ -30,6 +29,7 @@ TICK_S = 0.1  # how often the leader's walk catches up with a running clock
 TICK_BUDGET_S = 0.05  # the most work one catch-up does
 SAVE_S = 1.0  # how often the leader stores its walk position (with its fencing token)
 RELAY_S = 0.02  # how often the relay looks for events other workers committed
+REVOKED_MAXLEN = 1000  # revocations kept in the stream (a worker reads them within milliseconds)
 
 
 def redis_available(url: str) -> str | None:
@@ -71,6 +71,8 @@ class Cluster:
         self.paths = SharedPaths(self.sync, prefix)  # the world's price paths, for every worker
         self.faults: SharedFaults | None = None  # the world's injected faults (attach)
         self.world_key = f"{prefix}:world"  # bumped by a reset or a restore anywhere
+        self.revoked_key = f"{prefix}:revoked"  # API keys revoked through any worker (a stream)
+        self._revoked_from = b"0-0"  # the last revocation this worker heard
         self._world = None
         self.feed = EventFeed()  # the stream's events, as every worker's sessions hear them
         self.app = None
@@ -144,6 +146,12 @@ class Cluster:
         if self.faults is not None:
             self.faults.load()
 
+    def share_revocation(self, keys) -> None:
+        """API keys revoked through this worker: every worker closes the streams logged in with
+        them (_revocations)."""
+        self.sync.xadd(self.revoked_key, {"keys": ",".join(sorted(keys))}, maxlen=REVOKED_MAXLEN,
+                       approximate=True)
+
     def share_path(self, inst, spec: dict, path) -> None:
         """The control plane set (or cleared) a path through this worker: every worker walks it."""
         self.paths.share(inst, spec, path)
@@ -160,8 +168,11 @@ class Cluster:
         self.reader = StreamReader(read_client, self.prefix, self.worker, self.feed)
         self._wake = asyncio.Event()
         await self.reader.start()
+        last = await read_client.xrevrange(self.revoked_key, count=1)
+        self._revoked_from = last[0][0] if last else b"0-0"  # revocations from now on
         self._tasks = [asyncio.create_task(self._lead()), asyncio.create_task(self._tick()),
-                       asyncio.create_task(self._relay()), asyncio.create_task(self._read())]
+                       asyncio.create_task(self._relay()), asyncio.create_task(self._read()),
+                       asyncio.create_task(self._revocations(aioredis.Redis.from_url(self.url)))]
 
     async def stop(self) -> None:
         self._stopping = True
@@ -206,10 +217,7 @@ class Cluster:
 
     async def _took_over(self) -> None:
         engine = self.engine
-        with engine.tx() as uow:
-            stored = fence(uow, self.lease.token, None)
-        if stored is not None and not isinstance(engine.clock, ManualClock):
-            engine.simulation.applied_ms = stored  # walk on from where the last leader stopped
+        take_over(engine, self.lease.token)  # walk on from where the last leader stopped
         self.paths.load(engine)  # the world's paths as stored now
         await self.relay.resume()
         self.took_over_at = time.time()
@@ -222,10 +230,6 @@ class Cluster:
         self.lease.token = None
         self.valid_until = 0.0
 
-    def _save(self) -> None:
-        with self.engine.tx() as uow:
-            fence(uow, self.lease.token, self.engine.simulation.applied_ms)
-
     async def _tick(self) -> None:
         engine = self.engine
         while True:
@@ -235,16 +239,11 @@ class Cluster:
             try:
                 if self.invalidation.changed():  # a path (or anything) changed through another worker
                     self.forget()
-                # orders other workers placed under a latency model may be due: ask the store
-                engine.fill_models.invalidate()
-                if isinstance(engine.clock, ManualClock):
-                    engine.settle_arrivals()
-                else:
-                    engine.simulation.catch_up(budget_s=TICK_BUDGET_S)
-                    now = time.monotonic()
-                    if now - self._saved_at >= SAVE_S:
-                        self._save()
-                        self._saved_at = now
+                now = time.monotonic()
+                save = now - self._saved_at >= SAVE_S
+                market_step(engine, self.lease.token, save, TICK_BUDGET_S)
+                if save:
+                    self._saved_at = now
             except Fenced as err:
                 self._lost(str(err))
             except Exception:
@@ -274,6 +273,24 @@ class Cluster:
                 raise
             except Exception:
                 log.exception("reading the event stream failed")
+                await asyncio.sleep(0.5)
+
+    async def _revocations(self, client) -> None:
+        """Close this worker's streams logged in with a key revoked through any worker, as soon
+        as the revocation is in Redis (a blocking read of its stream)."""
+        self._clients.append(client)
+        while True:
+            try:
+                found = await client.xread({self.revoked_key: self._revoked_from}, block=1000)
+                for _stream, entries in found or ():
+                    for entry_id, fields in entries:
+                        self._revoked_from = entry_id
+                        keys = fields.get(b"keys", b"").decode().split(",")
+                        self.app.keys_revoked([k for k in keys if k], local=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reading key revocations failed")
                 await asyncio.sleep(0.5)
 
     def status(self) -> dict:

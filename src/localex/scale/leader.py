@@ -96,3 +96,29 @@ def fence(uow, token: int, applied_ms: int | None) -> int | None:
     if applied_ms is not None and applied_ms != before:
         uow.put_sequence(APPLIED, applied_ms)
     return before
+
+
+def take_over(engine, token: int) -> None:
+    """A new leader: its token into the store (a stale one refused: Fenced), and its walk goes on
+    from the position the last leader stored."""
+    from localex.engine.clock import ManualClock
+
+    with engine.tx() as uow:
+        stored = fence(uow, token, None)
+    if stored is not None and not isinstance(engine.clock, ManualClock):
+        engine.simulation.applied_ms = stored
+
+
+def market_step(engine, token: int, save: bool, budget_s: float) -> None:
+    """One tick of the leader's work: latency arrivals, and with a running clock the walk along
+    the price paths (at most `budget_s` of it), its position stored with the token when `save`."""
+    from localex.engine.clock import ManualClock
+
+    engine.fill_models.invalidate()  # orders other workers placed under a latency model may be due
+    if isinstance(engine.clock, ManualClock):
+        engine.settle_arrivals()
+        return
+    engine.simulation.catch_up(budget_s=budget_s)
+    if save:
+        with engine.tx() as uow:
+            fence(uow, token, engine.simulation.applied_ms)

@@ -53,7 +53,7 @@ class LocalexApp:
                  wall_clock: Clock | None = None, max_body: int = MAX_VENUE_BODY,
                  max_control_body: int = MAX_CONTROL_BODY,
                  body_timeout_s: float = BODY_TIMEOUT_S, request_log=None, cluster=None,
-                 market: bool = True) -> None:
+                 market: bool = True, leader=None) -> None:
         self.engine = engine
         # several workers sharing one Redis (localex/scale), or None: one process on its own
         self.cluster = cluster
@@ -61,6 +61,9 @@ class LocalexApp:
         # paths along a running clock, triggers they cross, funding, latency arrivals); of
         # several workers only one does (docs/scale-out.md). With one, its leader does.
         self.market = market
+        # without a cluster, on a store several processes share (PostgreSQL): the lease that
+        # decides which of them runs that work (scale/pglease.PgLeader), or None
+        self.leader = leader
         self.max_body = max_body
         self.max_control_body = max_control_body
         self.body_timeout_s = body_timeout_s
@@ -90,12 +93,32 @@ class LocalexApp:
             cluster.attach(self)  # the streams and the mark history hear the shared event stream
         else:
             engine.events.subscribe(self.mark_history)
+            if leader is not None:
+                leader.attach(self)
+
+    @property
+    def leading(self) -> bool:
+        """This process runs the market's time-driven work now."""
+        if self.cluster is not None:
+            return self.cluster.leading
+        if self.leader is not None:
+            return self.leader.leading
+        return self.market
 
     def stop(self) -> None:
         """The server is stopping (SIGINT / SIGTERM): long work ends at its next clean cut with
         a 503, and prices stop catching up with a running clock. Safe to call from a signal
         handler: it only sets a flag the event loop reads between slices."""
         self.stopping = True
+
+    def keys_revoked(self, keys, local: bool = False) -> int:
+        """API keys revoked: this worker's sessions logged in with them are closed, and (unless
+        `local`: the cluster heard it from another worker) every other worker's too. Returns how
+        many of this worker's sessions were closed."""
+        keys = set(keys)
+        if not local and self.cluster is not None:
+            self.cluster.share_revocation(keys)
+        return sum(venue.streams.revoked(keys) for venue in self.venues if venue.streams is not None)
 
     def stream(self, path: str):
         """The stream protocol serving a WebSocket path, or None."""
@@ -149,7 +172,7 @@ class LocalexApp:
                 if venue.owns(request.path):
                     owner = venue
                     started = time.perf_counter()
-                    if (self.market if cluster is None else cluster.leading):
+                    if self.leading:
                         self.engine.settle_arrivals()  # orders a latency model held back, now due
                     response = self._faulted(venue, request)
                     latency = (time.perf_counter() - started) * 1000 + response.delay_ms
@@ -237,6 +260,8 @@ class LocalexApp:
                 if message["type"] == "lifespan.startup":
                     if self.cluster is not None:
                         await self.cluster.start()  # the leader walks; every worker reads events
+                    elif self.leader is not None:
+                        await self.leader.start()  # the holder of the lease walks
                     elif self.market and not isinstance(self.engine.clock, ManualClock):
                         ticker = asyncio.create_task(self._tick())
                     await send({"type": "lifespan.startup.complete"})
@@ -245,6 +270,8 @@ class LocalexApp:
                         ticker.cancel()
                     if self.cluster is not None:
                         await self.cluster.stop()
+                    if self.leader is not None:
+                        await self.leader.stop()
                     self.engine.flush_tape()  # the market tape's newest minutes, to the store
                     await send({"type": "lifespan.shutdown.complete"})
                     return

@@ -8,8 +8,10 @@ again under the same number. SIGINT or SIGTERM to the parent stops every worker:
 SIGTERM (uvicorn's half second of graceful shutdown), and whatever still runs after
 STOP_WITHIN_S is killed, so the whole server is gone within a second.
 
-Worker 1 (index 0) runs the market's time-driven work; the others do not (server/app.py
-`market`). A worker started again under index 0 takes that work over from the stored state.
+Which worker runs the market's time-driven work is decided among them (and the workers of other
+hosts on the same database): a PostgreSQL session advisory lock (scale/pglease.py), or the Redis
+lease with --redis (scale/leader.py); a worker that dies frees it for another, which takes that
+work over from the stored state.
 """
 
 from __future__ import annotations

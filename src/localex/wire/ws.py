@@ -100,6 +100,7 @@ class StreamProtocol:
 
     idle_timeout_s: float | None = None
     _unlisten: Callable[[], None] | None = None
+    _open: dict[int, Session] | None = None  # the open sessions, by id (serve keeps it)
 
     def listen(self, feed) -> None:
         """Turn the events `feed` hears into pushes (engine/events.EventFeed), instead of the
@@ -121,6 +122,27 @@ class StreamProtocol:
     def closed(self, session: Session) -> None:
         """The connection is gone, whichever side closed it."""
 
+    def key_revoked(self, session: Session) -> None:
+        """The API key `session` logged in with was revoked: the venue's last words, then the
+        close (queued after them)."""
+        session.close(CLOSE_POLICY)
+
+    def revoked(self, keys) -> int:
+        """API keys revoked: close every open session logged in with one of them (venues keep
+        the key a session logged in with as session.state["api_key"]), each on its own event
+        loop (from any thread). Returns how many are being closed."""
+        closed = 0
+        for session in list((self._open or {}).values()):
+            if (not session.closed and session.state.get("api_key") in keys
+                    and not session.state.get("revoked")):
+                session.state["revoked"] = True
+                try:
+                    session.loop.call_soon_threadsafe(self.key_revoked, session)
+                except RuntimeError:  # the loop has closed: so has the session
+                    continue
+                closed += 1
+        return closed
+
 
 async def serve(scope, receive, send, protocol: StreamProtocol,
                 on_frame_in: Callable[[Session, str], None] | None = None,
@@ -135,6 +157,9 @@ async def serve(scope, receive, send, protocol: StreamProtocol,
                       asyncio.get_running_loop())
     session.on_frame_out = on_frame_out
     await send({"type": "websocket.accept"})
+    if protocol._open is None:
+        protocol._open = {}
+    protocol._open[session.id] = session
     if not protocol.opened(session):
         session.close(CLOSE_POLICY)
     writer = asyncio.ensure_future(_write(session, send, protocol))
@@ -165,6 +190,7 @@ async def serve(scope, receive, send, protocol: StreamProtocol,
                 log.exception("stream protocol failed on a frame")
     finally:
         session.closed = True
+        protocol._open.pop(session.id, None)
         writer.cancel()
         try:
             await writer

@@ -146,6 +146,12 @@ class BitgetStreams(StreamProtocol):
             ip = session.client_ip or "-"
             self.per_ip[ip] = max(0, self.per_ip.get(ip, 1) - 1)
 
+    def key_revoked(self, session: Session) -> None:
+        """The key this session logged in with was revoked: the error a login with it now gets
+        (30011), then the close, as for a connection over its message rate (docs/fidelity.md)."""
+        session.reply(error_frame(30011, ws_message(30011)))
+        session.close(CLOSE_POLICY)
+
     def received(self, session: Session, text: str) -> None:
         conn: Conn = session.state["bitget"]
         if self.limits and self._over_rate(conn):
