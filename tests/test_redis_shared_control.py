@@ -117,3 +117,70 @@ def test_a_fault_removed_through_one_worker_is_gone_on_every_worker(cluster):
     assert b.http.get("/api/v2/public/time").status_code == 200
     assert a.http.get("/api/v2/public/time").status_code == 200
     assert b.http.delete("/localex/faults", params={"id": "1"}).status_code == 404
+
+
+def _faults(worker: Worker) -> list:
+    return [(f["id"], f["kind"], f["remaining"], f["hits"]) for f in worker.http.get("/localex/faults").json()]
+
+
+def _restore(worker: Worker, snapshot: dict):
+    return worker.http.post("/localex/snapshot", json=snapshot)
+
+
+def test_a_restore_through_any_worker_puts_back_the_paths_and_faults_for_all(cluster):
+    a = cluster("a")
+    wait_for(a.leads, 10, "a leads")
+    b = cluster("b")
+    _set_path(a, {"kind": "candles", "csv": CANDLES})  # ends at 53000 and stays there
+    r = b.http.post("/localex/faults", json={"kind": "http", "path": "/api/v2/public/time", "status": 502,
+                                            "count": 4})
+    assert r.status_code == 200, r.text
+    assert a.http.get("/api/v2/public/time").status_code == 502  # one of four taken
+    snapshot = b.http.get("/localex/snapshot").json()
+    assert snapshot["extra"]["paths"]["specs"][KEY]["kind"] == "candles"
+    assert [(f["kind"], f["remaining"], f["hits"]) for f in snapshot["extra"]["faults"]] == [("http", 3, 1)]
+    # after the snapshot: another path (flat at 40000), the fault gone, another one added
+    flat = "timestamp,open,high,low,close,volume\n" + "\n".join(
+        f"{i * 2000},40000,40000,40000,40000,1" for i in range(60))
+    _set_path(b, {"kind": "candles", "csv": flat})
+    wait_for(lambda: _mark(a) == "40000", 15, "the leader walks the second path", step=0.2)
+    assert a.http.delete("/localex/faults").status_code == 200
+    r = a.http.post("/localex/faults", json={"kind": "error", "venue": "bitget", "path": "/api/v2/spot/*",
+                                            "code": "40725"})
+    assert r.status_code == 200, r.text
+    later = r.json()["id"]
+    restored = _restore(b, snapshot)
+    assert restored.status_code == 200, restored.text
+    listed = [{"venue": "bitget", "market": "spot", "symbol": "BTCUSDT", "kind": "candles", "intervalMs": 2000}]
+    expected = [(snapshot["extra"]["faults"][0]["id"], "http", 3, 1)]
+    for worker in (a, b):
+        assert worker.http.get("/localex/paths").json() == listed
+        assert _faults(worker) == expected
+    # the leader walks the restored path again (to its last close), not the later one
+    wait_for(lambda: _mark(a) == "53000" and _mark(b) == "53000", 15, "the restored path walked", step=0.2)
+    # the restored fault is counted on across workers: three more, then none
+    codes = [(a, b)[i % 2].http.get("/api/v2/public/time").status_code for i in range(4)]
+    assert codes == [502, 502, 502, 200]
+    r = b.http.post("/localex/faults", json={"kind": "http", "path": "/x", "status": 503})
+    assert r.json()["id"] > later  # ids stay unique after a restore
+
+
+def test_a_restore_refuses_bad_shared_parts_and_keeps_them_without(cluster):
+    a = cluster("a")
+    b = cluster("b")
+    r = a.http.post("/localex/faults", json={"kind": "http", "path": "/api/v2/public/time", "status": 502})
+    assert r.status_code == 200, r.text
+    snapshot = a.http.get("/localex/snapshot").json()
+    bad = {**snapshot, "extra": {**snapshot["extra"], "faults": [{**snapshot["extra"]["faults"][0], "status": 200}]}}
+    refused = _restore(b, bad)
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "bad_snapshot"
+    bad = {**snapshot, "extra": {**snapshot["extra"], "paths": {"cleared": False, "specs": {KEY: {"kind": "x"}}}}}
+    assert _restore(a, bad).status_code == 400
+    assert _faults(a) == _faults(b) == [(r.json()["id"], "http", None, 0)]  # nothing changed
+    # a snapshot carrying neither (as one process takes them) leaves them as they are
+    alone = {**snapshot, "extra": {k: v for k, v in snapshot["extra"].items() if k not in ("paths", "faults")}}
+    assert a.http.delete("/localex/faults").status_code == 200
+    _set_path(b, {"kind": "candles", "csv": CANDLES})
+    assert _restore(b, alone).status_code == 200
+    assert _faults(a) == _faults(b) == []
+    assert len(a.http.get("/localex/paths").json()) == 1 and len(b.http.get("/localex/paths").json()) == 1

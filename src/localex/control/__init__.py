@@ -518,16 +518,30 @@ class ControlPlane:
         return {"status": "cleared"}
 
     def snapshot(self, request: Request) -> dict:
-        return self.engine.snapshot()
+        snap = self.engine.snapshot()
+        cluster = getattr(self.app, "cluster", None)
+        if cluster is not None:  # several workers: the shared paths and faults go with it
+            from localex.scale import snapshot as shared
+
+            snap["extra"].update(shared.shared_state(cluster))
+        return snap
 
     def restore(self, request: Request) -> dict:
         from localex.store.snapshot import SnapshotError
 
+        body = _body(request)
+        cluster = getattr(self.app, "cluster", None)
         try:
-            self.engine.restore(_body(request))
+            if cluster is not None:  # the shared paths and faults it carries, checked first
+                from localex.scale import snapshot as shared
+
+                paths, faults = shared.checked(body)
+            self.engine.restore(body)
         except SnapshotError as err:
             raise ControlError(400, "bad_snapshot", str(err)) from None
         self.app.limiter.reset()
+        if cluster is not None:
+            shared.restore(cluster, paths, faults)  # for every worker, as a reset clears them
         return {"status": "restored", "now": self.engine.now_ms()}
 
     def clock(self, request: Request) -> dict:

@@ -124,6 +124,26 @@ class SharedFaults(Faults):
         super().clear()
         self.load()
 
+    def replace(self, faults: list[Fault]) -> None:
+        """A snapshot restored through this worker: its faults (with their ids, what is left of
+        each and its hits) in place of every stored one; new ids go on above them."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.delete(self.key, self.left_key, self.hits_key)
+        for fault in faults:
+            field = str(fault.fault_id)
+            pipe.hset(self.key, field, orjson.dumps({name: getattr(fault, name) for name in _FIELDS}))
+            if fault.remaining is not None:
+                pipe.hset(self.left_key, field, fault.remaining)
+            if fault.hits:
+                pipe.hset(self.hits_key, field, fault.hits)
+        pipe.incr(self.version_key)
+        pipe.execute()
+        top = max((f.fault_id for f in faults), default=0)
+        if top:  # the id counter never goes back: ids stay unique
+            self.client.eval("if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then "
+                             "redis.call('SET', KEYS[1], ARGV[1]) end", 1, self.id_key, top)
+        self.load()
+
     # per request ---------------------------------------------------------------------------
     def pick(self, venue, request, kinds=None) -> Fault | None:
         if not self._faults:

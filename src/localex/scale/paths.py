@@ -55,6 +55,19 @@ class SharedPaths:
         pipe.incr(self.version_key)
         pipe.execute()
 
+    def replace(self, stored: dict[str, dict], cleared: bool) -> None:
+        """A snapshot restored through this worker: its paths (specs by instrument key, and
+        whether a reset had cleared the start-up paths) in place of every stored one."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.delete(self.key)
+        fields = {key: orjson.dumps(spec) for key, spec in stored.items()}
+        if cleared:
+            fields[CLEARED] = b"1"
+        if fields:
+            pipe.hset(self.key, mapping=fields)
+        pipe.incr(self.version_key)
+        pipe.execute()
+
     def load(self, engine) -> bool:
         """Build the stored paths when they changed since this worker last looked. True when
         they did."""
