@@ -229,6 +229,9 @@ class EventFeed:
         self._subscribers: list[Callable[[list[Event]], None]] = []
         self._lock = threading.Lock()
         self.last_seq = 0
+        # True for a feed whose events arrive after other processes committed them (carried
+        # across workers: localex/scale), so a snapshot may show what the feed has not yet said
+        self.delayed = False
 
     def subscribe(self, callback: Callable[[list[Event]], None]) -> Callable[[], None]:
         """Hear every batch of events from now on; returns a function that stops it."""

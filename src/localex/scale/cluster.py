@@ -75,6 +75,7 @@ class Cluster:
         self._revoked_from = b"0-0"  # the last revocation this worker heard
         self._world = None
         self.feed = EventFeed()  # the stream's events, as every worker's sessions hear them
+        self.feed.delayed = True  # heard after the commit: subscribe snapshots are held (wire/ws.py)
         self.app = None
         self.engine = None
         self.lease: Lease | None = None

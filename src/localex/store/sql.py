@@ -1011,6 +1011,10 @@ class SqlUnitOfWork:
     def events_after(self, seq: int, limit: int = 1000) -> list:
         return outbox.after(self, seq, limit)
 
+    def event_head(self) -> int:
+        """The last event number handed out (0: none yet)."""
+        return self.outbox_last()
+
     # users and keys ------------------------------------------------------------------------
     def insert_user(self, user: User) -> None:
         self._put(s.users, user, _INSERT)

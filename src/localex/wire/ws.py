@@ -96,18 +96,74 @@ class _Close:
 
 
 class StreamProtocol:
-    """What a venue implements to serve a stream path."""
+    """What a venue implements to serve a stream path.
+
+    Held subscriptions: when the feed's events arrive after other processes committed them (a
+    feed carried across workers, `EventFeed.delayed`), a snapshot read on subscribing may show
+    changes whose events the feed has not delivered yet. The venue then holds the subscription
+    (`hold`) at the event position its snapshot was read at, and leaves out of its pushes the
+    sessions held for a topic (`held`): the feed's events up to that position are routed
+    without the session, the rest with it, so it hears each change after its snapshot once and
+    none before it, as in one process."""
 
     idle_timeout_s: float | None = None
     _unlisten: Callable[[], None] | None = None
     _open: dict[int, Session] | None = None  # the open sessions, by id (serve keeps it)
+    _feed = None
+    held: dict = {}  # (topic, session id) -> the event position its snapshot was read at
+    _heard = 0  # the last event number routed
 
     def listen(self, feed) -> None:
         """Turn the events `feed` hears into pushes (engine/events.EventFeed), instead of the
         feed heard so far: the engine's own, or one carried across workers (localex/scale)."""
         if self._unlisten is not None:
             self._unlisten()
-        self._unlisten = feed.subscribe(self.on_events)
+        self._feed = feed
+        self.held = {}
+        self._heard = 0
+        self._unlisten = feed.subscribe(self._route)
+
+    @property
+    def delayed(self) -> bool:
+        """Whether events reach this protocol after their commit (read the event position
+        with a snapshot then, and hold the subscription at it)."""
+        return getattr(self._feed, "delayed", False)
+
+    def hold(self, topic, session: Session, position: int | None) -> None:
+        """A subscription whose snapshot shows every event up to `position` (None: nothing to
+        hold): its session hears only the events after it."""
+        if self.delayed and position is not None and position > self._heard:
+            self.held[(topic, session.id)] = position
+
+    def release(self, topic, session: Session) -> None:
+        """Unsubscribed or closed: nothing held any more."""
+        if self.held:
+            self.held.pop((topic, session.id), None)
+
+    def _route(self, events: list) -> None:
+        held = self.held
+        if held:
+            if events[0].seq <= self._heard:  # numbered afresh (a reset): held for another world
+                held.clear()
+            else:
+                start, last = 0, events[-1].seq
+                for position in sorted(set(held.values())):
+                    if position >= last:
+                        break
+                    cut = start
+                    while events[cut].seq <= position:
+                        cut += 1
+                    if cut > start:  # what the held sessions' snapshots show: routed without them
+                        self._heard = events[cut - 1].seq
+                        self.on_events(events[start:cut])
+                        start = cut
+                    for key in [k for k, p in held.items() if p <= position]:
+                        del held[key]
+                events = events[start:]
+                if not events:
+                    return
+        self._heard = events[-1].seq
+        self.on_events(events)
 
     def on_events(self, events: list) -> None:
         """Committed events, in sequence order, each once."""

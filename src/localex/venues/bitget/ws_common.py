@@ -282,11 +282,19 @@ class BitgetStreams(StreamProtocol):
             if self.subs.add(topic, session, sub) and topic[0] == "public":
                 self.watched[topic[2:]] = self.watched.get(topic[2:], 0) + 1
             conn.subs.add(topic)
-            rows = ch.snapshot(self, session, sub) if ch.snapshot is not None else None
+            if not self.delayed:
+                rows = ch.snapshot(self, session, sub) if ch.snapshot is not None else None
+            else:  # events come late (several workers): the snapshot and where the events stand
+                with self.engine.tx(read_only=True) as uow:
+                    position = uow.event_head()
+                    rows = ch.snapshot(self, session, sub) if ch.snapshot is not None else None
+                if ch.name != "books":  # books: its snapshot is what its updates were built on
+                    self.hold(topic, session, position)
         if rows is not None:
             session.reply(self.frame(ch.action if ch.name != "books" else "snapshot", sub, rows))
 
     def _unsubscribe(self, session: Session, conn: Conn, topic: tuple) -> None:
+        self.release(topic, session)
         if self.subs.remove(topic, session) and topic[0] == "public":
             left = self.watched.get(topic[2:], 1) - 1
             if left > 0:
@@ -314,6 +322,11 @@ class BitgetStreams(StreamProtocol):
                 subscribers = self.subs.get(topic)
                 if not subscribers:
                     continue
+                held = self.held
+                if held:
+                    subscribers = [s for s in subscribers if (topic, s[0].id) not in held]
+                    if not subscribers:
+                        continue
                 text = self.frame(action, subscribers[0][1], rows() if callable(rows) else rows)
                 for session, _sub in subscribers:
                     fault = self._fault(session, ("drop", "latency"))

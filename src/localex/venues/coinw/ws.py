@@ -77,6 +77,8 @@ class CoinWStreams(StreamProtocol):
     def closed(self, session: Session) -> None:
         conn = session.state.get("coinw")
         if conn is not None:
+            for topic in conn.topics:
+                self.release(topic, session)
             self.subs.drop(session, conn.topics)
             conn.topics.clear()
 
@@ -165,6 +167,7 @@ class CoinWStreams(StreamProtocol):
             else:
                 topic = ("public", kind, inst.symbol)
         if event == "unsub":
+            self.release(topic, session)
             self.subs.remove(topic, session)
             conn.topics.discard(topic)
             answer(True)
@@ -173,7 +176,13 @@ class CoinWStreams(StreamProtocol):
         with self.engine.store.lock:
             self.subs.add(topic, session, (pair, interval))
             conn.topics.add(topic)
-            snapshot = self._public_data(kind, inst, interval) if inst is not None else None
+            if not self.delayed:
+                snapshot = self._public_data(kind, inst, interval) if inst is not None else None
+            else:  # events come late (several workers): the snapshot and where the events stand
+                with self.engine.tx(read_only=True) as uow:
+                    position = uow.event_head()
+                    snapshot = self._public_data(kind, inst, interval) if inst is not None else None
+                self.hold(topic, session, position)
         if snapshot is not None:
             session.reply(self.frame(kind, pair, interval, snapshot))
 
@@ -230,6 +239,9 @@ class CoinWStreams(StreamProtocol):
     # events -> pushes --------------------------------------------------------------------------
     def _send(self, topic: tuple, text_of) -> None:
         subscribers = self.subs.get(topic)
+        held = self.held
+        if held and subscribers:
+            subscribers = [s for s in subscribers if (topic, s[0].id) not in held]
         if not subscribers:
             return
         texts: dict = {}
