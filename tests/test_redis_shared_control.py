@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from redis_support import redis_prefix  # noqa: F401 (fixture)
+from redis_support import redis_client, redis_prefix  # noqa: F401 (fixtures)
 from scale_support import Worker, Workers, wait_for
 
 KEY = "bitget:spot:BTCUSDT"
@@ -184,3 +184,27 @@ def test_a_restore_refuses_bad_shared_parts_and_keeps_them_without(cluster):
     assert _restore(b, alone).status_code == 200
     assert _faults(a) == _faults(b) == []
     assert len(a.http.get("/localex/paths").json()) == 1 and len(b.http.get("/localex/paths").json()) == 1
+
+
+def test_a_restore_keeps_the_leaders_token(cluster, redis_client, redis_prefix):  # noqa: F811
+    """A snapshot taken under a larger fencing token (another cluster's) restored: the store
+    keeps the live leader's token, and the leader walks on."""
+    a = cluster("a")
+    wait_for(a.leads, 10, "a leads")
+    b = cluster("b")
+
+    def fence(snapshot: dict) -> int:
+        return next(r["value"] for r in snapshot["tables"]["sequences"] if r["name"] == "localex.leader.fence")
+
+    snapshot = wait_for(lambda: (lambda s: s if any(r["name"] == "localex.leader.fence" for r in
+                                                   s["tables"]["sequences"]) else None)(
+        b.http.get("/localex/snapshot").json()), 10, "the leader's token stored")
+    for row in snapshot["tables"]["sequences"]:
+        if row["name"] == "localex.leader.fence":
+            row["value"] = 10**6
+    assert _restore(b, snapshot).status_code == 200
+    token = int(redis_client.get(f"{redis_prefix}:leader").split(b":")[0])
+    assert fence(b.http.get("/localex/snapshot").json()) == token
+    _set_path(b, {"kind": "candles", "csv": CANDLES})
+    wait_for(lambda: _mark(a) == "53000", 15, "the leader walks on after the restore", step=0.2)
+    assert a.leads()

@@ -536,6 +536,7 @@ class ControlPlane:
                 from localex.scale import snapshot as shared
 
                 paths, faults = shared.checked(body)
+                shared.keep_leader(cluster, body)  # the leader's token is the cluster's
             self.engine.restore(body)
         except SnapshotError as err:
             raise ControlError(400, "bad_snapshot", str(err)) from None

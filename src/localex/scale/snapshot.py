@@ -9,11 +9,17 @@ snapshot, replaces the store, then stores them in Redis in place of what was the
 worker builds the same paths and lists the same faults from its next request on, as after a
 reset. A snapshot that carries neither (one taken by a single process) leaves them as they are,
 as a single process's restore does.
+
+The leader's fencing token and walk position (the store's sequences FENCE and APPLIED) belong
+to the cluster that runs the world, not to the world: a restore keeps the store's own in place
+of the snapshot's, so a snapshot taken under a larger token (by another cluster, or before Redis
+lost its counter) does not fence out every leader until the tokens pass it.
 """
 
 from __future__ import annotations
 
 from localex.control import paths as specs
+from localex.scale.leader import APPLIED, FENCE
 from localex.scale.paths import CLEARED
 from localex.server.faults import Fault, Faults
 from localex.store.snapshot import SnapshotError
@@ -76,6 +82,20 @@ def checked(snapshot: dict) -> tuple[dict | None, list[Fault] | None]:
     if len({f.fault_id for f in out}) != len(out):
         raise SnapshotError("extra.faults: two faults with one id")
     return paths, out
+
+
+def keep_leader(cluster, snapshot: dict) -> None:
+    """Put the store's own fence token and walk position into the snapshot about to be
+    restored, in place of the snapshot's (see the module's docstring)."""
+    tables = snapshot.get("tables") if isinstance(snapshot, dict) else None
+    rows = tables.get("sequences") if isinstance(tables, dict) else None
+    if not isinstance(rows, list):
+        return  # not a snapshot: the restore refuses it
+    with cluster.engine.tx(read_only=True) as uow:
+        live = {name: uow.get_sequence(name) for name in (FENCE, APPLIED)}
+    kept = [row for row in rows if not (isinstance(row, dict) and row.get("name") in live)]
+    tables["sequences"] = kept + [{"name": name, "value": value} for name, value in live.items()
+                                  if value is not None]
 
 
 def restore(cluster, paths: dict | None, faults: list[Fault] | None) -> None:
