@@ -214,3 +214,25 @@ def check_fills_once(db: str, uid: str, placed: list[str], killed_ms: int) -> No
         assert any(f.created_ms < killed_ms for f in fills)
     finally:
         engine.store.close()
+
+
+@pytest.fixture
+def pg_hosts(tmp_path):
+    """start(name, *args): a `localex serve` of this test's world on the session's PostgreSQL
+    database (emptied first), without Redis, as on a host of its own; the first writes the
+    credentials. start.db is the database."""
+    from stores import pg_store, require_pg
+
+    db = require_pg()
+    pg_store().close()  # an empty world for this test
+    started: list[Served] = []
+
+    def start(name: str, *args: str) -> Served:
+        server = Served(tmp_path, db, None, *args, name=name, first=not started)
+        started.append(server)
+        return server
+
+    start.db = db
+    yield start
+    for server in started:
+        server.stop()

@@ -10,29 +10,8 @@ import signal
 import time
 
 import httpx
-import pytest
 
-from scale_support import Served, check_fills_once, straddle, wait_for
-from stores import require_pg
-
-
-@pytest.fixture
-def hosts(tmp_path):
-    db = require_pg()
-    from stores import pg_store
-
-    pg_store().close()  # an empty world for this test
-    started: list[Served] = []
-
-    def start(name: str, *args: str) -> Served:
-        server = Served(tmp_path, db, None, *args, name=name, first=not started)
-        started.append(server)
-        return server
-
-    start.db = db
-    yield start
-    for server in started:
-        server.stop()
+from scale_support import check_fills_once, pg_hosts, straddle, wait_for  # noqa: F401 (fixture)
 
 
 def _leaders(servers, rounds: int = 40) -> dict[int, bool]:
@@ -53,7 +32,8 @@ def _leading(servers, other_than: int | None = None) -> dict | None:
     return None
 
 
-def test_one_leader_across_hosts_without_redis_and_kill_9_of_it(hosts):
+def test_one_leader_across_hosts_without_redis_and_kill_9_of_it(pg_hosts):
+    hosts = pg_hosts
     one = hosts("host-a", "--workers", "2", "--price-path", "random")
     two = hosts("host-b", "--workers", "2", "--price-path", "random")
     first = wait_for(lambda: _leading([one, two]), 20, "a worker that leads", step=0.02)

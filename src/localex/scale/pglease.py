@@ -11,6 +11,10 @@ lost its connection notices at its next tick (the connection is asked before eve
 stops. TCP keep-alives on the session (set by the lease) end a session whose host vanished
 without closing it, within about KEEPALIVE_S.
 
+Every worker also asks the store once a second for the API keys its logged-in WebSocket sessions
+use, and closes the sessions of a key gone (revoked through another worker): without Redis
+nothing else would tell it.
+
 The fence is the Redis lease's (leader.py): a new leader takes the store's token plus one and
 writes it, with the walk position, in the store, and a leader finding a larger token there
 stops, so a leader that lost its session without noticing yet cannot store its position over a
@@ -34,6 +38,7 @@ TICK_S = 0.1
 TICK_BUDGET_S = 0.05
 SAVE_S = 1.0
 KEEPALIVE_S = 10  # idle 4 s, then 3 probes 2 s apart
+KEYS_S = 1.0  # how often every worker asks the store for the keys its logged-in streams use
 
 
 def plain_url(url: str) -> str:
@@ -113,8 +118,11 @@ class PgLeader:
         self._task: asyncio.Task | None = None
         self._saved_at = 0.0
         self._tried_at = 0.0
+        self._keys_at = 0.0
+        self.app = None
 
     def attach(self, app) -> None:
+        self.app = app
         self.engine = app.engine
         self.engine.funding_once = True  # each settlement time settles once, whoever walks
 
@@ -170,9 +178,30 @@ class PgLeader:
         with self.engine.tx() as uow:
             fence(uow, self.token, self.engine.simulation.applied_ms)
 
+    def _watch_keys(self) -> None:
+        """Without Redis nothing tells this worker of a key revoked through another: once a
+        second it asks the store for the keys its logged-in streams use (nothing when none is
+        logged in) and closes the streams of those gone."""
+        self._keys_at = time.monotonic()
+        keys = set()
+        for venue in self.app.venues:
+            if venue.streams is not None:
+                keys.update(venue.streams.logged_in_keys())
+        if not keys:
+            return
+        with self.engine.tx(read_only=True) as uow:
+            gone = {key for key in keys if uow.get_key(key) is None}
+        if gone:
+            self.app.keys_revoked(gone, local=True)
+
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(TICK_S)
+            try:
+                if time.monotonic() - self._keys_at >= KEYS_S:
+                    self._watch_keys()
+            except Exception:
+                log.exception("checking the streams' keys failed")
             try:
                 if self.token is None:
                     if time.monotonic() - self._tried_at >= RETRY_S:

@@ -183,6 +183,11 @@ class StreamProtocol:
         close (queued after them)."""
         session.close(CLOSE_POLICY)
 
+    def logged_in_keys(self) -> set:
+        """The API keys the open sessions are logged in with."""
+        return {key for session in list((self._open or {}).values())
+                if not session.closed and (key := session.state.get("api_key")) is not None}
+
     def revoked(self, keys) -> int:
         """API keys revoked: close every open session logged in with one of them (venues keep
         the key a session logged in with as session.state["api_key"]), each on its own event

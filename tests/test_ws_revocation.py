@@ -1,16 +1,18 @@
 """A revoked API key closes the WebSocket sessions logged in with it, on every worker: two real
-worker processes sharing one world through Redis, raw frames on sockets at both."""
+worker processes sharing one world through Redis, and two servers on one PostgreSQL without
+Redis; raw frames on sockets at both."""
 
 from __future__ import annotations
 
 import asyncio
 
 import aiohttp
+import httpx
 import orjson
 import pytest
 
 from redis_support import redis_prefix  # noqa: F401 (fixture)
-from scale_support import cluster, demo_credentials, login_frame  # noqa: F401 (fixture)
+from scale_support import cluster, demo_credentials, login_frame, pg_hosts  # noqa: F401 (fixtures)
 from serving_support import START_WAIT_S
 
 START = "2026-01-01T00:00:00Z"
@@ -96,3 +98,27 @@ def test_a_key_revoked_through_one_worker_closes_its_sessions_on_every_worker(pa
     assert alive == ["pong", "pong"]
     assert relogin == [orjson.loads(error)] * 2
 
+
+
+def test_without_redis_a_key_revoked_through_one_server_closes_its_sessions_on_another(pg_hosts):
+    """On PostgreSQL without Redis every worker asks the store once a second for the keys its
+    logged-in streams use."""
+    one = pg_hosts("host-a", "--clock", "manual", "--start", START)
+    two = pg_hosts("host-b", "--clock", "manual", "--start", START)
+    creds = one.creds
+
+    async def scenario():
+        async with aiohttp.ClientSession() as http:
+            sockets = [await _bitget_login(http, url, creds) for url in (one.url, two.url)]
+
+            def revoke():
+                r = httpx.request("DELETE", one.url + "/localex/keys", params={"apiKey": creds["apiKey"]},
+                                  timeout=10)
+                assert r.status_code == 200, r.text
+
+            await asyncio.get_running_loop().run_in_executor(None, revoke)
+            return [await _last_frames(ws) for ws in sockets]
+
+    error = '{"event":"error","code":30011,"msg":"Invalid ACCESS_KEY"}'
+    for frames in asyncio.run(scenario()):  # at the server revoked through and at the other
+        assert frames == [(aiohttp.WSMsgType.TEXT, error), (aiohttp.WSMsgType.CLOSE, 1008)]
