@@ -733,10 +733,14 @@ class SqlUnitOfWork:
         if not self._seq_dirty:
             return
         meta = self._m(s.sequences)
-        rows = [(name, self._seq[name]) for name in sorted(self._seq_dirty)]
-        self._seq_dirty.clear()
+        dirty = self._seq_dirty
+        rows = [(name, self._seq[name]) for name in (dirty if len(dirty) == 1 else sorted(dirty))]
+        dirty.clear()
         self.store._ensure_tx()
-        self._write(meta, _UPSERT, rows)
+        if len(rows) == 1:
+            self._write_one(meta, _UPSERT, rows[0])
+        else:
+            self._write(meta, _UPSERT, rows)
 
     def insert_now(self, table, rows: list[tuple]) -> None:
         """Insert rows (bound tuples in column order) at once, past the buffer: rows this unit
@@ -770,7 +774,7 @@ class SqlUnitOfWork:
     def _publish(self) -> None:
         """After commit: the caches learn what this unit wrote."""
         store = self.store
-        if self._written - _MARKS_ONLY and store.changes is not None:
+        if store.changes is not None and not self._written <= _MARKS_ONLY:
             store.changes += 1
         if store._answers:
             for name in self._written:
