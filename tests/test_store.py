@@ -528,3 +528,25 @@ def test_a_commit_by_another_connection_to_the_file_drops_the_caches(tmp_path):
     assert a.changes == changes + 1
     a.close()
     b.close()
+
+
+@pytest.mark.usefixtures("store_backend")  # SQLite and PostgreSQL
+def test_a_row_handed_over_is_held_as_it_is_and_a_shared_read_is_not_a_copy():
+    store = new_store()
+    with store.transaction() as uow:
+        uow.insert_user(User(uid="1000000001", venue="bitget", name="a", created_ms=1))
+        given = Balance(uid="1000000001", account="spot", asset="USDT", available=D(5))
+        uow.put_balance(given, given=True)
+        assert uow.get_balance("1000000001", "spot", "USDT", shared=True) is given
+        own = uow.get_balance("1000000001", "spot", "USDT")  # the caller's own: a copy
+        assert own == given and own is not given
+        own.available = D(7)  # changing it changes nothing buffered until it is written
+        assert uow.get_balance("1000000001", "spot", "USDT").available == D(5)
+        kept = Balance(uid="1000000001", account="spot", asset="BTC", available=D(1))
+        uow.put_balance(kept)  # not handed over: the buffer holds a copy
+        kept.available = D(2)
+        assert uow.get_balance("1000000001", "spot", "BTC", shared=True).available == D(1)
+        uow.put_balance(own, given=True)
+    with store.transaction(read_only=True) as uow:
+        assert {b.asset: b.available for b in uow.list_balances("1000000001")} == {"USDT": D(7), "BTC": D(1)}
+    store.close()

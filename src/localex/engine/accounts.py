@@ -10,14 +10,16 @@ from localex.engine.model import Balance
 
 def move(uow, uid: str, account: str, asset: str, *, available: Decimal = Decimal(0),
          frozen: Decimal = Decimal(0), now_ms: int, allow_negative: bool = False) -> Balance:
-    """Change a balance by deltas; neither part may go below zero (except the house's)."""
-    bal = uow.get_balance(uid, account, asset)
+    """Change a balance by deltas; neither part may go below zero (except the house's).
+    Returns the balance as written: the unit of work holds that very object, so it is read,
+    never changed."""
+    bal = uow.get_balance(uid, account, asset)  # the caller's own object: changed and handed over
     new_available = bal.available + available
     new_frozen = bal.frozen + frozen
     if not allow_negative and (new_available < 0 or new_frozen < 0):
         raise InsufficientBalance(f"{asset} balance too low", asset=asset)
     bal.available, bal.frozen, bal.updated_ms = new_available, new_frozen, now_ms
-    uow.put_balance(bal)
+    uow.put_balance(bal, given=True)
     return bal
 
 

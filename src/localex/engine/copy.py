@@ -693,7 +693,7 @@ class CopyBook:
         if price is None:
             price = self._mark(uow, inst)
         now = self.clock.now_ms()
-        pos = uow.get_position(tr.position_id)
+        pos = uow.get_position(tr.position_id, shared=True)  # read only: the close reads it anew
         if pos is not None and pos.open and pos.size > 0:
             size = min(tr.open_size, pos.size)
             order = self.futures._market_close(uow, inst, pos, size, price, source)
@@ -720,11 +720,11 @@ class CopyBook:
 
     def _close_copy(self, uow, inst: Instrument, copy: FollowerCopy, price: Decimal,
                     ratios: dict | None = None) -> FollowerCopy:
-        pos = uow.get_position(copy.position_id)
+        pos = uow.get_position(copy.position_id, shared=True)  # read only: the close reads it anew
         now = self.clock.now_ms()
         if pos is not None and pos.open and pos.size > 0:
             order = self.futures._market_close(uow, inst, pos, pos.size, price, SOURCE_FOLLOWER)
-            pos = uow.get_position(copy.position_id)
+            pos = uow.get_position(copy.position_id, shared=True)
             copy.close_order_id = order.order_id
         if pos is not None:
             copy.close_size = pos.closed_size
@@ -733,7 +733,7 @@ class CopyBook:
             copy.achieved_pl = pos.realized_pnl
         copy.status, copy.close_ms = CLOSED, now
         self._share_profit(uow, inst, copy, now, ratios)
-        uow.update_follower_copy(copy)
+        uow.update_follower_copy(copy, given=True)  # callers only read it from here on
         return copy
 
     @staticmethod
@@ -750,7 +750,7 @@ class CopyBook:
         if ratio is None:
             ratio = self._profit_share_ratio(uow, copy.trader_uid)
         share = (net * ratio).quantize(SHARE_QUANTUM, rounding=ROUND_DOWN)
-        available = uow.get_balance(copy.follower_uid, inst.market, inst.settle).available
+        available = uow.get_balance(copy.follower_uid, inst.market, inst.settle, shared=True).available
         share = min(share, available)
         if share <= 0:
             return
@@ -760,7 +760,7 @@ class CopyBook:
         uow.insert_profit_share(ProfitShare(
             profit_id=self.ids.next_id(uow, copy.venue, now), trader_uid=copy.trader_uid,
             follower_uid=copy.follower_uid, coin=inst.settle, amount=share,
-            follower_tracking_no=copy.tracking_no, created_ms=now))
+            follower_tracking_no=copy.tracking_no, created_ms=now), given=True)
 
     def close_trader(self, uow, uid: str, market: str, tracking_no: int | None = None,
                      symbol: str | None = None) -> list[Tracking]:

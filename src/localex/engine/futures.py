@@ -609,14 +609,14 @@ class FuturesBook:
             uow.insert_bill(Bill(
                 bill_id=self.ids.next_id(uow, order.venue, now), uid=order.uid, venue=order.venue,
                 account=inst.market, asset=inst.settle, symbol=inst.symbol, kind=kind,
-                amount=realized, balance=uow.get_balance(order.uid, inst.market, inst.settle).available,
-                ref_id=order.order_id, created_ms=now, fee=-fee))
+                amount=realized, balance=uow.get_balance(order.uid, inst.market, inst.settle, shared=True).available,
+                ref_id=order.order_id, created_ms=now, fee=-fee), given=True)
         uow.insert_futures_fill(FuturesFill(
             trade_id=trade_id, order_id=order.order_id, uid=order.uid,
             venue=order.venue, market=inst.market, symbol=inst.symbol, side=order.side,
             pos_side=pos_side, trade_side=trade_side, price=price, size=size, quote=price * size,
             fee=fee, realized_pnl=realized, liquidity=liquidity, position_id=position_id,
-            created_ms=now))
+            created_ms=now), given=True)
         if self.tape is not None:
             taker = order.side if liquidity is Liquidity.TAKER else (
                 Side.SELL if order.side is Side.BUY else Side.BUY)
@@ -731,7 +731,7 @@ class FuturesBook:
                                                      open_only=True, kinds=[OrderKind.STOP]):
                     if order.position_id == pos.position_id:
                         self._cancel(uow, order, CancelReason.NONE)
-        uow.update_position(pos)
+        uow.update_position(pos, given=True)  # every caller only reads pos from here on
         return realized, fee
 
     # ---- cancelling ------------------------------------------------------------------------------

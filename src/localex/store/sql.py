@@ -524,29 +524,36 @@ class SqlUnitOfWork:
             cache[pk] = row  # the committed row: this unit has not written it
         return row
 
-    def _load(self, table, pk: tuple):
+    def _load(self, table, pk: tuple, shared: bool = False):
+        """The object with this primary key (None: absent): the caller's own, to change and
+        write back as it likes. With shared=True the caller only reads it: a row this unit
+        wrote is answered with the very object the buffer holds (no copy); it must never be
+        changed."""
         pend = self._pending.get(table.name)
         if pend is not None:
             entry = pend.get(pk)
             if entry is not None:
                 row = entry[1]
                 if row.__class__ is not tuple:
-                    return _copy(row)  # written in this unit, held as an object
+                    # written in this unit, held as an object
+                    return row if shared else _copy(row)
                 return self._m(table).load(row)
         row = self._get(table, pk)
         return None if row is None else self._m(table).load(row)
 
-    def _put(self, table, obj, op: int) -> None:
+    def _put(self, table, obj, op: int, given: bool = False) -> None:
         """Buffer a write of `obj`. The buffer holds a copy of the object, not its row: the
         row is made (dumped) once, when the table is flushed, however often the object was
-        written; a read by key in the meantime answers a copy of it."""
+        written; a read by key in the meantime answers a copy of it. With given=True the
+        caller hands the object itself over and never changes it again (a row built to be
+        written, or read for this very update): the buffer holds it without a copy."""
         try:
             meta = self.store._metas[table.name]
         except KeyError:
             meta = self._m(table)
         if meta.lazy:
             # _put_entry, inlined: a mass close buffers a dozen rows per close
-            held = self.last_put = _copy(obj)
+            held = self.last_put = obj if given else _copy(obj)
             name = meta.name
             pk = meta.pk_obj(obj)
             pend = self._pending.get(name)
@@ -1084,12 +1091,12 @@ class SqlUnitOfWork:
         return self._select(s.mark_prices, [], (("instrument", False),))
 
     # balances ----------------------------------------------------------------------------
-    def get_balance(self, uid: str, account: str, asset: str) -> Balance:
-        found = self._load(s.balances, (uid, account, asset))
+    def get_balance(self, uid: str, account: str, asset: str, shared: bool = False) -> Balance:
+        found = self._load(s.balances, (uid, account, asset), shared)
         return found if found is not None else Balance(uid=uid, account=account, asset=asset)
 
-    def put_balance(self, bal: Balance) -> None:
-        self._put(s.balances, bal, _UPSERT)
+    def put_balance(self, bal: Balance, given: bool = False) -> None:
+        self._put(s.balances, bal, _UPSERT, given)
 
     def list_balances(self, uid: str, account: str | None = None) -> list[Balance]:
         where = [("uid", "=", uid)] + ([("account", "=", account)] if account else [])
@@ -1235,11 +1242,11 @@ class SqlUnitOfWork:
     def insert_position(self, pos: Position) -> None:
         self._put(s.positions, pos, _INSERT)
 
-    def update_position(self, pos: Position) -> None:
-        self._put(s.positions, pos, _UPDATE)
+    def update_position(self, pos: Position, given: bool = False) -> None:
+        self._put(s.positions, pos, _UPDATE, given)
 
-    def get_position(self, position_id: int) -> Position | None:
-        return self._load(s.positions, (position_id,))
+    def get_position(self, position_id: int, shared: bool = False) -> Position | None:
+        return self._load(s.positions, (position_id,), shared)
 
     def get_positions(self, position_ids: list[int]) -> dict[int, Position]:
         """Several positions by id in a few statements (the unit's own writes win); a later
@@ -1355,8 +1362,8 @@ class SqlUnitOfWork:
         rows.sort(key=lambda o: o.order_id, reverse=newest_first)
         return rows if limit is None else rows[:limit]
 
-    def insert_futures_fill(self, fill: FuturesFill) -> None:
-        self._put(s.futures_fills, fill, _INSERT)
+    def insert_futures_fill(self, fill: FuturesFill, given: bool = False) -> None:
+        self._put(s.futures_fills, fill, _INSERT, given)
 
     def list_futures_fills(self, uid: str, *, market: str | None = None, symbol: str | None = None,
                            order_id: int | None = None, start_ms: int | None = None,
@@ -1522,8 +1529,8 @@ class SqlUnitOfWork:
     def insert_follower_copy(self, copy: FollowerCopy) -> None:
         self._put(s.copy_follower_orders, copy, _INSERT)
 
-    def update_follower_copy(self, copy: FollowerCopy) -> None:
-        self._put(s.copy_follower_orders, copy, _UPDATE)
+    def update_follower_copy(self, copy: FollowerCopy, given: bool = False) -> None:
+        self._put(s.copy_follower_orders, copy, _UPDATE, given)
 
     def get_follower_copy(self, tracking_no: int) -> FollowerCopy | None:
         return self._load(s.copy_follower_orders, (tracking_no,))
@@ -1581,8 +1588,8 @@ class SqlUnitOfWork:
                                 (t.join(p, p.c.position_id == t.c.position_id), p.c.open == False),  # noqa: E712
                                 {"v": venue, "m": market, "s": symbol}, (t.name, p.name))
 
-    def insert_profit_share(self, share: ProfitShare) -> None:
-        self._put(s.copy_profit_shares, share, _INSERT)
+    def insert_profit_share(self, share: ProfitShare, given: bool = False) -> None:
+        self._put(s.copy_profit_shares, share, _INSERT, given)
 
     def list_profit_shares(self, trader_uid: str, *, coin: str | None = None,
                            start_ms: int | None = None, end_ms: int | None = None,
@@ -1602,8 +1609,8 @@ class SqlUnitOfWork:
         return self._select(s.copy_profit_shares, where, (("profit_id", not ascending),), limit)
 
     # bills and fill models ----------------------------------------------------------------------
-    def insert_bill(self, bill: Bill) -> None:
-        self._put(s.bills, bill, _INSERT)
+    def insert_bill(self, bill: Bill, given: bool = False) -> None:
+        self._put(s.bills, bill, _INSERT, given)
 
     def list_bills(self, uid: str, *, account: str | None = None, kinds: list[str] | None = None,
                    symbol: str | None = None, asset: str | None = None, start_ms: int | None = None,
