@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import enum
 import logging
+import operator
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -98,6 +99,23 @@ def new_event(seq: int, kind: EventKind, uid: str | None, at_ms: int, obj: Any, 
     return event
 
 
+# the same keys and owners, as C getters (what changes() folds by)
+_LAST_KEY: dict[EventKind, Callable[[Any], Any]] = {
+    EventKind.BALANCE: operator.attrgetter("uid", "account", "asset"),
+    EventKind.POSITION: operator.attrgetter("position_id"),
+    EventKind.MARK: operator.attrgetter("instrument"),
+    EventKind.TRACKING: operator.attrgetter("tracking_no"),
+    EventKind.FOLLOWER_COPY: operator.attrgetter("tracking_no"),
+}
+_ORDER_ID: dict[EventKind, Callable[[Any], Any]] = {kind: operator.attrgetter("order_id") for kind in _ORDER_KEY}
+_uid = operator.attrgetter("uid")
+_OWNER: dict[EventKind, Callable[[Any], Any] | None] = {
+    EventKind.MARK: None,
+    EventKind.TRACKING: operator.attrgetter("trader_uid"),
+    EventKind.FOLLOWER_COPY: operator.attrgetter("follower_uid"),
+}
+
+
 def _owner(kind: EventKind, obj: Any) -> str | None:
     if kind is EventKind.MARK:
         return None
@@ -140,7 +158,7 @@ class Recorder:
         """What was written since `mark`, unfolded, in order: (kind, entity)."""
         return [(kind, obj) for kind, _made, obj in self._notes[mark:]]
 
-    def changes(self, at_ms: int) -> list[Event]:
+    def changes(self, at_ms: int, _new=object.__new__) -> list[Event]:
         """The folded notes as events without their sequence numbers (seq 0)."""
         notes = self._notes
         if not notes:
@@ -148,7 +166,7 @@ class Recorder:
         last: dict[tuple, int] = {}
         created: set[tuple] = set()
         keys: list = [None] * len(notes)
-        last_state = _LAST_STATE
+        last_state = _LAST_KEY
         i = 0
         for kind, made, obj in notes:
             keyer = last_state.get(kind)
@@ -161,7 +179,8 @@ class Recorder:
         events: list[Event] = []
         append = events.append
         seen_state: dict[tuple, Any] = {}
-        order_key = _ORDER_KEY
+        order_key = _ORDER_ID
+        owners = _OWNER
         i = -1
         for kind, made, obj in notes:
             i += 1
@@ -174,10 +193,16 @@ class Recorder:
                 order_keyer = order_key.get(kind)
                 if order_keyer is not None:
                     key = (kind, order_keyer(obj))
-                    if seen_state.get(key) == obj:
+                    seen = seen_state.get(key)
+                    if seen is not None and seen == obj:
                         continue  # written again unchanged
                     seen_state[key] = obj
-            append(new_event(0, kind, _owner(kind, obj), at_ms, obj, made))
+            owner = owners.get(kind, _uid)
+            # new_event, inlined
+            event = _new(Event)
+            event.__dict__.update(seq=0, kind=kind, uid=None if owner is None else owner(obj), at_ms=at_ms,
+                                  obj=obj, created=made)
+            append(event)
         return events
 
 
@@ -194,23 +219,25 @@ def _snapshot(obj: Any, _new=object.__new__) -> Any:
 
 
 def _make_write(name: str, kind: EventKind, made: bool):
-    def write(self, obj, *args, **kwargs):
+    note = (kind, made)
+
+    def write(self, obj, given: bool = False):
         uow = self._uow
         uow.last_put = None
         try:
             method = self._methods[name]
         except KeyError:
             method = self._methods[name] = getattr(uow, name)
-        result = method(obj, *args, **kwargs)
+        if given:  # the caller hands obj over (see the store's _put)
+            method(obj, given=True)
+        else:
+            method(obj)
         # the engine may change obj later: the note keeps a copy (the one the store buffered,
         # when it says it holds one: it changes it no more than the note does)
         held = uow.last_put
-        if held is not None and held.__class__ is obj.__class__:
-            uow.last_put = None
-        else:
+        if held is None or held.__class__ is not obj.__class__:
             held = _snapshot(obj)
-        self._notes.append((kind, made, held))
-        return result
+        self._notes.append(note + (held,))
     write.__name__ = name
     return write
 

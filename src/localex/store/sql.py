@@ -368,6 +368,7 @@ class _Table:
         # rows held as objects until flushed (see SqlUnitOfWork._put); not those with a
         # mutable field, which are dumped as they are put
         self.lazy = self.cls is not None and self.name not in _EAGER
+        self.cached = self.name in CACHED_TABLES  # rows kept by the store across units of work
         self.load: Callable = env["load"]
         self.dump: Callable = env["dump"]
         cols = {c: bindparam(c, type_=table.c[c].type) for c in self.columns}
@@ -436,6 +437,7 @@ class SqlUnitOfWork:
 
     def __init__(self, store: "SqlStore", read_only: bool = False) -> None:
         self.store = store
+        self._metas = store._metas  # table name -> _Table (the store's, shared)
         self.read_only = read_only
         self._pending: dict[str, dict[tuple, tuple[int, tuple]]] = {}
         self._clean: dict[str, dict[tuple, tuple]] = {}
@@ -547,30 +549,32 @@ class SqlUnitOfWork:
         written; a read by key in the meantime answers a copy of it. With given=True the
         caller hands the object itself over and never changes it again (a row built to be
         written, or read for this very update): the buffer holds it without a copy."""
-        try:
-            meta = self.store._metas[table.name]
-        except KeyError:
+        name = table.name
+        meta = self._metas.get(name)
+        if meta is None:
             meta = self._m(table)
         if meta.lazy:
             # _put_entry, inlined: a mass close buffers a dozen rows per close
             held = self.last_put = obj if given else _copy(obj)
-            name = meta.name
             pk = meta.pk_obj(obj)
             pend = self._pending.get(name)
             if pend is None:
                 pend = self._pending[name] = {}
+                self._written.add(name)
             prev = pend.get(pk)
             if self._undo:
                 self._undo[-1][0].setdefault((name, pk), prev)
             if prev is not None and prev[0] != _UPDATE:
                 op = prev[0]  # an insert or an upsert stays one, with the newest values
             pend[pk] = (op, held)
-            if name in CACHED_TABLES:
-                self._touched.setdefault(name, set()).add(pk)
+            if meta.cached:
+                touched = self._touched.get(name)
+                if touched is None:
+                    touched = self._touched[name] = set()
+                touched.add(pk)
             clean = self._clean.get(name)
             if clean is not None:
                 clean.pop(pk, None)
-            self._written.add(name)
         else:
             self.last_put = None
             self._put_row(meta, meta.dump(obj), op)
