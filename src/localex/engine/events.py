@@ -194,8 +194,10 @@ class Recorder:
                 if order_keyer is not None:
                     key = (kind, order_keyer(obj))
                     seen = seen_state.get(key)
-                    if seen is not None and seen == obj:
-                        continue  # written again unchanged
+                    # written again unchanged (an order's fields are all it holds: the same
+                    # test as ==, without building two tuples of every field)
+                    if seen is not None and (seen is obj or seen.__dict__ == obj.__dict__):
+                        continue
                     seen_state[key] = obj
             owner = owners.get(kind, _uid)
             # new_event, inlined

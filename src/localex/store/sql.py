@@ -455,6 +455,9 @@ class SqlUnitOfWork:
         # id of a held object -> (the object, its table, its row) as flushed: the outbox makes
         # an event's JSON from the row when the event's entity is that very object
         self.dumped: dict[int, tuple] = {}
+        # table -> primary key -> (a clean row, the object made of it for a shared read): a
+        # later read of the same row copies that object instead of making one again
+        self._shared: dict[str, dict[tuple, tuple]] = {}
         self._outbox_last: int | None = None  # the last event number, once read or written
         self._orders_flushed: set = set()  # primary keys of spot_orders rows this unit wrote
 
@@ -498,7 +501,11 @@ class SqlUnitOfWork:
         meta = self._m(table)
         if meta.pk_ints:
             try:
-                pk = tuple(int(v) if i else v for v, i in zip(pk, meta.pk_ints))
+                if len(pk) == 1:
+                    if pk[0].__class__ is not int:
+                        pk = (int(pk[0]),)
+                else:
+                    pk = tuple(int(v) if i else v for v, i in zip(pk, meta.pk_ints))
             except (TypeError, ValueError):
                 return None  # an integer key that is not one matches no row
         pend = self._pending.get(name)
@@ -531,7 +538,8 @@ class SqlUnitOfWork:
         write back as it likes. With shared=True the caller only reads it: a row this unit
         wrote is answered with the very object the buffer holds (no copy); it must never be
         changed."""
-        pend = self._pending.get(table.name)
+        name = table.name
+        pend = self._pending.get(name)
         if pend is not None:
             entry = pend.get(pk)
             if entry is not None:
@@ -541,7 +549,20 @@ class SqlUnitOfWork:
                     return row if shared else _copy(row)
                 return self._m(table).load(row)
         row = self._get(table, pk)
-        return None if row is None else self._m(table).load(row)
+        if row is None:
+            return None
+        # an object made from this very row before, for a shared read: it was never changed
+        kept = self._shared.get(name)
+        if kept is not None:
+            hit = kept.get(pk)
+            if hit is not None and hit[0] is row:
+                return hit[1] if shared else _copy(hit[1])
+        obj = self._m(table).load(row)
+        if shared:
+            if kept is None:
+                kept = self._shared[name] = {}
+            kept[pk] = (row, obj)
+        return obj
 
     def _put(self, table, obj, op: int, given: bool = False) -> None:
         """Buffer a write of `obj`. The buffer holds a copy of the object, not its row: the
@@ -1254,7 +1275,8 @@ class SqlUnitOfWork:
 
     def get_positions(self, position_ids: list[int]) -> dict[int, Position]:
         """Several positions by id in a few statements (the unit's own writes win); a later
-        get_position of any of them issues none."""
+        get_position of any of them issues none. The positions answered are shared (as by
+        get_position(..., shared=True)): read them, never change them."""
         ids = sorted({int(i) for i in position_ids})
         out: dict[int, Position] = {}
         wanted = []
@@ -1275,6 +1297,13 @@ class SqlUnitOfWork:
             for pos in self._select(s.positions, [("position_id", "in", tuple(chunk))]):
                 out[pos.position_id] = pos
         clean = self._clean.setdefault("positions", {})
+        if wanted:
+            kept = self._shared.setdefault("positions", {})
+            for i in wanted:
+                pos = out.get(i)
+                row = clean.get((i,))
+                if pos is not None and row is not None:
+                    kept[(i,)] = (row, pos)  # made of that very row (_select keeps it)
         for i in wanted:
             clean.setdefault((i,), None)  # not found: absent
         return out
