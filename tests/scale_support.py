@@ -39,7 +39,7 @@ class Worker:
             self.proc = subprocess.Popen(
                 serve_command("--port", str(self.port), "--db", db, "--redis", REDIS_URL, "-q", *args),
                 stdout=out, stderr=err, cwd=workdir, env=env)
-        self.http = httpx.Client(base_url=self.url, timeout=10)
+        self.http = httpx.Client(base_url=self.url, timeout=START_WAIT_S)
 
     def wait_healthy(self) -> dict:
         return wait_healthy(self.proc, self.url, lambda: f"worker {self.name}:\n{self.err_path.read_text()}")[1]
@@ -149,7 +149,7 @@ class Served:
 
     def health(self) -> dict:
         """Asked on a new connection each time: any worker may answer."""
-        return httpx.get(self.url + "/localex/health", timeout=5).json()["cluster"]
+        return httpx.get(self.url + "/localex/health", timeout=START_WAIT_S).json()["cluster"]
 
     def leader(self, timeout: float = 20) -> dict:
         return wait_for(lambda: (lambda h: h if h["leader"] else None)(self.health()), timeout,
@@ -159,10 +159,12 @@ class Served:
         raw = orjson.dumps(body) if body is not None else b""
         c = self.creds
         headers = signed_headers(c["apiKey"], c["secretKey"], c["passphrase"], method, path, "", raw)
-        return httpx.request(method, self.url + path, content=raw or None, headers=headers, timeout=10)
+        return httpx.request(method, self.url + path, content=raw or None, headers=headers,
+                             timeout=START_WAIT_S)
 
     def fills(self) -> list:
-        return httpx.get(self.url + "/localex/fills", params={"uid": self.creds["uid"]}, timeout=5).json()
+        return httpx.get(self.url + "/localex/fills", params={"uid": self.creds["uid"]},
+                         timeout=START_WAIT_S).json()
 
     def stop(self) -> None:
         stop(self.proc)
@@ -176,7 +178,7 @@ def straddle(url: str, signed, pairs: int) -> list[str]:
     body)` at the server at `url`): the walk's next steps cross some."""
     ids = []
     for k in range(1, pairs + 1):
-        mark = Decimal(httpx.get(url + "/localex/prices", timeout=5).json()[SPOT_KEY])
+        mark = Decimal(httpx.get(url + "/localex/prices", timeout=START_WAIT_S).json()[SPOT_KEY])
         for side, price in (("buy", mark - Decimal("0.5") * k), ("sell", mark + Decimal("0.5") * k)):
             r = signed("POST", "/api/v2/spot/trade/place-order", {
                 "symbol": "BTCUSDT", "side": side, "orderType": "limit", "force": "gtc",

@@ -12,6 +12,7 @@ import time
 import httpx
 
 from scale_support import check_fills_once, pg_hosts, straddle, wait_for  # noqa: F401 (fixture)
+from serving_support import START_WAIT_S
 
 
 def _leaders(servers, rounds: int = 40) -> dict[int, bool]:
@@ -19,7 +20,7 @@ def _leaders(servers, rounds: int = 40) -> dict[int, bool]:
     seen: dict[int, bool] = {}
     for _ in range(rounds):
         for server in servers:
-            h = httpx.get(server.url + "/localex/health", timeout=5).json()["cluster"]
+            h = httpx.get(server.url + "/localex/health", timeout=START_WAIT_S).json()["cluster"]
             seen[h["pid"]] = seen.get(h["pid"], False) or h["leader"]
     return seen
 
