@@ -325,6 +325,29 @@ def test_repeated_writes_to_one_row_reach_the_database_once(store_backend):  # S
 
 
 @pytest.mark.usefixtures("store_backend")  # SQLite and PostgreSQL
+def test_a_single_read_is_a_read_only_unit_of_work():
+    store = new_store()
+    with store.transaction() as uow:
+        uow.insert_user(User(uid="1000000001", venue="bitget", name="a", created_ms=1))
+    assert store.read(lambda uow, uid: uow.get_user(uid).name, "1000000001") == "a"
+    assert store.read(lambda uow: uow.read_only) is True
+    assert not store.active  # closed after it
+    with store.transaction() as outer:  # inside a unit of work it joins that one
+        outer.update_user(User(uid="1000000001", venue="bitget", name="b", created_ms=1))
+        assert store.read(lambda uow: (uow is outer, uow.get_user("1000000001").name)) == (True, "b")
+    with pytest.raises(RuntimeError):
+        store.read(lambda uow: 1 / 0 if uow.get_user("1000000001") is None else _boom())
+    assert not store.active  # a failure closes it too, and the next one reads on
+    assert store.read(lambda uow: uow.get_user("1000000001").name) == "b"
+    assert store.read(lambda uow: uow.get_spot_order("1000000001", "not a number")) is None
+    store.close()
+
+
+def _boom():
+    raise RuntimeError("boom")
+
+
+@pytest.mark.usefixtures("store_backend")  # SQLite and PostgreSQL
 def test_cached_rows_follow_commits_and_ignore_rollbacks():
     store = new_store()
     with store.transaction() as uow:

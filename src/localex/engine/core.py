@@ -123,6 +123,16 @@ class Engine:
         self.clock.set(ms)
         self.simulation.applied_ms = ms
 
+    def _read(self, fn, *args):
+        """fn(uow, *args) in a read-only unit of work: `with self.tx(read_only=True) as uow:
+        return fn(uow, *args)`, without the generator frames (a single read per request)."""
+        if self._recorder is not None:  # inside a writing unit: it joins that one
+            with self.tx(read_only=True) as uow:
+                return fn(uow, *args)
+        if self.store.shared and not self.invalidated and not self.store.active:
+            self.fill_models.models_changed()
+        return self.store.read(fn, *args)
+
     @contextmanager
     def tx(self, read_only: bool = False):
         """One unit of work. A writing one notes what it changes; its events go to the outbox
@@ -792,8 +802,7 @@ class Engine:
     def spot_order(self, uid: str, order_id: int | None = None,
                    client_oid: str | None = None) -> SpotOrder | None:
         """A user's order by id or client id (None if it is not theirs or does not exist)."""
-        with self.tx(read_only=True) as uow:
-            return self.spot.find(uow, uid, order_id, client_oid)
+        return self._read(self.spot.find, uid, order_id, client_oid)
 
     def spot_orders(self, uid: str, **filters) -> list[SpotOrder]:
         """Newest first; filters as SqlUnitOfWork.list_spot_orders."""

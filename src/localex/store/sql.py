@@ -328,9 +328,11 @@ class _Table:
                 continue
             if (result is None and bind is None and special is None and isinstance(conv, type)
                     and issubclass(conv, enum.Enum)):
-                # an enum stored by value: members found in the enum's own map of values
+                # an enum stored by value: members found in the enum's own map of values (a
+                # member may be falsy: a str enum's "")
                 env[f"c{i}"], env[f"m{i}"] = conv, conv._value2member_map_.get
-                load.append(f"(None if (x := t[{i}]) is None else (m{i}(x) or c{i}(x)))")
+                load.append(f"(None if (x := t[{i}]) is None else "
+                            f"(y if (y := m{i}(x, _M)) is not _M else c{i}(x)))")
                 dump.append(f"(v._value_ if (v := {value}).__class__ is c{i} else _plain(v))")
                 continue
             expr = f"t[{i}]"
@@ -351,7 +353,7 @@ class _Table:
                 env[f"b{i}"] = bind
                 value = f"b{i}({value})"
             dump.append(value)
-        env["_D"], env["_fmt"] = Decimal, format
+        env["_D"], env["_fmt"], env["_M"] = Decimal, format, _MISSING
         env["_plain"] = _plain
         code = (f"def load(t):\n    return cls({', '.join(load)})\n"
                 f"def dump(o):\n    return ({', '.join(dump)},)\n")
@@ -379,6 +381,10 @@ class _Table:
                              dialect, self.columns) if non_pk else None
         self.upsert = self._upsert(dialect, cols, non_pk)
         self.by_pk = _Select(select(table).where(pk_match), dialect)
+        # by_pk's parameters are the key itself, in order (no bind processor): the key is passed
+        # to the DB-API as it is
+        self.by_pk_plain = (self.by_pk.positional and self.by_pk.names == ["pk_" + n for n in self.pk_names]
+                            and all(proc is None for _name, proc, _default in self.by_pk.spec))
 
     def _upsert(self, dialect, cols, non_pk):
         if dialect.name == "sqlite":
@@ -526,7 +532,14 @@ class SqlUnitOfWork:
             row = cache.get(pk, _MISSING)
             if row is not _MISSING:
                 return row
-        rows = self._fetch(meta.by_pk, dict(zip(("pk_" + n for n in meta.pk_names), pk)))
+        if meta.by_pk_plain:
+            store = self.store  # _fetch, with the key as the statement's parameters
+            store.statements += 1
+            cur = store._cur
+            cur.execute(meta.by_pk.sql, pk)
+            rows = cur.fetchall()
+        else:
+            rows = self._fetch(meta.by_pk, dict(zip(("pk_" + n for n in meta.pk_names), pk)))
         row = rows[0] if rows else None
         self._clean.setdefault(name, {})[pk] = row
         if cache is not None and row is not None:
@@ -2022,6 +2035,57 @@ class SqlStore:
             else:
                 (self._dbapi.commit if commit else self._dbapi.rollback)()
 
+    def _open_unit(self, read_only: bool) -> SqlUnitOfWork:
+        """A new unit of work, the lock held and none open."""
+        if self._pg:
+            self._reconnect_if_lost()
+        uow = self._uow = SqlUnitOfWork(self, read_only)
+        if self._info_read_only != (self._sa, read_only):  # read by the "begin" hook (SQLite)
+            self._sa.info["read_only"] = read_only
+            self._info_read_only = (self._sa, read_only)
+        if self._pg:
+            self._pg_begin(read_only)
+        return uow
+
+    def _unit_failed(self, uow: SqlUnitOfWork, err: BaseException) -> None:
+        """A unit of work raised: roll it back; RetryTransaction if the database asks for it
+        to be run again (the caller re-raises err otherwise)."""
+        try:
+            self._end(commit=False)
+        finally:
+            uow._discard()
+            self._uow = None
+        if retryable(err):
+            self.retries += 1
+            raise RetryTransaction(str(getattr(err, "orig", None) or err).strip()) from err
+
+    def read(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """fn(uow, *args) in a read-only unit of work (joining the open one, if any): what
+        `with transaction(True) as uow: return fn(uow, *args)` does, without its generator
+        frames, for the single reads of the request path (an order by id). SQLite; elsewhere
+        it is that very block."""
+        if not self._sqlite:
+            with self.transaction(True) as uow:
+                return fn(uow, *args)
+        with self.lock:
+            if self._uow is not None:
+                return fn(self._uow, *args)
+            uow = self._open_unit(True)
+            try:
+                if self._watch_others:
+                    self._drop_caches_if_others_wrote()
+                result = fn(uow, *args)
+                uow._finish()
+                self._end(commit=True)
+            except BaseException as err:
+                self._unit_failed(uow, err)
+                raise
+            else:
+                uow._publish()
+            finally:
+                self._uow = None
+            return result
+
     @contextmanager
     def transaction(self, read_only: bool = False) -> Iterator[SqlUnitOfWork]:
         """One unit of work. read_only=True promises no writes (a shared read lock suffices).
@@ -2031,14 +2095,7 @@ class SqlStore:
             if self._uow is not None:  # a unit of work within one: it joins the outer one
                 yield self._uow
                 return
-            if self._pg:
-                self._reconnect_if_lost()
-            uow = self._uow = SqlUnitOfWork(self, read_only)
-            if self._info_read_only != (self._sa, read_only):  # read by the "begin" hook (SQLite)
-                self._sa.info["read_only"] = read_only
-                self._info_read_only = (self._sa, read_only)
-            if self._pg:
-                self._pg_begin(read_only)
+            uow = self._open_unit(read_only)
             # PostgreSQL: psycopg's pipeline mode sends what needs no answer yet (BEGIN, the
             # world lock, the buffered writes, COMMIT) with the next statement that does, so a
             # writer holds the world lock for fewer round trips (bench/bench_scale.py); SQL
@@ -2053,14 +2110,7 @@ class SqlStore:
                     uow._finish()
                     self._end(commit=True)
                 except BaseException as err:
-                    try:
-                        self._end(commit=False)
-                    finally:
-                        uow._discard()
-                        self._uow = None
-                    if retryable(err):
-                        self.retries += 1
-                        raise RetryTransaction(str(getattr(err, "orig", None) or err).strip()) from err
+                    self._unit_failed(uow, err)
                     raise
                 else:
                     if not read_only:

@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from urllib.parse import parse_qsl
 
 import orjson
+
+
+class _once:
+    """functools.cached_property without its lock (Python 3.11 takes one at every first read,
+    once per request): the value is computed at the first read and kept in the instance."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.fn(instance)
+        return value
 
 
 @dataclass
@@ -23,12 +41,12 @@ class Request:
         if not self.raw_path:
             self.raw_path = self.path
 
-    @cached_property
+    @_once
     def query_pairs(self) -> list[tuple[str, str]]:
         """Every decoded (name, value) pair of the query, in the order received."""
         return query_pairs(self.raw_query)
 
-    @cached_property
+    @_once
     def query(self) -> dict[str, str]:
         """Decoded query parameters; a repeated name keeps its first value."""
         params: dict[str, str] = {}

@@ -10,7 +10,6 @@ as sent, never re-serialised.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from functools import lru_cache
 from urllib.parse import unquote, unquote_plus
@@ -21,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from localex.engine.model import ApiKey, KeyKind
 from localex.wire.http import Request, names_same_pairs
+from localex.wire.signing import hmac_sha256_b64
 from localex.venues.bitget.errors import BitgetError
 from localex.venues.bitget.params import is_long
 
@@ -34,7 +34,7 @@ def prehash(timestamp: str, method: str, path: str, query: str, body: bytes) -> 
 
 
 def sign_hmac(secret: str, message: bytes) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
+    return hmac_sha256_b64(secret, message).decode()
 
 
 def query_forms(raw: str, pairs: list[tuple[str, str]] | None = None) -> list[str]:
@@ -76,10 +76,13 @@ def signature_matches(key: ApiKey, sign: str, timestamp: str, request: Request) 
             raw_sig = base64.b64decode(sign, validate=True)
         except (ValueError, TypeError):
             return False
+    else:
+        secret, given = key.secret, sign.encode()
+
     def matches(query: str) -> bool:
         message = prehash(timestamp, request.method, request.raw_path, query, request.body)
         if key.kind == KeyKind.HMAC:
-            return hmac.compare_digest(sign_hmac(key.secret, message).encode(), sign.encode())
+            return hmac.compare_digest(hmac_sha256_b64(secret, message), given)
         return _rsa_ok(key.secret, raw_sig, message)
 
     # the query as received is the first form and the one genuine clients sign: the other

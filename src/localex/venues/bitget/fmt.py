@@ -20,9 +20,16 @@ def plain(value: Decimal | int) -> str:
     return text
 
 
+_quantize, _text = _WIDE.quantize, _WIDE.to_sci_string
+
+
 def dp16(value: Decimal) -> str:
     """Order read-backs: exactly 16 decimals, "66000.0000000000000000"."""
-    return format(value.quantize(_Q16, context=_WIDE), "f")
+    exact = _quantize(value, _Q16)
+    # the scientific string is the same text, and cheaper, unless it is exponential (below
+    # 1e-6, or zero)
+    text = _text(exact)
+    return format(exact, "f") if "E" in text else text
 
 
 def dp16_or_zero(value: Decimal | None) -> str:

@@ -72,28 +72,24 @@ class BitgetVenue:
         of the endpoint's limit for the caller (UID or IP), as Bitget sends it."""
         now = self.engine.now_ms()
         wall = self.wall_clock.now_ms()
-        counted = [f"bitget|-|{request.client_ip or '-'}", UNROUTED_LIMIT]  # the window reported
+        # the window reported: bitget|<endpoint>|<UID or IP>, and its limit
+        where, who, limit = "-", request.client_ip or "-", UNROUTED_LIMIT
         remain = None  # what is left in it, when the limiter said so while counting
         try:
-            if V1_PATH.match(request.path):
-                raise BitgetError("30032")
             route = ROUTES.get((request.method, request.path))
             if route is None:
-                raise BitgetError("40404")
-            counted = [f"bitget|{route.path}|{request.client_ip or '-'}", route.limit]
+                # the decommissioned V1 API (never a route) is 30032 before anything else
+                raise BitgetError("30032" if V1_PATH.match(request.path) else "40404")
+            where, limit = route.path, route.limit
             key = None
             if route.signed:
                 key = authenticate(request, self.engine.get_api_key, wall)
                 if not key.allows(route.permission):
                     raise BitgetError("40014", PERMISSION_NAMES[route.permission])
+                if route.trader_limit is not None and self.engine.is_elite_trader(key.uid):
+                    limit = route.trader_limit  # copy-trading elite traders have a limit of their own
                 who = key.uid
-            else:
-                who = request.client_ip or "-"
-            limit = route.limit
-            if route.trader_limit is not None and key is not None and self.engine.is_elite_trader(key.uid):
-                limit = route.trader_limit  # copy-trading elite traders have a limit of their own
-            counted = [f"bitget|{route.path}|{who}", limit]
-            allowed, remain = self.limiter.check(counted[0], limit, RATE_WINDOW_MS, wall)
+            allowed, remain = self.limiter.check(f"bitget|{where}|{who}", limit, RATE_WINDOW_MS, wall)
             if not allowed:
                 raise BitgetError("429", status=429)
             call = Call(self.engine, request, _params(request), key, now, wall)
@@ -103,7 +99,7 @@ class BitgetVenue:
         except DomainError as err:
             response = envelope.failure(from_domain(err, request.path), now)
         if remain is None:
-            remain = self.limiter.remaining(counted[0], counted[1], RATE_WINDOW_MS, wall)
+            remain = self.limiter.remaining(f"bitget|{where}|{who}", limit, RATE_WINDOW_MS, wall)
         response.headers.append((REMAIN_HEADER, str(remain).encode()))
         return response
 
