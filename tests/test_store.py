@@ -476,6 +476,61 @@ def test_the_open_spot_orders_kept_per_instrument_are_the_database_s():
     store.close()
 
 
+def test_a_spot_order_read_by_id_is_the_database_s():
+    """A spot order read by id (orderInfo) is answered from the open orders the store keeps when
+    one of them is it, by a statement otherwise; either way it is the row the database holds
+    after every commit (placed, filled, cancelled, rolled back, SQL written by hand), and a unit
+    that wrote spot orders reads its own."""
+    engine = Engine(open_store(":memory:"), clock=ManualClock(1_767_225_600_000), seed=3)
+    install_market(engine)
+    store = engine.store
+    uid = engine.create_user("bitget", name="a").uid
+    engine.fund(uid, "USDT", D("1000000"))
+    ids = []
+
+    def check() -> None:
+        for order_id in ids:
+            kept = engine.spot_order(uid, order_id)
+            saved, store._resting = store._resting, {}
+            try:
+                assert engine.spot_order(uid, order_id) == kept
+            finally:
+                store._resting = saved
+            assert engine.spot_order("someone else", order_id) is None
+
+    def place(price: str) -> int:
+        ids.append(engine.place_spot_order(uid, "BTCUSDT", Side.BUY, OrderType.LIMIT, D("0.01"),
+                                           D(price)).order_id)
+        return ids[-1]
+
+    first, low = place("90000"), place("80000")
+    with store.transaction(read_only=True) as uow:
+        uow.resting_spot_orders("bitget", "BTCUSDT")  # the instrument's open orders now kept
+    before = store.statements
+    assert engine.spot_order(uid, first).status is OrderStatus.LIVE
+    assert store.statements == before  # no statement for an open order
+    check()
+    engine.set_mark("bitget", "spot", "BTCUSDT", D("89000"))  # fills the buy at 90,000
+    assert engine.spot_order(uid, first).status is OrderStatus.FILLED
+    check()
+    engine.cancel_spot_order(uid, order_id=low)
+    assert engine.spot_order(uid, low).status is OrderStatus.CANCELLED
+    check()
+    kept = place("85000")
+    with pytest.raises(RuntimeError):
+        with engine.tx() as uow:
+            engine.cancel_spot_order(uid, order_id=kept)
+            assert engine.spot_order(uid, kept).status is OrderStatus.CANCELLED  # its own write
+            raise RuntimeError("boom")
+    assert engine.spot_order(uid, kept).status is OrderStatus.LIVE
+    check()
+    with store.transaction() as uow:  # SQL outside the buffer
+        uow.conn.execute(text(f"update spot_orders set status = 'cancelled' where order_id = {kept}"))
+    assert engine.spot_order(uid, kept).status is OrderStatus.CANCELLED
+    check()
+    store.close()
+
+
 def test_open_orders_are_found_without_walking_finished_ones():
     """The open-order reads go through the (owner, status) indexes, whatever the history."""
     store = open_store(":memory:")

@@ -48,6 +48,19 @@ NOT_FOUND_HTML = (b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body
                   b"</body>\r\n</html>\r\n")
 
 
+# header names as the handlers read them (latin-1, lower case), per name as received: a request's
+# names are the same few every time, so they are decoded once, not per request
+_HEADER_NAMES: dict[bytes, str] = {}
+_MAX_HEADER_NAMES = 512  # names past this many are decoded every time (a client inventing names)
+
+
+def _header_name(raw: bytes) -> str:
+    name = raw.decode("latin-1").lower()
+    if len(_HEADER_NAMES) < _MAX_HEADER_NAMES:
+        _HEADER_NAMES[raw] = name
+    return name
+
+
 class LocalexApp:
     def __init__(self, engine, *, rate_limits: bool = True, admin_token: str | None = None,
                  wall_clock: Clock | None = None, max_body: int = MAX_VENUE_BODY,
@@ -282,7 +295,8 @@ class LocalexApp:
             return
         owner = self._owner(scope["path"])
         limit = self.max_control_body if owner is self.control else self.max_body
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        names = _HEADER_NAMES
+        headers = {names.get(k) or _header_name(k): v.decode("latin-1") for k, v in scope["headers"]}
         length = headers.get("content-length")
         try:
             declared = int(length) if length is not None else 0

@@ -177,11 +177,10 @@ class Journal:
 
     def record(self, venue: str, key_header: str, time_ms: int, request: Request,
                response: Response, latency_ms: float = 0.0) -> JournalEntry:
-        entry = JournalEntry(
-            seq=0, time_ms=time_ms, venue=venue,
-            api_key=request.headers.get(key_header, ""), method=request.method,
-            path=request.path, query=request.raw_query, headers=None, raw_headers=request.headers,
-            body=request.body, status=response.status, response=response.body)
+        headers = request.headers  # seq 0: _keep numbers the entry
+        entry = JournalEntry(0, time_ms, venue, headers.get(key_header, ""), request.method,
+                             request.path, request.raw_query, None, request.body, response.status,
+                             response.body, headers)
         entry.latency_ms = latency_ms
         self._keep(entry)
         return entry

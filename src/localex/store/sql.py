@@ -532,8 +532,17 @@ class SqlUnitOfWork:
             row = cache.get(pk, _MISSING)
             if row is not _MISSING:
                 return row
-        if meta.by_pk_plain:
-            store = self.store  # _fetch, with the key as the statement's parameters
+        store = self.store
+        if name == "spot_orders" and store._resting and name not in self._written:
+            # an open order: the sole writer keeps the committed open orders of every
+            # instrument asked about (resting_spot_orders), and one of them may hold it
+            order_id = pk[0]
+            for book in store._resting.values():
+                row = book.get(order_id)
+                if row is not None:
+                    self._clean.setdefault(name, {})[pk] = row
+                    return row
+        if meta.by_pk_plain:  # _fetch, with the key as the statement's parameters
             store.statements += 1
             cur = store._cur
             cur.execute(meta.by_pk.sql, pk)

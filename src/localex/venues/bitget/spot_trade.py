@@ -83,9 +83,9 @@ def order_info_row(order: SpotOrder) -> dict:
         "clientOid": order.client_oid,
         "price": fmt.dp16_or_zero(order.price),
         "size": fmt.dp16(order.size),
-        "orderType": order.order_type.value,
-        "side": order.side.value,
-        "status": order.status.value,
+        "orderType": order.order_type._value_,  # an enum's value without its property's call
+        "side": order.side._value_,
+        "status": order.status._value_,
         "priceAvg": fmt.dp16_or_zero(order.avg_price),
         "baseVolume": fmt.dp16(order.filled_size),
         "quoteVolume": fmt.dp16(order.filled_quote),
