@@ -69,7 +69,7 @@ DEFAULT_MARGIN_MODES = {"coinw": MarginMode.ISOLATED}
 FUNDING_SETTLED = "localex.funding.settled_ms"  # the last funding time settled (funding_once)
 
 
-@retried(lambda engine: engine)
+@retried(None)
 class Engine:
     def __init__(self, store, clock: Clock | None = None, seed: int = 0,
                  history_days: int = DEFAULT_HISTORY_DAYS, stream: int = 0) -> None:

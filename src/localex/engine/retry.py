@@ -25,7 +25,7 @@ _jitter = random.Random()  # not the engine's seeded source: waiting must not ch
 def _retrying(fn, engine_of):
     @functools.wraps(fn)
     def call(self, *args, **kwargs):
-        engine = engine_of(self)
+        engine = self if engine_of is None else engine_of(self)
         store = engine.store
         if not getattr(store, "shared", False) or getattr(store, "active", True):
             return fn(self, *args, **kwargs)
@@ -47,7 +47,7 @@ def _retrying(fn, engine_of):
 
 def retried(engine_of):
     """A class decorator: every public method (not generators, not `tx`) retried as above;
-    engine_of(instance) is the Engine it works through."""
+    engine_of(instance) is the Engine it works through (None: the instance is the Engine)."""
 
     def wrap(cls):
         for name, value in list(vars(cls).items()):

@@ -50,7 +50,9 @@ class Request:
     def query(self) -> dict[str, str]:
         """Decoded query parameters; a repeated name keeps its first value."""
         params: dict[str, str] = {}
-        for name, value in self.query_pairs:
+        # the pairs if already read, else decoded here without keeping them (a signature that
+        # verifies on the query as received never reads them)
+        for name, value in self.__dict__.get("query_pairs") or query_pairs(self.raw_query):
             params.setdefault(name, value)
         return params
 

@@ -36,7 +36,9 @@ def dp16_or_zero(value: Decimal | None) -> str:
     """A zero or missing price reads "0" where volumes read 16 decimals."""
     if value is None or value == 0:
         return "0"
-    return dp16(value)
+    exact = _quantize(value, _Q16)  # dp16, inlined
+    text = _text(exact)
+    return format(exact, "f") if "E" in text else text
 
 
 def dp8(value: Decimal) -> str:
