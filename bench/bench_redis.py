@@ -1,7 +1,9 @@
 """What sharing a world through Redis costs a request: orderInfo through LocalexApp.handle with
 the in-memory rate limiter (one process) and with a Cluster (the Redis limiter plus the cache
-version read before every request), side by side, interleaved in rounds in one run; and the
-version check alone.
+version read before every request), side by side, interleaved in rounds in one run; the same
+cluster with the version GET and the limiter's EVALSHA sent through redis-py's pooled client as
+they were before each had a connection of its own ("redis_pooled", the before of the change);
+and the version check alone, each way.
 
 The journal: the same orderInfo on a worker of a cluster with each worker's own journal
 ("cluster_own_journal") and with the journal shared in Redis (the cluster's own, "redis"), in
@@ -76,7 +78,10 @@ def _commands(cluster) -> int:
     return cluster.sync.sent
 
 
-def _count_commands(client) -> None:
+def _count_commands(cluster) -> None:
+    """Count every command sent: through the pooled client and on the own connections of the
+    limiter and the version check (wire/redisconn.py)."""
+    client = cluster.sync
     client.sent = 0
     execute = client.execute_command
 
@@ -84,6 +89,38 @@ def _count_commands(client) -> None:
         client.sent += 1
         return execute(*args, **kwargs)
     client.execute_command = counted
+    for conn in (cluster.limiter._conn, cluster.invalidation._conn):
+        call = conn.call
+
+        def counted_call(packed, call=call):
+            client.sent += 1
+            return call(packed)
+        conn.call = counted_call
+
+
+def _pooled(cluster, on: bool) -> None:
+    """on: the version GET and the limiter's EVALSHA go through redis-py's pooled client, as
+    they did before each had a connection of its own (the "before" of the side-by-side run)."""
+    inv, limiter = cluster.invalidation, cluster.limiter
+    if not on:
+        inv.__dict__.pop("changed", None)
+        limiter.__dict__.pop("_run", None)
+        return
+    client = cluster.sync
+
+    def changed():
+        version = client.get(inv.key)
+        if version == inv.seen:
+            return False
+        inv.seen = version
+        return True
+
+    def run(key, limit, window_ms, now_ms, count):
+        allowed, left = client.evalsha(limiter._sha, 1, limiter.prefix + key, limit, window_ms, now_ms,
+                                       limiter.server_time, count)
+        return allowed == 1, left
+    inv.changed = changed
+    limiter._run = run
 
 
 def _journal_records(app, make, cluster, args) -> dict:
@@ -159,31 +196,40 @@ def main() -> None:
     args.tmp = tempfile.mkdtemp(prefix="localex-bench-")
     prefix = f"localex-bench-{uuid.uuid4().hex[:8]}"
     cluster = Cluster(args.redis, prefix=prefix, worker="bench")
-    _count_commands(cluster.sync)
     memory_app, memory_make = _setup(None)
     redis_app, redis_make = _setup(cluster)
-    rounds = {"memory": [], "redis": [], "cluster_own_journal": []}
+    _count_commands(cluster)
+    rounds = {"memory": [], "redis": [], "redis_pooled": [], "cluster_own_journal": []}
     shared_journal, own_journal = redis_app.journal, Journal()
     for _ in range(args.rounds):
         rounds["memory"].append(_round(memory_app, memory_make, args.n, None))
         redis_app.journal = shared_journal
         rounds["redis"].append(_round(redis_app, redis_make, args.n, cluster))
+        _pooled(cluster, True)
+        rounds["redis_pooled"].append(_round(redis_app, redis_make, args.n, cluster))
+        _pooled(cluster, False)
         redis_app.journal = own_journal
         rounds["cluster_own_journal"].append(_round(redis_app, redis_make, args.n, cluster))
         own_journal.clear()
         shared_journal.clear()
     redis_app.journal = shared_journal
-    check = []
-    for _ in range(args.n):
-        t0 = time.perf_counter()
-        cluster.before_request()
-        check.append((time.perf_counter() - t0) * 1e6)
+    checks = {"version_check": [], "version_check_pooled": []}
+    for _ in range(args.rounds):
+        for name in checks:
+            _pooled(cluster, name.endswith("pooled"))
+            c0 = time.process_time()
+            for _ in range(args.n):
+                cluster.before_request()
+            checks[name].append((time.process_time() - c0) / args.n * 1e6)
+    _pooled(cluster, False)
     out = {name: {k: round(statistics.median(r[k] for r in rs), 1) for k in rs[0]} for name, rs in rounds.items()}
-    for name in ("redis", "cluster_own_journal"):  # less the bench's own resets
+    for name in ("redis", "redis_pooled", "cluster_own_journal"):  # less the bench's own resets
         out[name]["redis_calls"] = round(out[name]["redis_calls"] - 2 / 9, 2)
-    out["version_check_wall_us"] = round(statistics.median(check), 1)
+    for name, times in checks.items():
+        out[name + "_cpu_us"] = round(statistics.median(times), 1)
     out["ratio_wall"] = round(out["redis"]["wall_us"] / out["memory"]["wall_us"], 2)
     out["ratio_cpu"] = round(out["redis"]["cpu_us"] / out["memory"]["cpu_us"], 2)
+    out["ratio_cpu_own_to_pooled"] = round(out["redis"]["cpu_us"] / out["redis_pooled"]["cpu_us"], 3)
     out["ratio_journal_cpu"] = round(out["redis"]["cpu_us"] / out["cluster_own_journal"]["cpu_us"], 3)
     out["journal_record_cpu_us"] = _journal_records(redis_app, redis_make, cluster, args)
     out["rounds"] = rounds

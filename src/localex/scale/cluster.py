@@ -195,6 +195,8 @@ class Cluster:
             await client.aclose()
         if self.app is not None:
             self.app.journal.close()
+        self.limiter.close()
+        self.invalidation.close()
         self.sync.close()
 
     async def _lead(self) -> None:

@@ -17,6 +17,8 @@ except ImportError:  # pragma: no cover - redis is a dependency; only RedisRateL
     NoScriptError = Exception
 from typing import Protocol
 
+from localex.wire.redisconn import OwnConnection, bulk
+
 # how many keys (one per endpoint and caller) the in-memory limiter remembers at most
 MAX_KEYS = 20_000
 
@@ -145,15 +147,23 @@ class RedisRateLimiter:
         self.client = client
         self.prefix = f"{prefix}:rl:"
         self.server_time = "1" if server_time else "0"
-        self._sha = client.script_load(_WINDOW_LUA)
+        self._conn = OwnConnection(client)  # the script a request waits for, on a connection of its own
+        self._load()
+
+    def _load(self) -> None:
+        self._sha = self.client.script_load(_WINDOW_LUA)
+        # EVALSHA, the script, one key and five arguments (9 parts): what does not change packed once
+        self._head = b"*9\r\n" + bulk(b"EVALSHA") + bulk(self._sha.encode()) + bulk(b"1")
+        self._tail = {count: bulk(self.server_time.encode()) + bulk(count.encode()) for count in ("0", "1")}
 
     def _run(self, key: str, limit: int, window_ms: int, now_ms: int, count: str) -> tuple[bool, int]:
-        args = (self.prefix + key, limit, window_ms, now_ms, self.server_time, count)
+        rest = b"".join((bulk((self.prefix + key).encode()), bulk(b"%d" % limit), bulk(b"%d" % window_ms),
+                         bulk(b"%d" % now_ms), self._tail[count]))
         try:
-            allowed, left = self.client.evalsha(self._sha, 1, *args)
+            allowed, left = self._conn.call(self._head + rest)
         except NoScriptError:  # the server lost its scripts (a restart, SCRIPT FLUSH)
-            self._sha = self.client.script_load(_WINDOW_LUA)
-            allowed, left = self.client.evalsha(self._sha, 1, *args)
+            self._load()
+            allowed, left = self._conn.call(self._head + rest)
         return allowed == 1, left
 
     def hit(self, key: str, limit: int, window_ms: int, now_ms: int) -> bool:
@@ -164,6 +174,9 @@ class RedisRateLimiter:
 
     def check(self, key: str, limit: int, window_ms: int, now_ms: int) -> tuple[bool, int]:
         return self._run(key, limit, window_ms, now_ms, "1")
+
+    def close(self) -> None:
+        self._conn.close()
 
     def reset(self) -> None:
         """Forget every window of this prefix (a world's reset)."""
