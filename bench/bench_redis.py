@@ -3,7 +3,8 @@ the in-memory rate limiter (one process) and with a Cluster (the Redis limiter p
 version read before every request), side by side, interleaved in rounds in one run; the same
 cluster with the version GET and the limiter's EVALSHA sent through redis-py's pooled client as
 they were before each had a connection of its own ("redis_pooled", the before of the change);
-and the version check alone, each way.
+the version check alone, each way; and a CoinW request's three rate-limit windows, one script
+each (as before) against one script for all three.
 
 The journal: the same orderInfo on a worker of a cluster with each worker's own journal
 ("cluster_own_journal") and with the journal shared in Redis (the cluster's own, "redis"), in
@@ -123,6 +124,26 @@ def _pooled(cluster, on: bool) -> None:
     limiter._run = run
 
 
+def _windows(limiter, args) -> dict:
+    """A CoinW request's three windows (the endpoint's, the UID's, the market group's), CPU µs:
+    three scripts (one round trip each, as before) against one script for all three."""
+    checks = [("bench|endpoint", 10**9, 1000), ("bench|uid", 10**9, 1000), ("bench|market", 10**9, 1000)]
+    times = {"one_by_one": [], "one_call": []}
+    for _ in range(args.rounds):
+        for name in times:
+            c0 = time.process_time()
+            for i in range(args.n):
+                now = 1_700_000_000_000 + i
+                if name == "one_call":
+                    limiter.hit_all(checks, now)
+                else:
+                    for key, limit, window in checks:
+                        limiter.hit(key, limit, window, now)
+            times[name].append((time.process_time() - c0) / args.n * 1e6)
+            limiter.reset()
+    return {name: round(statistics.median(t), 1) for name, t in times.items()}
+
+
 def _journal_records(app, make, cluster, args) -> dict:
     """One journal entry recorded alone, CPU µs per call (median of rounds), each way."""
     request = make()
@@ -222,6 +243,7 @@ def main() -> None:
                 cluster.before_request()
             checks[name].append((time.process_time() - c0) / args.n * 1e6)
     _pooled(cluster, False)
+    windows = _windows(cluster.limiter, args)
     out = {name: {k: round(statistics.median(r[k] for r in rs), 1) for k in rs[0]} for name, rs in rounds.items()}
     for name in ("redis", "redis_pooled", "cluster_own_journal"):  # less the bench's own resets
         out[name]["redis_calls"] = round(out[name]["redis_calls"] - 2 / 9, 2)
@@ -231,6 +253,7 @@ def main() -> None:
     out["ratio_cpu"] = round(out["redis"]["cpu_us"] / out["memory"]["cpu_us"], 2)
     out["ratio_cpu_own_to_pooled"] = round(out["redis"]["cpu_us"] / out["redis_pooled"]["cpu_us"], 3)
     out["ratio_journal_cpu"] = round(out["redis"]["cpu_us"] / out["cluster_own_journal"]["cpu_us"], 3)
+    out["coinw_three_windows_cpu_us"] = windows
     out["journal_record_cpu_us"] = _journal_records(redis_app, redis_make, cluster, args)
     out["rounds"] = rounds
     cluster.limiter.reset()

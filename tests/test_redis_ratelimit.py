@@ -105,3 +105,29 @@ def test_two_apps_share_the_venue_limit(redis_prefix, shared):
         for cluster in clusters:
             if cluster is not None:
                 cluster.sync.close()
+
+
+def test_several_windows_in_one_call_answer_as_hits_in_turn(redis_client, redis_prefix):
+    """hit_all: the windows counted in turn up to the first full one (those after it not
+    counted), in one script; the same answers as the in-memory limiter and as hit() one by one."""
+    mem, red = MemoryRateLimiter(), RedisRateLimiter(redis_client, redis_prefix)
+    one_by_one = MemoryRateLimiter()
+    rng = random.Random(29)
+    windows = {"e": (3, 1000), "u": (5, 2000), "m": (4, 1000)}
+    now = 1_700_000_000_000
+    answers = []
+    for _ in range(800):
+        now += rng.choice([0, 0, 1, 99, 250, 999, 1000, 1001])
+        names = rng.choice([["e"], ["e", "u"], ["e", "u", "m"], ["u", "m"], ["m", "e"]])
+        checks = [(name, *windows[name]) for name in names]
+        got_mem, got_red = mem.hit_all(checks, now), red.hit_all(checks, now)
+        expected = True
+        for key, limit, window in checks:
+            if not one_by_one.hit(key, limit, window, now):
+                expected = False
+                break
+        assert got_mem == got_red == expected, (names, now)
+        for name, (limit, window) in windows.items():
+            assert mem.remaining(name, limit, window, now) == red.remaining(name, limit, window, now)
+        answers.append(got_red)
+    assert True in answers and False in answers

@@ -17,7 +17,7 @@ except ImportError:  # pragma: no cover - redis is a dependency; only RedisRateL
     NoScriptError = Exception
 from typing import Protocol
 
-from localex.wire.redisconn import OwnConnection, bulk
+from localex.wire.redisconn import OwnConnection, bulk, command
 
 # how many keys (one per endpoint and caller) the in-memory limiter remembers at most
 MAX_KEYS = 20_000
@@ -32,6 +32,10 @@ class RateLimiter(Protocol):
 
     def check(self, key: str, limit: int, window_ms: int, now_ms: int) -> tuple[bool, int]:
         """hit() and then remaining(), as one call (one round trip to a shared store)."""
+
+    def hit_all(self, checks, now_ms: int) -> bool:
+        """hit() for each (key, limit, window_ms) of `checks` in turn, stopping at the first that
+        goes over (the windows after it are not counted), as one call (one round trip)."""
 
     def reset(self) -> None:
         """Forget every window."""
@@ -79,6 +83,9 @@ class MemoryRateLimiter:
         allowed = self.hit(key, limit, window_ms, now_ms)
         return allowed, self.remaining(key, limit, window_ms, now_ms)
 
+    def hit_all(self, checks, now_ms: int) -> bool:
+        return all(self.hit(key, limit, window_ms, now_ms) for key, limit, window_ms in checks)
+
     def __len__(self) -> int:
         """How many windows are remembered."""
         return len(self._windows)
@@ -99,6 +106,9 @@ class NoRateLimiter:
 
     def check(self, key: str, limit: int, window_ms: int, now_ms: int) -> tuple[bool, int]:
         return True, limit
+
+    def hit_all(self, checks, now_ms: int) -> bool:
+        return True
 
     def reset(self) -> None:
         pass
@@ -130,6 +140,27 @@ if left < 0 then left = 0 end
 return {allowed, left}
 """
 
+# KEYS: the windows, in the order they are checked; ARGV: now_ms (ignored when ARGV[2] is "1"),
+# then each window's limit and window_ms. Counts in each window in turn and stops at the first
+# that is full: returns 0 when every window counted the request, else the full one's number.
+_WINDOWS_LUA = """
+local now = tonumber(ARGV[1])
+if ARGV[2] == '1' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[1 + 2 * i])
+  local window = tonumber(ARGV[2 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  if redis.call('ZCARD', key) >= limit then return i end
+  local same = redis.call('ZCOUNT', key, now, now)
+  redis.call('ZADD', key, now, now .. ':' .. same)
+  redis.call('PEXPIRE', key, window + 60000)
+end
+return 0
+"""
+
 
 class RedisRateLimiter:
     """Sliding windows in Redis, shared by every worker that uses the same `prefix`: one Lua
@@ -152,6 +183,7 @@ class RedisRateLimiter:
 
     def _load(self) -> None:
         self._sha = self.client.script_load(_WINDOW_LUA)
+        self._sha_all = self.client.script_load(_WINDOWS_LUA).encode()
         # EVALSHA, the script, one key and five arguments (9 parts): what does not change packed once
         self._head = b"*9\r\n" + bulk(b"EVALSHA") + bulk(self._sha.encode()) + bulk(b"1")
         self._tail = {count: bulk(self.server_time.encode()) + bulk(count.encode()) for count in ("0", "1")}
@@ -168,6 +200,21 @@ class RedisRateLimiter:
 
     def hit(self, key: str, limit: int, window_ms: int, now_ms: int) -> bool:
         return self._run(key, limit, window_ms, now_ms, "1")[0]
+
+    def hit_all(self, checks, now_ms: int) -> bool:
+        """Every window in one script (CoinW's endpoint, UID and market windows: one round trip)."""
+        parts = [b"EVALSHA", self._sha_all, b"%d" % len(checks)]
+        parts += [(self.prefix + key).encode() for key, _limit, _window in checks]
+        parts += [b"%d" % now_ms, self.server_time.encode()]
+        for _key, limit, window_ms in checks:
+            parts += [b"%d" % limit, b"%d" % window_ms]
+        try:
+            full = self._conn.call(command(*parts))
+        except NoScriptError:  # the server lost its scripts (a restart, SCRIPT FLUSH)
+            self._load()
+            parts[1] = self._sha_all
+            full = self._conn.call(command(*parts))
+        return full == 0
 
     def remaining(self, key: str, limit: int, window_ms: int, now_ms: int) -> int:
         return self._run(key, limit, window_ms, now_ms, "0")[1]

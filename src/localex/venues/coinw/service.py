@@ -78,9 +78,8 @@ class CoinWVenue:
             checks.append((f"coinw|global|uid:{uid}", *GLOBAL_UID_LIMIT))
         if route.market_group:
             checks.append((f"coinw|market|ip:{ip}", *GLOBAL_MARKET_LIMIT))
-        for key, limit, window in checks:
-            if not self.limiter.hit(key, limit, window, wall):
-                raise CoinWError(29001)
+        if not self.limiter.hit_all(checks, wall):  # in turn, up to the first full one: one round trip
+            raise CoinWError(29001)
 
     def error_response(self, code: str | None, message: str | None, status: int | None) -> Response:
         """CoinW's envelope for a given code (an injected fault)."""
