@@ -217,3 +217,38 @@ def test_the_tape_sees_every_point_of_a_quiet_walk():
         else:
             merged[bucket] = (o, h, lo, c)
     assert merged == {b: (ps[0], max(ps), min(ps), ps[-1]) for b, ps in by_minute.items()}
+
+
+def test_an_order_placed_by_another_process_while_a_quiet_stretch_waits_is_filled_by_it(tmp_path):
+    """Several processes share a store: the walk reads a band, another process places an order
+    inside it that the stretch's last point reaches, then the walk writes the stretch. The order
+    must fill (as if it had been there when the band was read), never be left open behind the
+    mark."""
+    db = str(tmp_path / "shared.db")
+    leader = Engine(open_store(db), clock=ManualClock(START_MS), seed=3)
+    install_market(leader)
+    uid = leader.create_user("bitget", name="other").uid
+    leader.fund(uid, "USDT", D("10000000"))
+    leader.fund(uid, "BTC", D("10"))
+    other = Engine(open_store(db), clock=ManualClock(START_MS), seed=4)  # a second process
+    try:
+        inst = leader.instrument(*SPOT)
+        start = leader.mark(inst)
+        leader.simulation.set_path(inst, RandomWalk(start, origin_ms=START_MS, seed="race",
+                                                    volatility=0.05))
+        walk = leader.simulation.start_advance(600_000)
+        while inst.key not in walk.deferred:  # nothing rests: the whole stretch is quiet
+            assert walk.step()
+        _inst, _t, price = walk.deferred[inst.key]
+        assert price != start
+        side = Side.BUY if price < start else Side.SELL  # resting now, reached by the stretch's end
+        order = other.place_spot_order(uid, "BTCUSDT", side, OrderType.LIMIT, D("0.01"), price)
+        assert other.spot_order(uid, order.order_id).status.value == "live"
+        walk.flush()
+        assert leader.mark(inst) == price
+        done = other.spot_order(uid, order.order_id)
+        assert done.status.value == "filled" and done.filled_size == D("0.01")
+        assert [f.order_id for f in other.spot_fills(uid)] == [order.order_id]
+    finally:
+        other.store.close()
+        leader.store.close()

@@ -480,15 +480,19 @@ class Engine:
             now = self.now_ms()
             uow.set_mark(MarkPrice(instrument=inst.key, price=price, updated_ms=now))
             self.tape.record(uow, inst, ((now, price),), None if volume is None else (volume,))
-            if inst.is_contract:
-                self.futures.on_mark(uow, inst, old.price if old else None, price)
-            else:
-                self.spot.match(uow, inst, price, old.price if old else None)
+            self._fire(uow, inst, old.price if old else None, price)
             written = uow.written_since(mark)
         fills = [obj for kind, obj in written if kind in (EventKind.SPOT_FILL, EventKind.FUTURES_FILL)]
         liquidations = {obj.order_id for kind, obj in written
                         if kind is EventKind.FUTURES_ORDER and obj.source == "liquidation"}
         return fills, [f for f in fills if f.order_id in liquidations]
+
+    def _fire(self, uow, inst: Instrument, old: Decimal | None, price: Decimal) -> None:
+        """Everything a move of the mark from `old` to `price` reaches (the new mark written)."""
+        if inst.is_contract:
+            self.futures.on_mark(uow, inst, old, price)
+        else:
+            self.spot.match(uow, inst, price, old)
 
     # the market tape ---------------------------------------------------------------------
     def flush_tape(self) -> None:
@@ -547,16 +551,30 @@ class Engine:
             (self.futures if inst.is_contract else self.spot).quiet_band(uow, inst, band)
         return band
 
-    def set_quiet_marks(self, marks: list[tuple[Instrument, Decimal, int]], tape: list) -> None:
+    def set_quiet_marks(self, marks: list[tuple[Instrument, Decimal, int]], tape: list,
+                        changes: int | None = None) -> None:
         """Set mark prices known to fire nothing (each inside its instrument's quiet band):
         (instrument, price, time of the price), all in one transaction, and record on the tape
         the points they stand for ((instrument, points, volumes or None), in time order per
-        instrument). What set_mark would do for each point, since none fires anything."""
+        instrument). What set_mark would do for each point, since none fires anything.
+        `changes` is the store's count of changes (SqlStore.changes) when the bands were read:
+        if the store has changed since, or cannot say, each band is read again under the write
+        lock, and a mark outside it is applied in full (another process may have placed an
+        order the move reaches between the walk's read and this write)."""
+        from localex.engine.triggers import Band
+
         with self.tx() as uow:
             for inst, points, volumes in tape:
                 self.tape.record(uow, inst, points, volumes)
+            recheck = changes is None or getattr(self.store, "changes", None) != changes
             for inst, price, at_ms in marks:
+                old = uow.get_mark(inst.key) if recheck else None
                 uow.set_mark(MarkPrice(instrument=inst.key, price=price, updated_ms=at_ms))
+                if recheck:
+                    band = Band()
+                    (self.futures if inst.is_contract else self.spot).quiet_band(uow, inst, band)
+                    if not band.quiet(price):
+                        self._fire(uow, inst, old.price if old else None, price)
 
     def next_arrival_ms(self) -> int | None:
         """When the next order a latency model holds back is due (None: none is)."""

@@ -116,7 +116,7 @@ class Walk:
                     for inst, points, volumes in self.tape.values()]
             self.deferred.clear()
             self.tape.clear()
-            self.engine.set_quiet_marks(marks, tape)
+            self.engine.set_quiet_marks(marks, tape, self.changes)
 
     def _real(self, t: int) -> None:
         """Before something is applied for real: the quiet marks, then orders due by t."""
