@@ -130,3 +130,54 @@ def test_a_reader_resumes_from_its_position_and_a_reset_numbers_anew(redis_clien
     assert _same(heard[-len(new_world):], new_world) and new_world[0].seq == 1
     ids = [i.decode() for i, _ in redis_client.xrange(stream_key(redis_prefix))]
     assert ids[-len(new_world):] == [f"2-{e.seq}" for e in new_world]
+
+
+def test_a_relay_behind_by_more_than_the_outbox_keeps_loses_nothing(redis_client, redis_prefix,
+                                                                     monkeypatch):
+    """With a relay following it the outbox is trimmed behind the relay, never by the units that
+    append: a relay that falls further behind than KEEP events (a mass close, a leader gone for
+    a while) still relays every event, once, in order; and behind it the outbox is trimmed."""
+    import redis.asyncio as aioredis
+
+    from localex.store import outbox
+
+    monkeypatch.setattr(outbox, "KEEP", 30)
+    monkeypatch.setattr(outbox, "TRIM_EVERY", 10)
+    engine = _engine()
+    engine.store.outbox_relayed = True
+    uid = demo_account(engine).uid
+    _trade(engine, uid, 40)  # more events than the outbox keeps, nothing relayed yet
+    written = engine.events_since(0, 10_000)
+    assert written[0].seq == 1 and len(written) == written[-1].seq > 60  # none trimmed
+
+    async def scenario():
+        client = aioredis.Redis.from_url(REDIS_URL)
+        try:
+            relay = Relay(engine, client, redis_prefix)
+            await relay.resume()
+            while await relay.step():
+                pass
+            return await client.xrange(stream_key(redis_prefix))
+        finally:
+            await client.aclose()
+
+    entries = run(scenario())
+    assert [int(entry_id.split(b"-")[1]) for entry_id, _fields in entries] == \
+        [e.seq for e in written]
+    kept = engine.events_since(0, 10_000)  # trimmed behind the relay: the newest 30 or so
+    assert kept[-1].seq == written[-1].seq and 30 <= len(kept) < 30 + 10
+
+
+def test_without_a_relay_a_unit_never_trims_its_own_events(monkeypatch):
+    from localex.store import outbox
+
+    monkeypatch.setattr(outbox, "KEEP", 30)
+    monkeypatch.setattr(outbox, "TRIM_EVERY", 10)
+    engine = _engine()
+    uid = demo_account(engine).uid
+    before = engine.events_since(0, 10_000)[-1].seq
+    with engine.tx():  # one unit of work of more events than the outbox keeps
+        _trade(engine, uid, 40)
+    kept = engine.events_since(0, 10_000)
+    assert [e.seq for e in kept] == list(range(before + 1, before + len(kept) + 1))
+    assert len(kept) >= 40 > outbox.KEEP

@@ -179,6 +179,14 @@ class Engine:
         with self.store.transaction(True) as uow:
             return uow.events_after(seq, limit)
 
+    def events_relayed(self, seq: int, before: int) -> None:
+        """A relay has relayed every event up to `seq` (up to `before` when it last said so):
+        the outbox keeps its newest events behind that point (store/outbox.py)."""
+        from localex.store import outbox
+
+        with self.tx() as uow:
+            outbox.trim_behind(uow, seq, before)
+
     def snapshot(self) -> dict:
         """The whole state (store, random source, a manual clock's time) as a JSON-able dict."""
         from localex.store.snapshot import dump

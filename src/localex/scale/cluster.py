@@ -166,6 +166,7 @@ class Cluster:
         self._clients = [lease_client, read_client]
         self.lease = Lease(lease_client, self.prefix, self.worker, self.lease_ms)
         self.relay = Relay(self.engine, lease_client, self.prefix)
+        self.engine.store.outbox_relayed = True  # the leader's relay trims the outbox, no append
         self.reader = StreamReader(read_client, self.prefix, self.worker, self.feed)
         self._wake = asyncio.Event()
         await self.reader.start()

@@ -98,8 +98,9 @@ class Relay:
         for result in results:
             if isinstance(result, Exception) and "equal or smaller" not in str(result):
                 raise result  # an id already in the stream was relayed before: skipped
-        self.last = events[-1].seq
+        before, self.last = self.last, events[-1].seq
         self.relayed += len(events)
+        self.engine.events_relayed(self.last, before)  # the outbox is trimmed behind the relay
         return len(events)
 
 

@@ -10,7 +10,11 @@ read (until revision 0011 a one-row table, `outbox_head`, held the last number a
 work wrote it). A reader in another process follows the feed with `after(conn, seq)`.
 
 The outbox is a feed, not state: snapshots neither save nor restore it, a reset empties it (the
-numbering starts again with the new world), and only the newest KEEP events are kept.
+numbering starts again with the new world), and only the newest KEEP events are kept. Who
+trims it: the unit of work that appends (every TRIM_EVERY numbers, never its own events) when
+nothing relays the outbox; when a relay follows it (scale/relay.py, the store's
+`outbox_relayed` set), the relay alone, behind what it has relayed, so a unit of more than KEEP
+events (a mass close) or a relay that falls behind loses none of them.
 """
 
 from __future__ import annotations
@@ -200,9 +204,17 @@ def append(uow, events: list[Event]) -> list[Event]:
         seq += 1
     uow.insert_now(outbox, rows)
     uow.outbox_numbered(last)
-    if last // TRIM_EVERY != (first - 1) // TRIM_EVERY and last > KEEP:
-        _trim(uow, last - KEEP)
+    if last // TRIM_EVERY != (first - 1) // TRIM_EVERY and last > KEEP \
+            and not uow.store.outbox_relayed:
+        _trim(uow, min(last - KEEP, first - 1))
     return events
+
+
+def trim_behind(uow, relayed: int, before: int) -> None:
+    """For the relay: keep KEEP events behind `relayed` (the last it relayed), trimming every
+    TRIM_EVERY numbers (`before` is where it had relayed to when it last asked)."""
+    if relayed > KEEP and relayed // TRIM_EVERY != before // TRIM_EVERY:
+        _trim(uow, relayed - KEEP)
 
 
 def _trim(uow, upto: int) -> None:

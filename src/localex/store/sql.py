@@ -1923,6 +1923,9 @@ class SqlStore:
         # this one when they did (PostgreSQL): nothing is kept across units of work, here or in
         # the engine (Engine reads this)
         self.shared = not self._sqlite
+        # a relay follows the outbox (scale/relay.py) and trims it behind what it has relayed:
+        # appends then leave it alone (store/outbox.py)
+        self.outbox_relayed = False
         # another connection to the same file (a second process) may commit between our units of
         # work: SQLite's data_version changes exactly then, and the caches are dropped
         self._watch_others = self._sqlite and url != "sqlite://"
