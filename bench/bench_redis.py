@@ -257,7 +257,7 @@ def main() -> None:
     out["journal_record_cpu_us"] = _journal_records(redis_app, redis_make, cluster, args)
     out["rounds"] = rounds
     cluster.limiter.reset()
-    for key in cluster.sync.scan_iter(match=prefix + ":*"):
+    for key in cluster.sync.scan_iter(match=prefix + "*"):
         cluster.sync.delete(key)
     import shutil
 
