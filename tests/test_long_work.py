@@ -32,13 +32,19 @@ async def asgi(app, method: str, path: str, body: dict | None = None) -> tuple[i
     return sent[0]["status"], json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
 
 
-def test_a_request_is_answered_while_a_long_advance_runs(monkeypatch):
+def _walking_app(monkeypatch):
+    """A demo world on a manual clock with a random walk everywhere, served by an app that
+    yields at every clean cut: (its start time, the engine, the app)."""
     monkeypatch.setattr(app_module, "SLICE_S", 0.0)  # yield at every clean cut
     start = 1_767_225_600_000
     engine = Engine(open_store(":memory:"), clock=ManualClock(start), seed=2)
     install_market(engine)
     set_price_paths(engine, "random")
-    app = LocalexApp(engine, rate_limits=False)
+    return start, engine, LocalexApp(engine, rate_limits=False)
+
+
+def test_a_request_is_answered_while_a_long_advance_runs(monkeypatch):
+    start, engine, app = _walking_app(monkeypatch)
 
     async def scenario():
         advance = asyncio.create_task(asgi(app, "POST", "/localex/clock", {"advance": 6 * HOUR_MS}))
@@ -83,12 +89,7 @@ def test_a_running_clock_catches_up_in_bounded_ticks():
 
 
 def test_a_stop_ends_a_long_advance_at_a_clean_cut_from_which_the_walk_goes_on(monkeypatch):
-    monkeypatch.setattr(app_module, "SLICE_S", 0.0)  # yield at every clean cut
-    start = 1_767_225_600_000
-    engine = Engine(open_store(":memory:"), clock=ManualClock(start), seed=2)
-    install_market(engine)
-    set_price_paths(engine, "random")
-    app = LocalexApp(engine, rate_limits=False)
+    start, engine, app = _walking_app(monkeypatch)
 
     async def scenario():
         advance = asyncio.create_task(asgi(app, "POST", "/localex/clock", {"advance": 6 * HOUR_MS}))

@@ -25,6 +25,7 @@ import threading
 import orjson
 
 from localex.server.journal import MAX_BYTES, MAX_ENTRIES, Journal, JournalEntry, select
+from localex.wire.redisconn import bulk
 
 log = logging.getLogger("localex.scale")
 
@@ -49,10 +50,6 @@ return n
 """
 
 
-def _bulk(value: bytes) -> bytes:
-    return b"$%d\r\n%s\r\n" % (len(value), value)
-
-
 class SharedJournal(Journal):
     """`Journal` (server/journal.py) kept in Redis for every worker of the world."""
 
@@ -67,7 +64,7 @@ class SharedJournal(Journal):
         # EVAL, the script, its keys and bounds: the same for every entry, packed once
         fixed = [b"EVAL", _APPEND, b"4", *(k.encode() for k in self.keys), str(capacity).encode(),
                  str(max_bytes).encode()]
-        self._head = b"*%d\r\n" % (len(fixed) + 4) + b"".join(_bulk(v) for v in fixed)
+        self._head = b"*%d\r\n" % (len(fixed) + 4) + b"".join(bulk(v) for v in fixed)
         self._conn = None  # the journal's own connection (replies read late)
         self._due = 0  # replies not read yet
         self._send_lock = threading.Lock()
@@ -82,9 +79,9 @@ class SharedJournal(Journal):
         meta = orjson.dumps((entry.time_ms, entry.venue, entry.api_key, entry.method, entry.path,
                              entry.query, entry.headers, entry.status, entry.latency_ms))
         body, answer = entry._body, entry._response
-        packed = b"".join((self._head, _bulk(str(size).encode()), _bulk(meta),
-                           _bulk(body if isinstance(body, bytes) else body.encode()),
-                           _bulk(answer if isinstance(answer, bytes) else answer.encode())))
+        packed = b"".join((self._head, bulk(str(size).encode()), bulk(meta),
+                           bulk(body if isinstance(body, bytes) else body.encode()),
+                           bulk(answer if isinstance(answer, bytes) else answer.encode())))
         with self._send_lock:
             try:
                 if self._conn is None:
